@@ -1,0 +1,276 @@
+"""Server configuration: read once at start-up from one INI file into a frozen dataclass.
+
+Layering, as in fasjson: the defaults in this module, then the site file named by
+``HPCAPI_CONFIG`` (default ``/etc/hpcapi/hpcapi.conf``), then a test's overrides. Every key a
+site may set is documented in ``hpcapi/hpcapi.conf.example``; a key or section not known here
+is an error, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import pwd
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG_PATH = "/etc/hpcapi/hpcapi.conf"
+CONFIG_PATH_ENV = "HPCAPI_CONFIG"
+
+_REALM_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,254}")
+_USER_RE = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+_PARTITION_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_API_VERSION_RE = re.compile(r"auto|v0\.0\.\d{2}")
+
+
+class ConfigError(Exception):
+    """The configuration is missing, malformed, or unsafe; start-up must stop."""
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Everything hpcapi needs to know about its site, validated."""
+
+    # [identity]
+    allowed_realms: frozenset[str] = frozenset()
+    min_uid: int = 1000
+    identity_header: str = "X-Remote-User"
+    # [principal_map]: exact principal -> local user (service accounts, explicit instances)
+    principal_map: Mapping[str, str] = field(default_factory=dict)
+    # [submit]
+    allowed_partitions: tuple[str, ...] = ()
+    working_directory: str = "{home}"
+    job_path: str = "/usr/local/bin:/usr/bin:/bin"
+    job_lang: str = "C.UTF-8"
+    max_body_bytes: int = 4096
+    # [history]
+    history_default_hours: int = 24
+    history_max_hours: int = 168
+    # [slurmrestd]
+    slurmrestd_url: str = "http://127.0.0.1:6820"
+    api_version: str = "auto"
+    jwt_key_file: str = "/etc/hpcapi/jwt_hs256.key"
+    token_lifetime: int = 60
+    backend_timeout: float = 10.0
+
+
+def _text(raw: str) -> str:
+    return raw.strip()
+
+
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    def convert(raw: str) -> int:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise ValueError(f"{raw!r} is not an integer") from None
+        if not low <= value <= high:
+            raise ValueError(f"{value} is outside {low}..{high}")
+        return value
+
+    return convert
+
+
+def _float_in(low: float, high: float) -> Callable[[str], float]:
+    def convert(raw: str) -> float:
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            raise ValueError(f"{raw!r} is not a number") from None
+        if not low <= value <= high:
+            raise ValueError(f"{value} is outside {low}..{high}")
+        return value
+
+    return convert
+
+
+def _word_list(pattern: re.Pattern[str], what: str) -> Callable[[str], tuple[str, ...]]:
+    def convert(raw: str) -> tuple[str, ...]:
+        items = tuple(item for item in re.split(r"[,\s]+", raw.strip()) if item)
+        for item in items:
+            if not pattern.fullmatch(item):
+                raise ValueError(f"{item!r} is not a valid {what}")
+        return items
+
+    return convert
+
+
+def _realms(raw: str) -> frozenset[str]:
+    return frozenset(_word_list(_REALM_RE, "Kerberos realm")(raw))
+
+
+def _header_name(raw: str) -> str:
+    value = raw.strip()
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,63}", value):
+        raise ValueError(f"{value!r} is not a header name (letters, digits and dashes only)")
+    return value
+
+
+def _api_version(raw: str) -> str:
+    value = raw.strip()
+    if not _API_VERSION_RE.fullmatch(value):
+        raise ValueError(f"{value!r} is neither 'auto' nor a version such as v0.0.38")
+    return value
+
+
+def _url(raw: str) -> str:
+    value = raw.strip().rstrip("/")
+    if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", value):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value
+
+
+def _working_directory(raw: str) -> str:
+    value = raw.strip()
+    try:
+        rendered = value.format(home="/home/x", user="x")
+    except (KeyError, IndexError, ValueError):
+        raise ValueError(f"{value!r} may only use the placeholders {{home}} and {{user}}") from None
+    if not rendered.startswith("/"):
+        raise ValueError(f"{value!r} must be an absolute path")
+    return value
+
+
+def _absolute_path(raw: str) -> str:
+    value = raw.strip()
+    if not value.startswith("/"):
+        raise ValueError(f"{value!r} must be an absolute path")
+    return value
+
+
+# section -> key -> (dataclass field, converter)
+_SCHEMA: dict[str, dict[str, tuple[str, Callable[[str], Any]]]] = {
+    "identity": {
+        "allowed_realms": ("allowed_realms", _realms),
+        "min_uid": ("min_uid", _int_in(1, 2**31)),
+        "header": ("identity_header", _header_name),
+    },
+    "submit": {
+        "allowed_partitions": ("allowed_partitions", _word_list(_PARTITION_RE, "partition")),
+        "working_directory": ("working_directory", _working_directory),
+        "job_path": ("job_path", _text),
+        "job_lang": ("job_lang", _text),
+        "max_body_bytes": ("max_body_bytes", _int_in(256, 1024 * 1024)),
+    },
+    "history": {
+        "default_hours": ("history_default_hours", _int_in(1, 24 * 365)),
+        "max_hours": ("history_max_hours", _int_in(1, 24 * 365)),
+    },
+    "slurmrestd": {
+        "url": ("slurmrestd_url", _url),
+        "api_version": ("api_version", _api_version),
+        "jwt_key_file": ("jwt_key_file", _absolute_path),
+        "token_lifetime": ("token_lifetime", _int_in(5, 60)),
+        "timeout": ("backend_timeout", _float_in(0.5, 300)),
+    },
+}
+_MAP_SECTION = "principal_map"
+
+UserLookup = Callable[[str], Any]
+
+
+def config_path() -> str:
+    """The path of the site configuration file: ``$HPCAPI_CONFIG`` or the default."""
+    return os.environ.get(CONFIG_PATH_ENV) or DEFAULT_CONFIG_PATH
+
+
+def parse_config(
+    text: str, source: str = "<config>", overrides: Mapping[str, Any] | None = None
+) -> ServerConfig:
+    """Parse and validate INI text into a ServerConfig; raise ConfigError on any problem."""
+    parser = configparser.ConfigParser(
+        delimiters=("=",), comment_prefixes=("#", ";"), interpolation=None, strict=True
+    )
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # principals are case-sensitive
+    try:
+        parser.read_string(text, source=source)
+    except configparser.Error as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+
+    values: dict[str, Any] = {}
+    for section in parser.sections():
+        if section == _MAP_SECTION:
+            values["principal_map"] = _parse_principal_map(parser[section], source)
+            continue
+        known = _SCHEMA.get(section)
+        if known is None:
+            expected = ", ".join(f"[{name}]" for name in [*_SCHEMA, _MAP_SECTION])
+            raise ConfigError(f"{source}: unknown section [{section}] (known: {expected})")
+        for key, raw in parser[section].items():
+            if key not in known:
+                raise ConfigError(
+                    f"{source}: unknown key {key!r} in [{section}] "
+                    f"(known: {', '.join(sorted(known))})"
+                )
+            attribute, convert = known[key]
+            try:
+                values[attribute] = convert(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{source}: [{section}] {key}: {exc}") from None
+    values.update(overrides or {})
+    try:
+        config = ServerConfig(**values)
+    except TypeError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    _check_coherence(config, source)
+    return config
+
+
+def _parse_principal_map(section: Mapping[str, str], source: str) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for principal, user in section.items():
+        user = user.strip()
+        if "@" not in principal or principal.count("@") != 1:
+            raise ConfigError(f"{source}: [principal_map] {principal!r} is not a full principal")
+        if not _USER_RE.fullmatch(user):
+            raise ConfigError(f"{source}: [principal_map] {principal}: {user!r} is not a user name")
+        mapping[principal] = user
+    return mapping
+
+
+def _check_coherence(config: ServerConfig, source: str) -> None:
+    if not config.allowed_realms:
+        raise ConfigError(f"{source}: [identity] allowed_realms must name at least one realm")
+    if not config.allowed_partitions:
+        raise ConfigError(f"{source}: [submit] allowed_partitions must name at least one partition")
+    if config.history_default_hours > config.history_max_hours:
+        raise ConfigError(f"{source}: [history] default_hours is larger than max_hours")
+    for principal in config.principal_map:
+        realm = principal.rsplit("@", 1)[1]
+        if realm not in config.allowed_realms:
+            raise ConfigError(
+                f"{source}: [principal_map] {principal}: realm {realm} is not in allowed_realms"
+            )
+
+
+def check_principal_map_users(config: ServerConfig, lookup: UserLookup = pwd.getpwnam) -> None:
+    """Refuse a principal map whose targets are missing, root, or below min_uid."""
+    for principal, user in config.principal_map.items():
+        try:
+            entry = lookup(user)
+        except KeyError:
+            raise ConfigError(
+                f"[principal_map] {principal} maps to {user!r}, which is not a local user"
+            ) from None
+        if entry.pw_uid == 0 or entry.pw_uid < config.min_uid:
+            raise ConfigError(
+                f"[principal_map] {principal} maps to {user!r} (uid {entry.pw_uid}), "
+                f"below min_uid {config.min_uid}: refusing to act as a system account"
+            )
+
+
+def load_config(
+    path: str | None = None, overrides: Mapping[str, Any] | None = None
+) -> ServerConfig:
+    """Read, parse and validate the site configuration file."""
+    path = path or config_path()
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read configuration {path}: {exc.strerror}") from None
+    config = parse_config(text, source=path, overrides=overrides)
+    check_principal_map_users(config)
+    return config

@@ -1,0 +1,65 @@
+"""Batch-script checks and the FRCE ``#SBATCH`` stripping rule."""
+
+from __future__ import annotations
+
+import re
+
+from hpcapi.errors import ErrorCode, HpcapiError
+
+# Slurm's default MaxScriptSize (slurm.conf SchedulerParameters=max_script_size) is 4 MiB;
+# refusing bigger scripts here gives a clear message instead of a generic slurmctld rejection.
+MAX_SCRIPT_BYTES = 4 * 1024 * 1024
+
+# "#SBATCH" after optional blanks; case-sensitive, as sbatch only honours the upper-case word.
+_SBATCH_LINE = re.compile(r"[ \t]*#SBATCH")
+# An interpreter path must follow "#!" (blanks between are allowed, as the kernel allows them).
+_SHEBANG = re.compile(r"#![ \t]*[^\s]")
+
+
+def strip_sbatch_lines(script: str) -> tuple[str, int]:
+    """Remove every ``#SBATCH`` line; return the new script and how many lines went."""
+    # Split on "\n" only: str.splitlines() would also split on \v, \f, \x1c, U+2028 ...,
+    # which the shell does not treat as line ends, and would lose which ending a line had.
+    lines = script.split("\n")
+    kept = [line for line in lines if not _SBATCH_LINE.match(line)]
+    removed = len(lines) - len(kept)
+    if removed == 0:
+        return script, 0
+    if kept and _SBATCH_LINE.match(lines[-1]):
+        # The last line was a removed #SBATCH line without a trailing newline: the line before
+        # it still ended in "\n", and an empty final piece keeps that ending on the join.
+        kept.append("")
+    return "\n".join(kept), removed
+
+
+def check_script(script: object) -> str:
+    """Return ``script`` unchanged if it is a batch script sbatch would accept, else raise."""
+    # The rules mirror sbatch's own checks in _get_script_buffer() (src/sbatch/sbatch.c, 22.05):
+    # empty or whitespace-only -> refused; first two bytes must be "#!"; no NUL; no "\r\n".
+    if script is None or (isinstance(script, str) and not script.strip()):
+        raise HpcapiError(ErrorCode.NO_SCRIPT_GIVEN, "script-body is missing or empty")
+    if not isinstance(script, str):
+        raise HpcapiError(ErrorCode.BAD_SCRIPT, "script-body must be a string")
+    if not _SHEBANG.match(script):
+        raise HpcapiError(
+            ErrorCode.BAD_SCRIPT,
+            "script-body must start with #! and the path to an interpreter, e.g. #!/bin/bash",
+        )
+    if "\0" in script:
+        raise HpcapiError(ErrorCode.BAD_SCRIPT, "script-body must not contain NUL characters")
+    if "\r\n" in script:
+        raise HpcapiError(
+            ErrorCode.BAD_SCRIPT,
+            "script-body contains DOS line breaks (\\r\\n); use UNIX line breaks (\\n)",
+        )
+    try:
+        size = len(script.encode("utf-8"))
+    except UnicodeEncodeError:
+        # JSON may carry lone surrogates ("\ud800"), which no UTF-8 file can hold.
+        raise HpcapiError(ErrorCode.BAD_SCRIPT, "script-body is not valid Unicode text") from None
+    if size > MAX_SCRIPT_BYTES:
+        raise HpcapiError(
+            ErrorCode.BAD_SCRIPT,
+            f"script-body is {size} bytes; the limit is {MAX_SCRIPT_BYTES} bytes",
+        )
+    return script

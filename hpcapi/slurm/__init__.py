@@ -1,0 +1,1 @@
+"""The slurmrestd backend: client, token minting and the errors of both."""

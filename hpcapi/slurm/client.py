@@ -1,0 +1,189 @@
+"""The slurmrestd client: one pooled HTTP session per worker, a fresh per-user token per call.
+
+Every call acts as the authenticated local user (``X-SLURM-USER-NAME`` plus a JWT minted for that
+user), so slurmrestd and slurmctld make their own access decisions for the real user.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from hpcapi.slurm.errors import (
+    SlurmrestAuthError,
+    SlurmrestError,
+    SlurmrestProtocolError,
+    SlurmrestRejectedError,
+    SlurmrestTimeoutError,
+    SlurmrestUnavailableError,
+)
+from hpcapi.slurm.token import TokenMinter
+
+_VERSION_IN_PATH_RE = re.compile(r"^/slurm/(v\d+\.\d+\.\d+)/")
+
+
+@dataclass(frozen=True)
+class SlurmUser:
+    """The local account a call to slurmrestd is made for."""
+
+    name: str
+    uid: int
+
+
+@dataclass(frozen=True)
+class SlurmResponse:
+    """A decoded slurmrestd answer and how long it took."""
+
+    status: int
+    body: dict[str, Any]
+    elapsed_ms: float
+
+
+class SlurmrestClient:
+    """Calls slurmrestd on behalf of users, classifying every failure into a SlurmrestError."""
+
+    def __init__(
+        self,
+        base_url: str,
+        minter: TokenMinter,
+        timeout: float,
+        pool_size: int = 16,
+        session: requests.Session | None = None,
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._minter = minter
+        self._timeout = timeout
+        self._session = session or requests.Session()
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+        # Never pick up proxies or netrc from the service's environment.
+        self._session.trust_env = False
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        user: SlurmUser,
+        *,
+        params: dict[str, str] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> SlurmResponse:
+        """Send one request as ``user`` and return the decoded JSON answer."""
+        headers = {
+            "X-SLURM-USER-NAME": user.name,
+            "X-SLURM-USER-TOKEN": self._minter.token_for(user.name, user.uid),
+            "Accept": "application/json",
+        }
+        started = time.perf_counter()
+        try:
+            response = self._session.request(
+                method,
+                self._base_url + path,
+                params=params,
+                json=body,
+                headers=headers,
+                timeout=self._timeout,
+                allow_redirects=False,
+            )
+        except requests.exceptions.ConnectTimeout:
+            raise SlurmrestUnavailableError(
+                f"slurmrestd at {self._base_url} did not accept a connection in time"
+            ) from None
+        except requests.exceptions.Timeout:
+            raise SlurmrestTimeoutError(
+                f"slurmrestd did not answer {method} {path} within {self._timeout:g} s"
+            ) from None
+        except requests.exceptions.ConnectionError as exc:
+            raise SlurmrestUnavailableError(
+                f"cannot reach slurmrestd at {self._base_url}: {type(exc).__name__}"
+            ) from None
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        return SlurmResponse(response.status_code, _decode(response), elapsed_ms)
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._session.close()
+
+
+def _decode(response: requests.Response) -> dict[str, Any]:
+    """Classify a slurmrestd answer: status first, then content type, then the body."""
+    status = response.status_code
+    if status in (502, 503):
+        raise SlurmrestUnavailableError(f"slurmrestd answered HTTP {status}")
+    if status == 504:
+        raise SlurmrestTimeoutError("slurmrestd answered HTTP 504")
+    if status in (401, 403):
+        raise SlurmrestAuthError(
+            "slurmrestd refused hpcapi's token (is hpcapi's JWT key the one in slurm.conf?)"
+        )
+    content_type = response.headers.get("Content-Type", "")
+    if "json" not in content_type:
+        text = response.text.strip()[:200]
+        if status >= 400:
+            # 22.05 answers unparseable bodies with text/plain "Unable to parse query."
+            raise SlurmrestRejectedError(f"slurmrestd answered HTTP {status}: {text}")
+        raise SlurmrestProtocolError(f"slurmrestd answered {content_type or 'no content type'}")
+    try:
+        body = response.json()
+    except (ValueError, json.JSONDecodeError):
+        raise SlurmrestProtocolError("slurmrestd answered malformed JSON") from None
+    if not isinstance(body, dict):
+        raise SlurmrestProtocolError("slurmrestd answered JSON that is not an object")
+    if status >= 400:
+        raise SlurmrestRejectedError(describe_slurm_errors(body, status), slurm_errors(body))
+    return body
+
+
+def slurm_errors(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ``errors`` list of a slurmrestd answer, whatever its shape."""
+    errors = body.get("errors")
+    if not isinstance(errors, list):
+        return []
+    return [item for item in errors if isinstance(item, dict)]
+
+
+def describe_slurm_errors(body: dict[str, Any], status: int | None = None) -> str:
+    """Slurm's own messages from an answer, joined for people."""
+    parts = []
+    for item in slurm_errors(body):
+        text = item.get("description") or item.get("error") or ""
+        detail = item.get("error") if item.get("description") else None
+        code = item.get("error_code", item.get("error_number"))
+        piece = str(text)
+        if detail and detail != text:
+            piece += f" ({detail})"
+        if code not in (None, 0):
+            piece += f" [slurm error {code}]"
+        if piece:
+            parts.append(piece)
+    if not parts:
+        return f"slurmrestd answered HTTP {status}" if status else "slurmrestd reported an error"
+    return "; ".join(parts)
+
+
+def versions_in_spec(spec: dict[str, Any]) -> set[str]:
+    """The ``/slurm/vX.Y.Z/`` API versions an OpenAPI document served by slurmrestd offers."""
+    found = set()
+    for path in spec.get("paths", {}):
+        match = _VERSION_IN_PATH_RE.match(path)
+        if match:
+            found.add(match.group(1))
+    return found
+
+
+__all__ = [
+    "SlurmResponse",
+    "SlurmUser",
+    "SlurmrestClient",
+    "SlurmrestError",
+    "describe_slurm_errors",
+    "slurm_errors",
+    "versions_in_spec",
+]

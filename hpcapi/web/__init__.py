@@ -1,0 +1,29 @@
+"""The thin Flask layer: the app factory and one blueprint per feature."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from hpcapi.web.services import build_services
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the hpcapi WSGI app; configuration is read and checked here, once."""
+    from hpcapi.web import audit, errors, identity, ping, whoami
+
+    app = Flask("hpcapi")
+    services = build_services(test_config or {})
+    app.extensions["hpcapi"] = services
+    # Bodies larger than this are refused while they stream in, also when sent chunked
+    # (Apache guards Content-Length; only the app can count a chunked body).
+    app.config["MAX_CONTENT_LENGTH"] = services.config.max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    errors.register(app)
+    audit.register(app)
+    identity.register(app)
+    app.register_blueprint(whoami.blueprint)
+    app.register_blueprint(ping.blueprint)
+    return app

@@ -1,0 +1,73 @@
+"""The single place where every failure becomes a ``call_failure`` body and an HTTP status."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, current_app, g
+from werkzeug.exceptions import HTTPException
+
+from hpcapi.errors import ErrorCode, HpcapiError
+from hpcapi.slurm.errors import (
+    SlurmrestError,
+    SlurmrestRejectedError,
+    SlurmrestTimeoutError,
+    SlurmrestUnavailableError,
+)
+from hpcapi.web.responses import failure
+
+log = logging.getLogger("hpcapi")
+
+_HTTP_TO_CODE = {
+    400: ErrorCode.POSTDATA_PARSE_ERROR,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.POSTDATA_TOO_BIG,
+    415: ErrorCode.WRONG_CONTENT_TYPE,
+}
+
+
+def backend_error(
+    exc: SlurmrestError, refused: ErrorCode = ErrorCode.BACKEND_QUERY_FAILED
+) -> HpcapiError:
+    """Translate a slurmrestd failure; ``refused`` is the code for Slurm saying no."""
+    if isinstance(exc, SlurmrestUnavailableError):
+        code = ErrorCode.BACKEND_UNAVAILABLE
+    elif isinstance(exc, SlurmrestTimeoutError):
+        code = ErrorCode.BACKEND_TIMEOUT
+    elif isinstance(exc, SlurmrestRejectedError):
+        code = refused
+    else:
+        code = ErrorCode.BACKEND_QUERY_FAILED
+    return HpcapiError(code, exc.message)
+
+
+def _render_hpcapi(error: HpcapiError) -> Response:
+    g.failure_code = error.code.code
+    return failure(error)
+
+
+def _render_http(exc: HTTPException) -> Response:
+    code = _HTTP_TO_CODE.get(exc.code or 500, ErrorCode.INTERNAL_ERROR)
+    message = code.summary
+    if code is ErrorCode.POSTDATA_TOO_BIG:
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        message = f"the request body is larger than {limit} bytes"
+    return _render_hpcapi(HpcapiError(code, message))
+
+
+def _render_backend(exc: SlurmrestError) -> Response:
+    return _render_hpcapi(backend_error(exc))
+
+
+def _render_unexpected(exc: Exception) -> Response:
+    log.exception("unexpected error")
+    return _render_hpcapi(HpcapiError(ErrorCode.INTERNAL_ERROR))
+
+
+def register(app: Flask) -> None:
+    """Install the error handlers on the app."""
+    app.register_error_handler(HpcapiError, _render_hpcapi)
+    app.register_error_handler(HTTPException, _render_http)
+    app.register_error_handler(SlurmrestError, _render_backend)
+    app.register_error_handler(Exception, _render_unexpected)

@@ -1,0 +1,34 @@
+"""Resolve the caller before every request: Apache's identity header to a local account."""
+
+from __future__ import annotations
+
+from flask import Flask, g, request
+
+from hpcapi.identity import Identity
+from hpcapi.web.services import services
+
+# Endpoints that answer without an identity (none reveal user data).
+PUBLIC_ENDPOINTS: set[str] = set()
+
+
+def _resolve_caller() -> None:
+    g.identity = None
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return
+    header = services().config.identity_header
+    # Apache sets this header once with `set`, after clearing any copy the client sent; a
+    # repeated or comma-joined value cannot be a single principal and is refused.
+    values = request.headers.getlist(header)
+    raw = values[0] if len(values) == 1 else (",".join(values) if values else None)
+    g.identity = services().identities.resolve(raw)
+
+
+def caller() -> Identity:
+    """The authenticated caller of the current request."""
+    identity: Identity = g.identity
+    return identity
+
+
+def register(app: Flask) -> None:
+    """Install the identity check on the app."""
+    app.before_request(_resolve_caller)

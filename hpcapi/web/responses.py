@@ -1,0 +1,26 @@
+"""The one response shape: ``{"status": "call_success" | "call_failure", "reason": ...}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify
+
+from hpcapi.errors import HpcapiError
+
+
+def success(reason: str, **fields: Any) -> Response:
+    """A ``call_success`` answer with FRCE's two keys first and any extra keys after them."""
+    body: dict[str, Any] = {"status": "call_success"}
+    body.update(fields)
+    body["reason"] = reason
+    return jsonify(body)
+
+
+def failure(error: HpcapiError) -> Response:
+    """A ``call_failure`` answer with the code's HTTP status."""
+    response = jsonify(error.to_body())
+    response.status_code = error.code.http_status
+    if error.code.http_status == 401:
+        response.headers["WWW-Authenticate"] = "Negotiate"
+    return response

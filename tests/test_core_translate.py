@@ -1,0 +1,279 @@
+"""Tests for hpcapi.core.translate: SubmitRequest -> slurmrestd v0.0.38 submit body."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator, ValidationError
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from hpcapi.core.slurmsyntax import parse_dependency
+from hpcapi.core.submit import SubmitRequest
+from hpcapi.core.translate import (
+    BASE_ENVIRONMENT_KEYS,
+    JobOwner,
+    build_environment,
+    build_submit_body,
+)
+
+# Positional: ruff S604 mistakes a field named "shell" for subprocess(shell=True).
+OWNER = JobOwner("alice", 1001, "/home/alice", "/bin/bash")
+PATH = "/usr/local/bin:/usr/bin:/bin"
+LANG = "C.UTF-8"
+SCRIPT = "#!/bin/bash\necho hi\n"
+MINIMAL = SubmitRequest(script=SCRIPT, sbatch_lines_removed=0, partition="norm")
+FULL = SubmitRequest(
+    script=SCRIPT,
+    sbatch_lines_removed=2,
+    partition="quick",
+    ntasks=4,
+    ntasks_per_core=1,
+    ntasks_per_node=2,
+    cpus_per_task=3,
+    mem_per_cpu_mb=150,
+    dependency=parse_dependency("afterok:1:2"),
+    time_limit_minutes=90,
+    job_name="analysis",
+)
+BASE_ENV = {
+    "PATH": PATH,
+    "HOME": "/home/alice",
+    "USER": "alice",
+    "LOGNAME": "alice",
+    "SHELL": "/bin/bash",
+    "LANG": LANG,
+}
+
+SPEC_DIR = Path(__file__).resolve().parents[2] / "shared" / "slurm-openapi"
+SUBMIT_PATH = "/slurm/v0.0.38/job/submit"
+
+
+# --- build_environment ----------------------------------------------------------------------
+
+
+def test_environment_of_minimal_request() -> None:
+    assert build_environment(MINIMAL, OWNER, PATH, LANG) == {
+        **BASE_ENV,
+        "SLURM_JOB_NAME": "hpcapi",
+    }
+
+
+def test_environment_of_full_request_matches_sbatch() -> None:
+    assert build_environment(FULL, OWNER, PATH, LANG, submit_dir="/home/alice/work") == {
+        **BASE_ENV,
+        "SLURM_SUBMIT_DIR": "/home/alice/work",
+        "SLURM_JOB_NAME": "analysis",
+        "SLURM_JOB_DEPENDENCY": "afterok:1:2",
+        "SLURM_CPUS_PER_TASK": "3",
+        "SLURM_NPROCS": "4",
+        "SLURM_NTASKS": "4",
+        "SLURM_NTASKS_PER_CORE": "1",
+        "SLURM_NTASKS_PER_NODE": "2",
+    }
+
+
+def test_environment_derives_ntasks_from_ntasks_per_node_like_sbatch() -> None:
+    request = SubmitRequest(SCRIPT, 0, "norm", ntasks_per_node=3)
+    env = build_environment(request, OWNER, PATH, LANG)
+    assert (env["SLURM_NTASKS"], env["SLURM_NPROCS"], env["SLURM_NTASKS_PER_NODE"]) == (
+        "3",
+        "3",
+        "3",
+    )
+
+
+def test_environment_has_no_memory_or_time_variables() -> None:
+    # slurmd sets SLURM_MEM_PER_CPU/NODE itself; sbatch sets no time-limit variable.
+    request = SubmitRequest(SCRIPT, 0, "norm", mem_per_node_mb=256, time_limit_minutes=5)
+    env = build_environment(request, OWNER, PATH, LANG)
+    assert env == {**BASE_ENV, "SLURM_JOB_NAME": "hpcapi"}
+
+
+def test_environment_ignores_the_server_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HPCAPI_SECRET", "s3cret")
+    monkeypatch.setenv("SLURM_JWT", "token")
+    monkeypatch.setenv("PATH", "/server/bin")
+    env = build_environment(FULL, OWNER, PATH, LANG)
+    assert "s3cret" not in env.values() and "token" not in env.values()
+    assert env["PATH"] == PATH
+    assert "HPCAPI_SECRET" not in env and "SLURM_JWT" not in env
+
+
+# --- build_submit_body ----------------------------------------------------------------------
+
+
+def test_body_of_full_request() -> None:
+    body = build_submit_body(FULL, OWNER, "/home/alice/work", PATH, LANG)
+    assert body == {
+        "script": SCRIPT,
+        "job": {
+            "partition": "quick",
+            "tasks": 4,
+            "tasks_per_core": 1,
+            "tasks_per_node": 2,
+            "cpus_per_task": 3,
+            "memory_per_cpu": 150,
+            "dependency": "afterok:1:2",
+            "time_limit": 90,
+            "name": "analysis",
+            "current_working_directory": "/home/alice/work",
+            "standard_output": "/home/alice/work/slurm-%j.out",
+            "environment": build_environment(
+                FULL, OWNER, PATH, LANG, submit_dir="/home/alice/work"
+            ),
+        },
+    }
+
+
+def test_body_of_minimal_request_has_only_given_keys() -> None:
+    body = build_submit_body(MINIMAL, OWNER, "/home/alice", PATH, LANG)
+    assert body == {
+        "script": SCRIPT,
+        "job": {
+            "partition": "norm",
+            "name": "hpcapi",
+            "current_working_directory": "/home/alice",
+            "standard_output": "/home/alice/slurm-%j.out",
+            "environment": {
+                **BASE_ENV,
+                "SLURM_SUBMIT_DIR": "/home/alice",
+                "SLURM_JOB_NAME": "hpcapi",
+            },
+        },
+    }
+
+
+def test_body_memory_per_node() -> None:
+    job = build_submit_body(
+        SubmitRequest(SCRIPT, 0, "norm", mem_per_node_mb=4096), OWNER, "/tmp/w", PATH, LANG
+    )["job"]
+    assert job["memory_per_node"] == 4096
+    assert "memory_per_cpu" not in job
+
+
+def test_body_sends_tasks_derived_from_ntasks_per_node() -> None:
+    job = build_submit_body(
+        SubmitRequest(SCRIPT, 0, "norm", ntasks_per_node=2), OWNER, "/w", PATH, LANG
+    )["job"]
+    assert (job["tasks"], job["tasks_per_node"]) == (2, 2)
+
+
+def test_body_output_path_with_trailing_slash() -> None:
+    job = build_submit_body(MINIMAL, OWNER, "/home/alice/", PATH, LANG)["job"]
+    assert job["standard_output"] == "/home/alice/slurm-%j.out"
+
+
+@pytest.mark.parametrize("version", ["v0.0.39", "v0.0.40", "v0.0.44", "0.0.38", ""])
+def test_body_refuses_other_api_versions(version: str) -> None:
+    with pytest.raises(ValueError, match="unsupported slurmrestd API version"):
+        build_submit_body(MINIMAL, OWNER, "/home/alice", PATH, LANG, api_version=version)
+
+
+def test_body_refuses_relative_working_directory() -> None:
+    with pytest.raises(ValueError, match="absolute"):
+        build_submit_body(MINIMAL, OWNER, "home/alice", PATH, LANG)
+
+
+# --- against the slurmrestd v0.0.38 OpenAPI spec ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict[str, Any]:
+    """The saved slurmrestd v0.0.38 OpenAPI document."""
+    path = SPEC_DIR / "v0.0.38.json"
+    if not path.is_file():
+        pytest.skip(f"slurmrestd OpenAPI specs not found at {SPEC_DIR}")
+    document: dict[str, Any] = json.loads(path.read_text())
+    return document
+
+
+@pytest.fixture(scope="module")
+def submit_validator(spec: dict[str, Any]) -> Draft202012Validator:
+    """A validator for the request body of POST /slurm/v0.0.38/job/submit, $refs resolved."""
+    uri = "urn:hpcapi:slurmrestd-openapi:v0.0.38"
+    registry: Registry[Any] = Registry().with_resource(
+        uri, Resource.from_contents(spec, default_specification=DRAFT202012)
+    )
+    body_schema = spec["paths"][SUBMIT_PATH]["post"]["requestBody"]["content"]["application/json"][
+        "schema"
+    ]
+    return Draft202012Validator({"$ref": uri + body_schema["$ref"]}, registry=registry)
+
+
+def test_spec_validator_rejects_broken_bodies(submit_validator: Draft202012Validator) -> None:
+    good = build_submit_body(FULL, OWNER, "/home/alice", PATH, LANG)
+    submit_validator.validate(good)
+    for broken in (
+        {"job": good["job"]},  # no script
+        {**good, "job": {**good["job"], "tasks": "4"}},
+        {**good, "job": {**good["job"], "environment": ["PATH=/bin"]}},
+        {**good, "job": {**good["job"], "environment": None}},
+    ):
+        with pytest.raises(ValidationError):
+            submit_validator.validate(broken)
+
+
+_DEPENDENCIES = st.sampled_from(
+    ["afterok:1", "afterany:2:3", "singleton", "after:4+5?afternotok:6", "aftercorr:7_*"]
+).map(parse_dependency)
+_REQUESTS = st.builds(
+    SubmitRequest,
+    script=st.sampled_from([SCRIPT, "#!/bin/sh", "#!/usr/bin/env python3\nprint('é')\n"]),
+    sbatch_lines_removed=st.integers(0, 5),
+    partition=st.sampled_from(["norm", "quick", "gpu-a100"]),
+    ntasks=st.none() | st.integers(1, 100_000),
+    ntasks_per_core=st.none() | st.sampled_from([1, 2]),
+    ntasks_per_node=st.none() | st.integers(1, 0xFFFD),
+    cpus_per_task=st.none() | st.integers(1, 0xFFFD),
+    mem_per_cpu_mb=st.none() | st.integers(1, 1024**3),
+    mem_per_node_mb=st.none() | st.integers(1, 1024**3),
+    dependency=st.none() | _DEPENDENCIES,
+    time_limit_minutes=st.none() | st.integers(1, 525_600),
+    job_name=st.none() | st.text(st.characters(categories=["L", "N", "P", "Zs"]), min_size=1),
+).filter(lambda r: r.mem_per_cpu_mb is None or r.mem_per_node_mb is None)
+_OWNERS = st.builds(
+    JobOwner,
+    user=st.from_regex(r"[a-z_][a-z0-9_-]{0,15}", fullmatch=True),
+    uid=st.integers(1000, 2**31),
+    home=st.from_regex(r"/home/[a-z]{1,8}", fullmatch=True),
+    shell=st.sampled_from(["/bin/bash", "/bin/sh", "/bin/zsh"]),
+)
+_DIRS = st.from_regex(r"/[a-z0-9/._-]{0,30}", fullmatch=True)
+
+
+@settings(max_examples=200)
+@given(_REQUESTS, _OWNERS, _DIRS)
+def test_every_body_validates_against_the_v0_0_38_spec(
+    submit_validator: Draft202012Validator,
+    spec: dict[str, Any],
+    req: SubmitRequest,
+    owner: JobOwner,
+    directory: str,
+) -> None:
+    body = build_submit_body(req, owner, directory, PATH, LANG)
+    submit_validator.validate(body)
+    # The spec has no additionalProperties: false, so check the keys ourselves too:
+    # slurmrestd answers an unknown key with 400 'Unknown key "..."'.
+    job_properties = spec["components"]["schemas"]["v0.0.38_job_properties"]["properties"]
+    assert set(body) == {"script", "job"}
+    assert set(body["job"]) <= set(job_properties)
+    assert body["job"]["environment"], "slurmrestd 22.05 refuses an empty environment"
+    assert all(isinstance(v, str) for v in body["job"]["environment"].values())
+
+
+@settings(max_examples=200)
+@given(_REQUESTS, _OWNERS, st.none() | _DIRS)
+def test_environment_keys_are_base_or_slurm(
+    req: SubmitRequest, owner: JobOwner, submit_dir: str | None
+) -> None:
+    env = build_environment(req, owner, PATH, LANG, submit_dir=submit_dir)
+    assert BASE_ENVIRONMENT_KEYS <= set(env)
+    assert all(key in BASE_ENVIRONMENT_KEYS or key.startswith("SLURM_") for key in env)
+    assert (env.get("SLURM_CPUS_PER_TASK") is None) == (req.cpus_per_task is None)
+    assert env["SLURM_JOB_NAME"] == (req.job_name or "hpcapi")
