@@ -39,7 +39,7 @@ class ErrorCode(Enum):
     NOT_FOUND = (404, "no such endpoint")
     METHOD_NOT_ALLOWED = (405, "this endpoint does not accept that HTTP method")
     # --- backend ---
-    BACKEND_QUERY_JOB_SUBMISSION_FAILED = (400, "Slurm refused or failed to accept the job")
+    BACKEND_QUERY_JOB_SUBMISSION_FAILED = (422, "Slurm refused or failed to accept the job")
     BACKEND_QUERY_FAILED = (502, "Slurm failed to answer the query")
     BACKEND_UNAVAILABLE = (503, "slurmrestd cannot be reached")
     BACKEND_TIMEOUT = (504, "slurmrestd did not answer in time")

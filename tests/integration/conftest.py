@@ -1,0 +1,112 @@
+"""Fixtures for tests against the running dev stack (dev/stack up): real KDC, Apache, Slurm."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+REALM = "HPCAPI.TEST"
+
+
+def _stack_env() -> dict[str, str]:
+    out = subprocess.run(
+        [str(REPO / "dev" / "stack"), "env"], check=True, capture_output=True, text=True
+    ).stdout
+    env = {}
+    for line in out.splitlines():
+        name, _, value = line.removeprefix("export ").partition("=")
+        env[name] = shlex.split(value)[0] if value else ""
+    return env
+
+
+@pytest.fixture(scope="session")
+def stack() -> dict[str, str]:
+    """The dev stack's `dev/stack env` variables; fails if the stack is not up."""
+    env = _stack_env()
+    status = subprocess.run([str(REPO / "dev" / "stack"), "status"], capture_output=True, text=True)
+    if status.returncode != 0:
+        pytest.fail(f"the dev stack is not up (run dev/stack up):\n{status.stdout}")
+    # In-process Kerberos (gssapi) reads KRB5_CONFIG from this process's environment.
+    os.environ.update(env)
+    return env
+
+
+@dataclass
+class Ticket:
+    """A Kerberos credential cache holding one principal's TGT, for curl and the clients."""
+
+    principal: str
+    ccache: str
+    env: dict[str, str]
+
+
+@pytest.fixture
+def kinit(stack: dict[str, str], tmp_path: Path):
+    """kinit(name) -> Ticket, from the principal's dev keytab (alice, bob, svc-pipeline...)."""
+
+    def get(keytab_name: str, principal: str | None = None) -> Ticket:
+        principal = principal or f"{keytab_name}@{REALM}"
+        ccache = f"FILE:{tmp_path}/cc_{keytab_name}"
+        env = {**os.environ, **stack, "KRB5CCNAME": ccache}
+        keytab = f"{stack['HPCAPI_DEV_KEYTABS']}/{keytab_name}.keytab"
+        subprocess.run(["kinit", "-k", "-t", keytab, principal], env=env, check=True)
+        return Ticket(principal, ccache, env)
+
+    return get
+
+
+@dataclass
+class CurlResult:
+    """One HTTP exchange as curl saw it."""
+
+    status: int
+    headers: dict[str, str]
+    body: str
+
+    def json(self) -> dict:
+        return json.loads(self.body)
+
+
+def curl(
+    stack: dict[str, str], path: str, ticket: Ticket | None = None, *args: str
+) -> CurlResult:
+    """curl (with --negotiate when a ticket is given) against $HPCAPI_URL/<path>."""
+    env = ticket.env if ticket else {**os.environ, **stack, "KRB5CCNAME": "FILE:/nonexistent"}
+    command = ["curl", "-sS", "-D", "-", "--max-time", "60"]
+    if ticket:
+        command += ["--negotiate", "-u", ":"]
+    command += [*args, f"{stack['HPCAPI_URL']}/{path.lstrip('/')}"]
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    # With --negotiate, curl prints the 401 challenge's headers first: keep the last response.
+    # (text mode has turned curl's CRLF into LF)
+    blocks = out.split("\n\n")
+    head_index = max(i for i, block in enumerate(blocks[:-1]) if block.startswith("HTTP/"))
+    head = blocks[head_index].split("\n")
+    status = int(head[0].split()[1])
+    headers = {}
+    for line in head[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return CurlResult(status, headers, "\n\n".join(blocks[head_index + 1 :]))
+
+
+@pytest.fixture
+def gunicorn_requests(stack: dict[str, str]) -> Iterator[callable]:
+    """A counter of requests that reached gunicorn (its access log) since the test began."""
+    log = Path(stack["HPCAPI_DEV_STATE"]) / "log" / "gunicorn-access.log"
+    start = log.stat().st_size if log.exists() else 0
+
+    def count() -> int:
+        with log.open("rb") as handle:
+            handle.seek(start)
+            return sum(1 for _ in handle)
+
+    yield count
