@@ -107,7 +107,9 @@ def test_apache_user_can_reach_gunicorn_socket(stack):
 
 
 @pytest.mark.parametrize("chunked", [False, True])
-def test_5kb_body_is_refused_by_apache_before_the_app(stack, kinit, tmp_path, gunicorn_requests, chunked):
+def test_5kb_body_is_refused_by_apache_before_the_app(
+    stack, kinit, tmp_path, gunicorn_requests, chunked
+):
     ticket = kinit("alice")
     body = tmp_path / "body.json"
     body.write_text('{"script-body": "' + "x" * 5100 + '", "partition": "norm"}')
