@@ -12,7 +12,7 @@ from hpcapi.web.services import build_services
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the hpcapi WSGI app; configuration is read and checked here, once."""
-    from hpcapi.web import audit, errors, identity, ping, whoami
+    from hpcapi.web import audit, errors, identity, ping, status, submit, whoami
 
     app = Flask("hpcapi")
     services = build_services(test_config or {})
@@ -26,4 +26,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     identity.register(app)
     app.register_blueprint(whoami.blueprint)
     app.register_blueprint(ping.blueprint)
+    app.register_blueprint(submit.blueprint)
+    app.register_blueprint(status.blueprint)
     return app

@@ -11,6 +11,7 @@ from typing import Any
 from flask import current_app
 
 from hpcapi.config import ServerConfig, load_config
+from hpcapi.core.submit import SubmitPolicy
 from hpcapi.identity import IdentityPolicy, IdentityResolver
 from hpcapi.slurm.backend import SlurmBackend
 from hpcapi.slurm.client import SlurmrestClient, SlurmUser
@@ -31,6 +32,7 @@ class Services:
     config: ServerConfig
     identities: IdentityResolver
     backend: SlurmBackend
+    submit_policy: SubmitPolicy
 
 
 def build_services(test_config: Mapping[str, Any]) -> Services:
@@ -58,7 +60,12 @@ def build_services(test_config: Mapping[str, Any]) -> Services:
     identities = IdentityResolver(
         IdentityPolicy(config.allowed_realms, config.min_uid, config.principal_map)
     )
-    return Services(config=config, identities=identities, backend=backend)
+    return Services(
+        config=config,
+        identities=identities,
+        backend=backend,
+        submit_policy=SubmitPolicy(allowed_partitions=config.allowed_partitions),
+    )
 
 
 def services() -> Services:
