@@ -190,6 +190,8 @@ def parse_config(
     except configparser.Error as exc:
         raise ConfigError(f"{source}: {exc}") from None
 
+    if parser.defaults():
+        raise ConfigError(f"{source}: a [DEFAULT] section is not supported; name each section")
     values: dict[str, Any] = {}
     for section in parser.sections():
         if section == _MAP_SECTION:

@@ -104,6 +104,11 @@ class SlurmrestClient:
             raise SlurmrestUnavailableError(
                 f"cannot reach slurmrestd at {self._base_url}: {type(exc).__name__}"
             ) from None
+        except requests.exceptions.RequestException as exc:
+            # e.g. slurmrestd died half-way through its answer (ChunkedEncodingError)
+            raise SlurmrestUnavailableError(
+                f"slurmrestd failed while answering: {type(exc).__name__}"
+            ) from None
         elapsed_ms = (time.perf_counter() - started) * 1000
         return SlurmResponse(response.status_code, _decode(response), elapsed_ms)
 

@@ -24,7 +24,7 @@ class TokenKeyError(Exception):
 def read_signing_key(path: str) -> bytes:
     """Read the HS256 key, refusing a file that group members or others could read or change."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as exc:
         raise TokenKeyError(f"cannot open JWT signing key {path}: {exc.strerror}") from None
     try:
@@ -36,9 +36,11 @@ def read_signing_key(path: str) -> bytes:
                 f"JWT signing key {path} has mode {stat.S_IMODE(info.st_mode):04o}: it must be "
                 "readable by the service's user only (chmod 0600)"
             )
-        key = os.read(fd, 4096)
+        key = os.read(fd, 4097)
     finally:
         os.close(fd)
+    if len(key) > 4096:
+        raise TokenKeyError(f"JWT signing key {path} is longer than 4096 bytes")
     if len(key) < 32:
         raise TokenKeyError(f"JWT signing key {path} is shorter than 32 bytes")
     return key

@@ -12,18 +12,19 @@ from hpcapi.web.services import build_services
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the hpcapi WSGI app; configuration is read and checked here, once."""
-    from hpcapi.web import audit, errors, identity, ping, status, submit, whoami
+    from hpcapi.web import audit, body, errors, identity, ping, status, submit, whoami
 
     app = Flask("hpcapi")
     services = build_services(test_config or {})
     app.extensions["hpcapi"] = services
-    # Bodies larger than this are refused while they stream in, also when sent chunked
-    # (Apache guards Content-Length; only the app can count a chunked body).
+    # Bodies larger than this are refused: by Werkzeug when Content-Length says so, by
+    # body.register's guard while a chunked body streams in (Apache refuses both kinds first).
     app.config["MAX_CONTENT_LENGTH"] = services.config.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     errors.register(app)
     audit.register(app)
     identity.register(app)
+    body.register(app)
     app.register_blueprint(whoami.blueprint)
     app.register_blueprint(ping.blueprint)
     app.register_blueprint(submit.blueprint)

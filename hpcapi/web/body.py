@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
-from flask import request
+from flask import Flask, current_app, request
 
 from hpcapi.errors import ErrorCode, HpcapiError
 
@@ -43,3 +44,30 @@ def read_json_body() -> Any:
         raise HpcapiError(
             ErrorCode.POSTDATA_PARSE_ERROR, f"the body is not valid JSON: {exc}"[:300]
         ) from None
+
+
+def _buffer_unsized_body() -> None:
+    """Count a body sent without Content-Length (chunked) while it streams in; refuse it past
+    the limit. Werkzeug would silently cut it to MAX_CONTENT_LENGTH instead."""
+    environ = request.environ
+    if environ.get("CONTENT_LENGTH") or not environ.get("wsgi.input_terminated"):
+        return
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    stream = environ["wsgi.input"]
+    received = bytearray()
+    while len(received) <= limit:
+        chunk = stream.read(limit + 1 - len(received))
+        if not chunk:
+            break
+        received += chunk
+    if len(received) > limit:
+        raise HpcapiError(
+            ErrorCode.POSTDATA_TOO_BIG, f"the request body is larger than {limit} bytes"
+        )
+    environ["wsgi.input"] = io.BytesIO(bytes(received))
+    environ["CONTENT_LENGTH"] = str(len(received))
+
+
+def register(app: Flask) -> None:
+    """Install the body-size guard (after the identity check, so anonymous callers get 401)."""
+    app.before_request(_buffer_unsized_body)

@@ -48,12 +48,21 @@ def _render_hpcapi(error: HpcapiError) -> Response:
 
 
 def _render_http(exc: HTTPException) -> Response:
-    code = _HTTP_TO_CODE.get(exc.code or 500, ErrorCode.INTERNAL_ERROR)
+    status = exc.code or 500
+    code = _HTTP_TO_CODE.get(status)
+    if code is None:
+        # Another refusal from Werkzeug (e.g. 431 headers too large): a client error stays one.
+        log.warning("unmapped HTTP error %s: %s", status, exc.description)
+        code = ErrorCode.BAD_PARAMETER if status < 500 else ErrorCode.INTERNAL_ERROR
     message = code.summary
     if code is ErrorCode.POSTDATA_TOO_BIG:
         limit = current_app.config["MAX_CONTENT_LENGTH"]
         message = f"the request body is larger than {limit} bytes"
-    return _render_hpcapi(HpcapiError(code, message))
+    response = _render_hpcapi(HpcapiError(code, message))
+    allowed = getattr(exc, "valid_methods", None)
+    if allowed:
+        response.headers["Allow"] = ", ".join(allowed)
+    return response
 
 
 def _render_backend(exc: SlurmrestError) -> Response:

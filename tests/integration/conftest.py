@@ -110,3 +110,74 @@ def gunicorn_requests(stack: dict[str, str]) -> Iterator[callable]:
             return sum(1 for _ in handle)
 
     yield count
+
+
+class Api:
+    """requests + requests-gssapi as one principal, from its keytab (no kinit), via Apache."""
+
+    def __init__(self, stack: dict[str, str], keytab_name: str, principal: str) -> None:
+        import gssapi
+        import requests
+        from requests_gssapi import OPTIONAL, HTTPSPNEGOAuth
+
+        name = gssapi.Name(principal, gssapi.NameType.kerberos_principal)
+        store = {
+            "client_keytab": f"{stack['HPCAPI_DEV_KEYTABS']}/{keytab_name}.keytab",
+            "ccache": f"MEMORY:test-{keytab_name}",
+        }
+        creds = gssapi.Credentials(name=name, usage="initiate", store=store)
+        self.url = stack["HPCAPI_URL"]
+        self.session = requests.Session()
+        self.session.verify = stack["REQUESTS_CA_BUNDLE"]
+        self.session.auth = HTTPSPNEGOAuth(
+            creds=creds, opportunistic_auth=True, mutual_authentication=OPTIONAL
+        )
+
+    def get(self, path: str, **kwargs):
+        return self.session.get(f"{self.url}/{path}", timeout=60, **kwargs)
+
+    def post_json(self, path: str, body, **kwargs):
+        data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+        headers = {"Content-Type": "application/json", **kwargs.pop("headers", {})}
+        return self.session.post(
+            f"{self.url}/{path}", data=data, headers=headers, timeout=60, **kwargs
+        )
+
+
+@pytest.fixture
+def api(stack: dict[str, str]):
+    """api(name) -> Api for alice, bob, svc-pipeline (keytab names of the dev stack)."""
+
+    def make(keytab_name: str, principal: str | None = None) -> Api:
+        return Api(stack, keytab_name, principal or f"{keytab_name}@{REALM}")
+
+    return make
+
+
+def slurm_job_ids() -> set[str]:
+    """Every job id slurmctld holds (pending, running, finished within MinJobAge)."""
+    out = subprocess.run(
+        ["squeue", "-h", "--states=all", "-o", "%i"], capture_output=True, text=True, check=True
+    ).stdout
+    return set(out.split())
+
+
+def scontrol_job(job_id: int | str) -> dict[str, str]:
+    """`scontrol show job` as a dict of its Key=Value fields."""
+    out = subprocess.run(
+        ["scontrol", "-o", "show", "job", str(job_id)], capture_output=True, text=True, check=True
+    ).stdout
+    fields = {}
+    for item in out.split():
+        key, _, value = item.partition("=")
+        fields[key] = value
+    return fields
+
+
+@pytest.fixture
+def cleanup_jobs(stack: dict[str, str]) -> Iterator[list]:
+    """A list the test appends job ids to; they are cancelled afterwards."""
+    jobs: list = []
+    yield jobs
+    if jobs:
+        subprocess.run(["scancel", *map(str, jobs)], capture_output=True)

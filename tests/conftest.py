@@ -1,0 +1,297 @@
+"""Shared fixtures: a fake slurmrestd at the HTTP transport, a fake passwd, and the Flask app.
+
+Nothing here opens a socket. slurmrestd is replaced by ``FakeSlurmrestd``, a requests transport
+adapter mounted on the session the app's client uses; it answers canned responses and records
+every request, so tests can check the headers and the JWT hpcapi sent. Local accounts come from
+``FakePasswd``, injected where hpcapi looks users up, because alice and bob need not exist here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import pwd
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from flask import Flask
+from flask.testing import FlaskClient
+from requests.adapters import BaseAdapter
+from requests.structures import CaseInsensitiveDict
+
+# Import the checkout, not a copy of hpcapi installed in the virtualenv.
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+import hpcapi  # noqa: E402
+from hpcapi.config import ServerConfig  # noqa: E402
+from hpcapi.identity import IdentityPolicy, IdentityResolver  # noqa: E402
+from hpcapi.web import create_app  # noqa: E402
+
+assert Path(hpcapi.__file__).resolve().is_relative_to(REPO_ROOT), hpcapi.__file__
+
+REALM = "HPCAPI.TEST"
+SLURMRESTD_URL = "http://slurmrestd.test:6820"
+JWT_KEY = b"k" * 16 + b"0123456789abcdef"  # 32 bytes
+API_VERSION = "v0.0.38"
+
+# A v0.0.38 ping answer as slurmrestd 22.05 gave it (notes/slurm probe_results.json, a_ping).
+PING_BODY: dict[str, Any] = {
+    "meta": {"plugin": {"type": "openapi/v0.0.38", "name": "Slurm OpenAPI v0.0.38"}},
+    "errors": [],
+    "pings": [{"hostname": "vm", "ping": "UP", "status": 0, "mode": "primary"}],
+}
+
+
+def openapi_spec(*versions: str) -> dict[str, Any]:
+    """A trimmed OpenAPI document as slurmrestd serves it, offering ``versions``."""
+    paths: dict[str, Any] = {"/openapi/v3": {}, "/openapi": {}}
+    for version in versions:
+        paths[f"/slurm/{version}/ping/"] = {"get": {}}
+        paths[f"/slurm/{version}/jobs/"] = {"get": {}}
+        paths[f"/slurmdb/{version}/jobs/"] = {"get": {}}
+    return {"openapi": "3.0.2", "info": {"title": "Slurm Rest API"}, "paths": paths}
+
+
+# --- the fake slurmrestd ------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class CannedAnswer:
+    """What the fake answers to one route: a response, or an exception to raise."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
+    raises: type[requests.exceptions.RequestException] | None = None
+
+
+class FakeSlurmrestd(BaseAdapter):
+    """A requests transport adapter standing in for slurmrestd; it records what it is sent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[requests.PreparedRequest] = []
+        self.timeouts: list[Any] = []
+        self.proxies: list[Any] = []
+        self._routes: dict[tuple[str, str], CannedAnswer] = {}
+
+    # canned answers
+    def answer_json(
+        self, method: str, path: str, body: Any, status: int = 200,
+        content_type: str = "application/json",
+    ) -> None:
+        """Answer ``method path`` with a JSON body."""
+        self._routes[(method, path)] = CannedAnswer(
+            status, json.dumps(body).encode(), {"Content-Type": content_type}
+        )
+
+    def answer_text(
+        self, method: str, path: str, text: str, status: int = 200,
+        content_type: str | None = "text/plain",
+    ) -> None:
+        """Answer ``method path`` with a raw body (any content type, or none)."""
+        headers = {"Content-Type": content_type} if content_type else {}
+        self._routes[(method, path)] = CannedAnswer(status, text.encode(), headers)
+
+    def fail(
+        self, method: str, path: str, exc: type[requests.exceptions.RequestException]
+    ) -> None:
+        """Raise ``exc`` (as the transport would) for ``method path``."""
+        self._routes[(method, path)] = CannedAnswer(raises=exc)
+
+    # what was asked
+    def requests_to(self, path: str) -> list[requests.PreparedRequest]:
+        """The recorded requests whose URL path is ``path``."""
+        return [r for r in self.requests if urlsplit(r.url or "").path == path]
+
+    # the transport
+    def send(  # type: ignore[override]
+        self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
+        verify: Any = True, cert: Any = None, proxies: Any = None,
+    ) -> requests.Response:
+        self.requests.append(request)
+        self.timeouts.append(timeout)
+        self.proxies.append(proxies)
+        path = urlsplit(request.url or "").path
+        canned = self._routes.get((request.method or "", path))
+        if canned is None:
+            raise AssertionError(f"the fake slurmrestd has no answer for {request.method} {path}")
+        if canned.raises is not None:
+            raise canned.raises(f"fake transport: {canned.raises.__name__}", request=request)
+        response = requests.Response()
+        response.status_code = canned.status
+        response.headers = CaseInsensitiveDict(canned.headers)
+        response._content = canned.body
+        response.encoding = "utf-8"
+        response.url = request.url or ""
+        response.request = request
+        response.reason = "canned"
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def fake_slurmrestd() -> FakeSlurmrestd:
+    """A fake slurmrestd serving v0.0.38: its OpenAPI document and a healthy ping."""
+    fake = FakeSlurmrestd()
+    fake.answer_json("GET", "/openapi/v3", openapi_spec("v0.0.36", "v0.0.37", API_VERSION))
+    fake.answer_json("GET", f"/slurm/{API_VERSION}/ping", PING_BODY)
+    return fake
+
+
+@pytest.fixture
+def slurm_session(fake_slurmrestd: FakeSlurmrestd) -> Iterator[requests.Session]:
+    """A requests.Session whose only route to slurmrestd is the fake transport."""
+    session = requests.Session()
+    # Mounted on the full base URL: longer prefixes win over the http:// adapter the client
+    # mounts itself, so the fake keeps answering after SlurmrestClient configures the session.
+    session.mount(SLURMRESTD_URL, fake_slurmrestd)
+    yield session
+    session.close()
+
+
+# --- a fake passwd ------------------------------------------------------------------------------
+
+
+def passwd_entry(name: str, uid: int, home: str | None = None) -> pwd.struct_passwd:
+    """A passwd entry as pwd.getpwnam returns it."""
+    return pwd.struct_passwd(
+        (name, "x", uid, uid, name, home or f"/home/{name}", "/bin/bash")
+    )
+
+
+class FakePasswd:
+    """A getpwnam stand-in over a fixed table; counts its look-ups."""
+
+    def __init__(self, entries: dict[str, pwd.struct_passwd]) -> None:
+        self.entries = dict(entries)
+        self.lookups: list[str] = []
+
+    def __call__(self, name: str) -> pwd.struct_passwd:
+        self.lookups.append(name)
+        try:
+            return self.entries[name]
+        except KeyError:
+            raise KeyError(f"getpwnam(): name not found: {name!r}") from None
+
+
+def default_passwd() -> FakePasswd:
+    """alice, bob and the pipeline service account, plus root and system accounts."""
+    return FakePasswd(
+        {
+            "root": passwd_entry("root", 0, "/root"),
+            "daemon": passwd_entry("daemon", 1, "/usr/sbin"),
+            "slurm": passwd_entry("slurm", 64030, "/nonexistent"),
+            "lowuser": passwd_entry("lowuser", 999),
+            "alice": passwd_entry("alice", 1001),
+            "bob": passwd_entry("bob", 1002),
+            "pipeline": passwd_entry("pipeline", 1500, "/srv/pipeline"),
+        }
+    )
+
+
+@pytest.fixture
+def passwd() -> FakePasswd:
+    """The fake passwd table the app's identity resolver uses."""
+    return default_passwd()
+
+
+# --- the app ------------------------------------------------------------------------------------
+
+
+def make_server_config(**changes: Any) -> ServerConfig:
+    """The test site's configuration, with ``changes`` applied."""
+    base = ServerConfig(
+        allowed_realms=frozenset({REALM}),
+        min_uid=1000,
+        principal_map={f"svc-pipeline@{REALM}": "pipeline"},
+        allowed_partitions=("norm", "quick"),
+        slurmrestd_url=SLURMRESTD_URL,
+        jwt_key_file="/nonexistent/jwt_hs256.key",
+        token_lifetime=60,
+        backend_timeout=10.0,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+@pytest.fixture
+def server_config() -> ServerConfig:
+    """The test site's configuration."""
+    return make_server_config()
+
+
+_DEFAULT = object()
+
+
+class ApacheClient(FlaskClient):
+    """A test client that sends the identity header as Apache would after GSSAPI auth.
+
+    ``principal=None`` sends no identity header (Apache let an unauthenticated request through).
+    """
+
+    principal: str | None = f"alice@{REALM}"
+    identity_header = "X-Remote-User"
+
+    def open(self, *args: Any, principal: Any = _DEFAULT, **kwargs: Any) -> Any:
+        who = self.principal if principal is _DEFAULT else principal
+        if who is not None and args and isinstance(args[0], str):
+            given = kwargs.pop("headers", None) or []
+            headers = list(given.items() if hasattr(given, "items") else given)
+            headers.append((self.identity_header, who))
+            kwargs["headers"] = headers
+        return super().open(*args, **kwargs)
+
+
+AppFactory = Callable[..., Flask]
+
+
+@pytest.fixture
+def make_app(
+    server_config: ServerConfig, slurm_session: requests.Session, passwd: FakePasswd
+) -> AppFactory:
+    """Build an app over the fake slurmrestd and fake passwd; keyword arguments change it."""
+
+    def build(
+        config: ServerConfig | None = None, detect_version: bool = True, **test_config: Any
+    ) -> Flask:
+        config = config or server_config
+        app = create_app(
+            {
+                "config": config,
+                "jwt_key": JWT_KEY,
+                "slurm_session": slurm_session,
+                "detect_version": detect_version,
+                **test_config,
+            }
+        )
+        app.config["TESTING"] = True
+        services = app.extensions["hpcapi"]
+        policy = IdentityPolicy(config.allowed_realms, config.min_uid, config.principal_map)
+        app.extensions["hpcapi"] = dataclasses.replace(
+            services, identities=IdentityResolver(policy, getpwnam=passwd)
+        )
+        app.test_client_class = ApacheClient
+        return app
+
+    return build
+
+
+@pytest.fixture
+def app(make_app: AppFactory) -> Flask:
+    """The hpcapi app, its slurmrestd faked and its API version detected at start-up."""
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client that authenticates as alice@HPCAPI.TEST through the identity header."""
+    return app.test_client()

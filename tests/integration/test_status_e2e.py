@@ -1,0 +1,87 @@
+"""query_status end to end: the caller's jobs only, live view merged with accounting."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import pytest
+
+from tests.integration.conftest import REPO, scontrol_job
+
+pytestmark = pytest.mark.e2e
+
+SCRIPT = "#!/bin/bash\ntrue\n"
+FRCE_JOB_KEYS = {"user", "name", "partition", "start", "end", "state"}
+
+
+def _jobs(answer: dict) -> dict[str, dict]:
+    return {key: value for key, value in answer.items() if key not in ("status", "reason")}
+
+
+def test_new_job_is_listed_at_once_and_only_for_its_owner(api, cleanup_jobs):
+    alice, bob = api("alice"), api("bob")
+    alice_job = alice.post_json(
+        "submit_job", {"partition": "norm", "script-body": "#!/bin/bash\nsleep 30\n",
+                       "job-name": "alice-status"},
+    ).json()["reason"]
+    bob_job = bob.post_json(
+        "submit_job", {"partition": "norm", "script-body": "#!/bin/bash\nsleep 30\n"}
+    ).json()["reason"]
+    cleanup_jobs.extend([alice_job, bob_job])
+
+    answer = alice.get("query_status").json()
+    assert answer["status"] == "call_success"
+    assert answer["reason"] == "query_success"
+    jobs = _jobs(answer)
+    assert alice_job in jobs
+    assert FRCE_JOB_KEYS <= set(jobs[alice_job])
+    assert jobs[alice_job]["user"] == "alice"
+    assert jobs[alice_job]["name"] == "alice-status"
+    assert jobs[alice_job]["partition"] == "norm"
+    assert jobs[alice_job]["state"] in ("PENDING", "RUNNING")
+    assert bob_job not in jobs
+    assert {job["user"] for job in jobs.values()} == {"alice"}
+
+    bob_jobs = _jobs(bob.get("query_status").json())
+    assert bob_job in bob_jobs
+    assert alice_job not in bob_jobs
+
+
+def test_hours_parameter_is_validated(api):
+    alice = api("alice")
+    assert alice.get("query_status", params={"hours": "1"}).status_code == 200
+    for bad in ("0", "-1", "x", "100000"):
+        response = alice.get("query_status", params={"hours": bad})
+        assert response.status_code == 400
+        assert response.json()["reason"] == "bad_parameter"
+
+
+def _stack_up(min_job_age: int) -> None:
+    subprocess.run([str(REPO / "dev" / "stack"), "up"], check=True, capture_output=True,
+                   env={**__import__("os").environ, "HPCAPI_DEV_MIN_JOB_AGE": str(min_job_age)})
+
+
+def test_job_forgotten_by_slurmctld_is_listed_from_accounting(api):
+    alice = api("alice")
+    _stack_up(2)  # MinJobAge=2: slurmctld forgets finished jobs at its next purge (≤ 60 s)
+    try:
+        job_id = alice.post_json(
+            "submit_job", {"partition": "quick", "script-body": SCRIPT, "job-name": "forgotten"}
+        ).json()["reason"]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            result = subprocess.run(["scontrol", "-o", "show", "job", job_id],
+                                    capture_output=True, text=True)
+            if result.returncode != 0:
+                break
+            time.sleep(1)
+        else:
+            pytest.fail(f"slurmctld still holds job {job_id} ({scontrol_job(job_id)})")
+        jobs = _jobs(alice.get("query_status").json())
+        assert job_id in jobs
+        assert jobs[job_id]["state"] == "COMPLETED"
+        assert jobs[job_id]["name"] == "forgotten"
+        assert jobs[job_id]["end"] is not None
+    finally:
+        _stack_up(300)
