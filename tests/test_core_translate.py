@@ -1,4 +1,8 @@
-"""Tests for hpcapi.core.translate: SubmitRequest -> slurmrestd v0.0.38 submit body."""
+"""Tests for hpcapi.core.translate: SubmitRequest -> slurmrestd submit body.
+
+The v0.0.38 body is checked here in detail; every version against its OpenAPI spec is in
+test_contract_slurm_openapi.py.
+"""
 
 from __future__ import annotations
 
@@ -169,10 +173,46 @@ def test_body_output_path_with_trailing_slash() -> None:
     assert job["standard_output"] == "/home/alice/slurm-%j.out"
 
 
-@pytest.mark.parametrize("version", ["v0.0.39", "v0.0.40", "v0.0.44", "0.0.38", ""])
+@pytest.mark.parametrize("version", ["v0.0.37", "v0.0.39", "v0.0.45", "0.0.38", "0.0.44", ""])
 def test_body_refuses_other_api_versions(version: str) -> None:
     with pytest.raises(ValueError, match="unsupported slurmrestd API version"):
         build_submit_body(MINIMAL, OWNER, "/home/alice", PATH, LANG, api_version=version)
+
+
+@pytest.mark.parametrize("version", ["v0.0.40", "v0.0.41", "v0.0.42", "v0.0.43", "v0.0.44"])
+def test_body_of_full_request_for_slurm_23_11_and_later(version: str) -> None:
+    body = build_submit_body(FULL, OWNER, "/home/alice/work", PATH, LANG, api_version=version)
+    env = build_environment(FULL, OWNER, PATH, LANG, submit_dir="/home/alice/work")
+    assert body == {
+        "job": {
+            "script": SCRIPT,
+            "partition": "quick",
+            "tasks": 4,
+            "tasks_per_core": 1,
+            "tasks_per_node": 2,
+            "cpus_per_task": 3,
+            "memory_per_cpu": {"set": True, "infinite": False, "number": 150},
+            "dependency": "afterok:1:2",
+            "time_limit": {"set": True, "infinite": False, "number": 90},
+            "name": "analysis",
+            "current_working_directory": "/home/alice/work",
+            "standard_output": "/home/alice/work/slurm-%j.out",
+            "environment": [f"{key}={value}" for key, value in env.items()],
+        },
+    }
+
+
+def test_body_memory_per_node_is_a_struct_from_v0_0_40() -> None:
+    request = SubmitRequest(SCRIPT, 0, "norm", mem_per_node_mb=4096)
+    job = build_submit_body(request, OWNER, "/w", PATH, LANG, api_version="v0.0.42")["job"]
+    assert job["memory_per_node"] == {"set": True, "infinite": False, "number": 4096}
+    assert "memory_per_cpu" not in job and "time_limit" not in job
+
+
+def test_body_environment_list_keeps_values_with_equals_signs() -> None:
+    odd = JobOwner("alice", 1001, "/home/a=b", "/bin/bash")
+    job = build_submit_body(MINIMAL, odd, "/w", PATH, LANG, api_version="v0.0.44")["job"]
+    assert "HOME=/home/a=b" in job["environment"]
 
 
 def test_body_refuses_relative_working_directory() -> None:

@@ -1,6 +1,8 @@
-"""Tests for hpcapi.slurm.backend: choosing the slurmrestd API version, and ping."""
+"""Tests for hpcapi.slurm.backend: choosing the API version, and the calls per version."""
 
 from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
@@ -10,6 +12,7 @@ from conftest import JWT_KEY, PING_BODY, SLURMRESTD_URL, FakeSlurmrestd, openapi
 from hpcapi.slurm.backend import SUPPORTED_VERSIONS, SlurmBackend, choose_version
 from hpcapi.slurm.client import SlurmrestClient, SlurmUser, versions_in_spec
 from hpcapi.slurm.errors import (
+    SlurmrestAuthError,
     SlurmrestRejectedError,
     SlurmrestUnavailableError,
     SlurmrestVersionError,
@@ -54,8 +57,8 @@ def test_auto_on_a_slurm_22_05_server() -> None:
 
 def test_auto_with_nothing_in_common_is_refused() -> None:
     with pytest.raises(SlurmrestVersionError) as caught:
-        choose_version("auto", {"v0.0.40", "v0.0.41"})
-    assert "v0.0.40, v0.0.41" in caught.value.message
+        choose_version("auto", {"v0.0.39", "v0.0.45"})
+    assert "v0.0.39, v0.0.45" in caught.value.message
     assert "none in common" in caught.value.message
 
 
@@ -217,3 +220,161 @@ def test_ping_raises_on_a_500_with_errors(
     fake_slurmrestd.answer_json("GET", PING, {"errors": errors}, status=500)
     with pytest.raises(SlurmrestRejectedError, match="slurmctld config is unable to load"):
         make_backend(slurm_session).ping(ALICE)
+
+
+# --- Slurm 23.11+ (v0.0.40-v0.0.44) ---------------------------------------------------------------
+
+V44_PING = "/slurm/v0.0.44/ping/"
+
+
+def test_supported_versions_are_the_six() -> None:
+    assert SUPPORTED_VERSIONS == (
+        "v0.0.38", "v0.0.40", "v0.0.41", "v0.0.42", "v0.0.43", "v0.0.44"
+    )
+
+
+@pytest.mark.parametrize(
+    ("offered", "chosen"),
+    [
+        ({"v0.0.37", "v0.0.38", "v0.0.39"}, "v0.0.38"),  # Slurm 23.02
+        ({"v0.0.39", "v0.0.40"}, "v0.0.40"),  # 23.11
+        ({"v0.0.39", "v0.0.40", "v0.0.41"}, "v0.0.41"),  # 24.05
+        ({"v0.0.40", "v0.0.41", "v0.0.42"}, "v0.0.42"),  # 24.11
+        ({"v0.0.41", "v0.0.42", "v0.0.43"}, "v0.0.43"),  # 25.05
+        ({"v0.0.42", "v0.0.43", "v0.0.44"}, "v0.0.44"),  # 25.11
+    ],
+)
+def test_auto_on_each_slurm_release(offered: set[str], chosen: str) -> None:
+    assert choose_version("auto", offered) == chosen
+
+
+def backend_v0044(
+    session: requests.Session, fake: FakeSlurmrestd, configured: str = "auto"
+) -> SlurmBackend:
+    fake.answer_json("GET", "/openapi/v3", openapi_spec("v0.0.42", "v0.0.43", "v0.0.44"))
+    backend = make_backend(session, configured)
+    backend.detect_version()
+    return backend
+
+
+def nv(number: int) -> dict[str, object]:
+    return {"set": True, "infinite": False, "number": number}
+
+
+def test_detect_version_on_slurm_25_11(
+    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd
+) -> None:
+    assert backend_v0044(slurm_session, fake_slurmrestd).api_version == "v0.0.44"
+    assert backend_v0044(slurm_session, fake_slurmrestd, "v0.0.42").api_version == "v0.0.42"
+
+
+def test_ping_v0_0_44(slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd) -> None:
+    body = {"pings": [{"hostname": "vm", "pinged": "UP", "responding": True, "latency": 533,
+                       "mode": "primary", "primary": True}], "errors": [], "warnings": []}
+    fake_slurmrestd.answer_json("GET", V44_PING, body)
+    result = backend_v0044(slurm_session, fake_slurmrestd).ping(ALICE)
+    assert result["api_version"] == "v0.0.44"
+    assert result["controllers"] == [{"hostname": "vm", "status": "UP"}]
+
+
+def test_ping_v0_0_44_not_responding_is_a_failure(
+    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd
+) -> None:
+    # 25.11 answers a refused token with 200, pinged DOWN, responding false (REST-25.11.md).
+    body = {"pings": [{"hostname": "vm", "pinged": "DOWN", "responding": False}], "errors": []}
+    fake_slurmrestd.answer_json("GET", V44_PING, body)
+    with pytest.raises(SlurmrestAuthError, match="no responding slurmctld"):
+        backend_v0044(slurm_session, fake_slurmrestd).ping(ALICE)
+
+
+def test_ping_v0_0_44_with_one_controller_down_is_fine(
+    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd
+) -> None:
+    body = {"pings": [{"hostname": "a", "pinged": "UP", "responding": True},
+                      {"hostname": "b", "pinged": "DOWN", "responding": False}]}
+    fake_slurmrestd.answer_json("GET", V44_PING, body)
+    assert len(backend_v0044(slurm_session, fake_slurmrestd).ping(ALICE)["controllers"]) == 2
+
+
+def test_submit_v0_0_44_posts_to_its_path(
+    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd
+) -> None:
+    answer = {"job_id": 5, "step_id": "batch", "errors": [], "warnings": []}
+    fake_slurmrestd.answer_json("POST", "/slurm/v0.0.44/job/submit", answer)
+    backend = backend_v0044(slurm_session, fake_slurmrestd)
+    assert backend.submit(ALICE, {"job": {"script": "#!/bin/sh"}}) == 5
+
+
+def test_live_job_v0_0_44_nonexistent_is_none(
+    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd
+) -> None:
+    errors = [{"description": "Invalid job id specified", "error_number": 2017,
+               "error": "Invalid job id specified", "source": "_handle_job_get"}]
+    fake_slurmrestd.answer_json("GET", "/slurm/v0.0.44/job/99", {"errors": errors}, status=404)
+    assert backend_v0044(slurm_session, fake_slurmrestd).live_job(ALICE, 99) is None
+
+
+def test_live_job_v0_0_44_reads_the_record(
+    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd
+) -> None:
+    record = {"job_id": 7, "user_name": "alice", "name": "n", "partition": "norm",
+              "job_state": ["FAILED"], "state_reason": "NonZeroExitCode",
+              "submit_time": nv(100), "start_time": nv(110), "end_time": nv(120),
+              "exit_code": {"status": ["ERROR"], "return_code": nv(3)}}
+    fake_slurmrestd.answer_json("GET", "/slurm/v0.0.44/job/7", {"jobs": [record]})
+    job = backend_v0044(slurm_session, fake_slurmrestd).live_job(ALICE, 7)
+    assert job is not None
+    assert (job.state, job.exit_code, job.end_time, job.source) == ("FAILED", 3, 120, "live")
+
+
+def test_live_jobs_v0_0_44_keeps_only_the_users_jobs(
+    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd
+) -> None:
+    records = [{"job_id": 1, "user_name": "alice", "job_state": ["RUNNING"]},
+               {"job_id": 2, "user_name": "bob", "job_state": ["RUNNING"]},
+               {"user_name": "alice", "job_state": ["RUNNING"]}]
+    fake_slurmrestd.answer_json("GET", "/slurm/v0.0.44/jobs/", {"jobs": records})
+    jobs = backend_v0044(slurm_session, fake_slurmrestd).live_jobs(ALICE)
+    assert [job.job_id for job in jobs] == [1]
+
+
+def test_accounting_jobs_v0_0_44_filters_by_user_and_submit_time(
+    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("hpcapi.slurm.backend.time.time", lambda: 1_000_000.0)
+    body = {"jobs": [{"job_id": 3, "user": "alice", "state": {"current": ["COMPLETED"]},
+                      "time": {"submission": 999_000, "start": 999_100, "end": 999_200},
+                      "exit_code": {"status": ["SUCCESS"], "return_code": nv(0)}},
+                     {"job_id": 4, "user": "bob", "state": {"current": ["COMPLETED"]}}],
+            "errors": [], "warnings": [{"description": "nothing", "source": "x"}]}
+    fake_slurmrestd.answer_json("GET", "/slurmdb/v0.0.44/jobs/", body)
+    jobs = backend_v0044(slurm_session, fake_slurmrestd).accounting_jobs(ALICE, 1001, 2)
+    assert [(job.job_id, job.exit_code, job.source) for job in jobs] == [(3, 0, "accounting")]
+    (sent,) = fake_slurmrestd.requests_to("/slurmdb/v0.0.44/jobs/")
+    assert parse_qs(urlsplit(sent.url or "").query) == {
+        "users": ["alice"],
+        "start_time": [str(1_000_000 - 7200)],
+        "usage_time_as_submit_time": ["true"],
+        "skip_steps": ["true"],
+    }
+
+
+def test_accounting_jobs_v0_0_38_keeps_its_filter(
+    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd
+) -> None:
+    nothing = [{"description": "Nothing found", "error_number": 9003}]
+    fake_slurmrestd.answer_json("GET", "/slurmdb/v0.0.38/jobs", {"jobs": [], "errors": nothing})
+    assert make_backend(slurm_session).accounting_jobs(ALICE, 1001, 24) == []
+    (sent,) = fake_slurmrestd.requests_to("/slurmdb/v0.0.38/jobs")
+    assert parse_qs(urlsplit(sent.url or "").query) == {
+        "submit_time": ["now-24hours"], "skip_steps": ["true"], "groups": ["1001"]
+    }
+
+
+def test_accounting_job_v0_0_44_unknown_is_none(
+    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd
+) -> None:
+    body = {"jobs": [], "errors": [], "warnings": [{"description": "Nothing found"}]}
+    fake_slurmrestd.answer_json("GET", "/slurmdb/v0.0.44/job/5", body)
+    assert backend_v0044(slurm_session, fake_slurmrestd).accounting_job(ALICE, 5) is None

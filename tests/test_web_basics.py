@@ -383,7 +383,7 @@ def test_start_up_with_slurmrestd_down_then_ping_works_when_it_is_back(
 def test_start_up_stops_on_a_version_mismatch(
     make_app: AppFactory, fake_slurmrestd: FakeSlurmrestd
 ) -> None:
-    fake_slurmrestd.answer_json("GET", "/openapi/v3", openapi_spec("v0.0.40", "v0.0.41"))
+    fake_slurmrestd.answer_json("GET", "/openapi/v3", openapi_spec("v0.0.39", "v0.0.45"))
     with pytest.raises(SlurmrestVersionError, match="none in common"):
         make_app()
 

@@ -1,6 +1,8 @@
 """Translation of a validated ``SubmitRequest`` into a slurmrestd job-submission body.
 
-Every difference between slurmrestd API versions lives in ``_render_submit_body``.
+Every difference between slurmrestd API versions in the submit body lives in
+``_render_submit_body`` and the two helpers it calls, each branch naming the Slurm release behind
+it. Supported versions: v0.0.38 (Slurm 22.05) and v0.0.40-v0.0.44 (Slurm 23.11-25.11).
 """
 
 from __future__ import annotations
@@ -8,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from hpcapi.core.records import SUPPORTED_API_VERSIONS, check_api_version
 from hpcapi.core.submit import SubmitRequest
 
 DEFAULT_JOB_NAME = "hpcapi"
-SUPPORTED_API_VERSIONS = ("v0.0.38",)
 # The only variables outside SLURM_* a job environment ever gets from hpcapi.
 BASE_ENVIRONMENT_KEYS = frozenset({"PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG"})
 
@@ -106,27 +108,53 @@ def _job_fields(req: SubmitRequest, working_directory: str) -> dict[str, Any]:
     return fields
 
 
+# The numbers that Slurm 23.11 (v0.0.40) turned into {set, infinite, number} structs.
+_NO_VAL_FIELDS = frozenset({"time_limit", "memory_per_cpu", "memory_per_node"})
+
+
+def _no_val(number: int) -> dict[str, Any]:
+    """A number as the {set, infinite, number} struct of the v0.0.40+ data parsers."""
+    return {"set": True, "infinite": False, "number": number}
+
+
+def _render_environment(api_version: str, environment: dict[str, str]) -> Any:
+    """The job environment in the shape ``api_version`` wants."""
+    if api_version == "v0.0.38":
+        # Slurm 22.05: an object, required and non-empty (else 400 "environment must be set",
+        # error 2127).
+        return dict(environment)
+    # Slurm 23.11 (v0.0.40): a list of "NAME=value" strings (string_array). 25.11 converts an
+    # object with a warning; an empty list gets 500 error 2019, and ours is never empty.
+    return [f"{name}={value}" for name, value in environment.items()]
+
+
+def _render_numbers(api_version: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """The job's numbers in the types ``api_version`` wants."""
+    if api_version == "v0.0.38":
+        # Slurm 22.05: plain integers (minutes, MB).
+        return dict(fields)
+    # Slurm 23.11 (v0.0.40): time_limit (uint32_no_val), memory_per_cpu and memory_per_node
+    # (uint64_no_val) are {set, infinite, number} structs in the schema, which admits no plain
+    # int (25.11 takes one, but the schema is the contract). tasks, tasks_per_*, cpus_per_task
+    # stay plain int32.
+    return {key: _no_val(v) if key in _NO_VAL_FIELDS else v for key, v in fields.items()}
+
+
 def _render_submit_body(
     api_version: str, script: str, fields: dict[str, Any], environment: dict[str, str]
 ) -> dict[str, Any]:
     """Encode the job for one slurmrestd API version; the one place versions differ."""
+    check_api_version(api_version)
+    job = _render_numbers(api_version, fields)
+    job["environment"] = _render_environment(api_version, environment)
     if api_version == "v0.0.38":
-        # Slurm 22.05. "script" sits beside "job"; "environment" is an object and must be
-        # non-empty (else 400 "environment must be set", error 2127); numbers are plain ints.
-        return {"script": script, "job": {**fields, "environment": environment}}
-    # Later versions, to be added here when a site runs them (specs: shared/slurm-openapi/):
-    # elif api_version == "v0.0.40":
-    #     # Slurm 23.11 (v0.0.39 of 23.02 is skipped). "environment" becomes a list of "K=V"
-    #     # strings; "time_limit", "memory_per_cpu" and "memory_per_node" become
-    #     # {"set": True, "infinite": False, "number": n} (uint32/uint64_no_val); "job" also
-    #     # takes "script", while the top-level "script" is still read.
-    # elif api_version in ("v0.0.41", "v0.0.42", "v0.0.43", "v0.0.44"):
-    #     # Slurm 24.05 / 24.11 / 25.05 / 25.11: as v0.0.40, but the top-level "script" is
-    #     # deprecated, so send it as job["script"] only.
-    raise ValueError(
-        f"unsupported slurmrestd API version {api_version!r};"
-        f" supported: {', '.join(SUPPORTED_API_VERSIONS)}"
-    )
+        # Slurm 22.05: "script" sits beside "job" and is required there.
+        return {"script": script, "job": job}
+    # Slurm 23.11 (v0.0.40) reads job.script; 24.05 (v0.0.41) deprecates the top-level
+    # "script" (25.05's v0.0.43 spec calls it "same as" job.script): send it inside job only.
+    # current_working_directory, always sent, became required in 25.11 (else 500 error 2063).
+    job["script"] = script
+    return {"job": job}
 
 
 def build_submit_body(
@@ -138,8 +166,19 @@ def build_submit_body(
     api_version: str = "v0.0.38",
 ) -> dict[str, Any]:
     """Return the JSON body for ``POST /slurm/<api_version>/job/submit``."""
+    check_api_version(api_version)
     if not working_directory.startswith("/"):
         raise ValueError(f"working_directory must be absolute, got {working_directory!r}")
     environment = build_environment(req, owner, path, lang, submit_dir=working_directory)
     fields = _job_fields(req, working_directory)
     return _render_submit_body(api_version, req.script, fields, environment)
+
+
+__all__ = [
+    "BASE_ENVIRONMENT_KEYS",
+    "DEFAULT_JOB_NAME",
+    "SUPPORTED_API_VERSIONS",
+    "JobOwner",
+    "build_environment",
+    "build_submit_body",
+]

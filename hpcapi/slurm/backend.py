@@ -8,10 +8,18 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+import time
 from typing import Any
 
-from hpcapi.core.jobs import Job, read_db_job_v0038, read_live_job_v0038
+from hpcapi.core.jobs import Job
+from hpcapi.core.records import (
+    SUPPORTED_API_VERSIONS,
+    endpoints,
+    history_query,
+    read_db_job,
+    read_live_job,
+    read_pings,
+)
 from hpcapi.slurm.client import (
     SlurmrestClient,
     SlurmUser,
@@ -19,20 +27,21 @@ from hpcapi.slurm.client import (
     slurm_errors,
     versions_in_spec,
 )
-from hpcapi.slurm.errors import SlurmrestRejectedError, SlurmrestVersionError
+from hpcapi.slurm.errors import (
+    SlurmrestAuthError,
+    SlurmrestRejectedError,
+    SlurmrestVersionError,
+)
 
 log = logging.getLogger("hpcapi.slurm")
 
-# Oldest first. Slurm 22.05 serves v0.0.36-v0.0.38; later releases drop older versions.
-SUPPORTED_VERSIONS: tuple[str, ...] = ("v0.0.38",)
+# Oldest first: v0.0.38 (Slurm 22.05) and v0.0.40-v0.0.44 (Slurm 23.11-25.11). Slurm 22.05
+# serves v0.0.36-v0.0.38; later releases drop older ones (25.11 serves v0.0.42-v0.0.44).
+SUPPORTED_VERSIONS: tuple[str, ...] = SUPPORTED_API_VERSIONS
 
 # Slurm error numbers that mean "no such job" rather than a failure.
 _NO_SUCH_JOB = {2017}  # ESLURM_INVALID_JOB_ID
 _NOTHING_FOUND = {9003}  # slurmdbd: "Nothing found with query"
-
-RecordReader = Callable[[Mapping[str, Any]], Job]
-_LIVE_READERS: dict[str, RecordReader] = {"v0.0.38": read_live_job_v0038}
-_DB_READERS: dict[str, RecordReader] = {"v0.0.38": read_db_job_v0038}
 
 
 def _version_key(version: str) -> tuple[int, ...]:
@@ -102,16 +111,18 @@ class SlurmBackend:
     def ping(self, user: SlurmUser) -> dict[str, Any]:
         """Ping slurmctld through slurmrestd as ``user``; return version and latency."""
         version = self.api_version
-        answer = self._client.call("GET", f"/slurm/{version}/ping", user)
+        answer = self._client.call("GET", endpoints(version).ping.path(), user)
         errors = slurm_errors(answer.body)
         if errors:
             raise SlurmrestRejectedError(describe_slurm_errors(answer.body), errors)
-        pings = answer.body.get("pings") or []
-        controllers = [
-            {"hostname": ping.get("hostname"), "status": ping.get("ping")}
-            for ping in pings
-            if isinstance(ping, dict)
-        ]
+        controllers, responding = read_pings(version, answer.body)
+        if controllers and not responding and version != "v0.0.38":
+            # Slurm 24.11+ answers a refused token with 200 and responding false (25.11,
+            # REST-25.11.md): an answer without a responding controller is a failure.
+            raise SlurmrestAuthError(
+                "slurmrestd reports no responding slurmctld (an authentication failure looks"
+                " like this since Slurm 24.11: is hpcapi's JWT key the one in slurm.conf?)"
+            )
         return {
             "api_version": version,
             "latency_ms": round(answer.elapsed_ms, 2),
@@ -120,8 +131,8 @@ class SlurmBackend:
 
     def submit(self, user: SlurmUser, body: dict[str, Any]) -> int:
         """Submit a batch job as ``user``; return its id or raise SlurmrestRejectedError."""
-        version = self.api_version
-        answer = self._client.call("POST", f"/slurm/{version}/job/submit", user, body=body)
+        path = endpoints(self.api_version).submit.path()
+        answer = self._client.call("POST", path, user, body=body)
         job_id = answer.body.get("job_id")
         # Success is a job id: a held job comes back with an informational error 2042.
         if isinstance(job_id, int) and not isinstance(job_id, bool) and job_id > 0:
@@ -131,57 +142,63 @@ class SlurmBackend:
     def live_job(self, user: SlurmUser, job_id: int) -> Job | None:
         """slurmctld's record of one job, or None if slurmctld does not hold it (any more)."""
         version = self.api_version
+        path = endpoints(version).live_job.path(job_id=job_id)
         try:
-            answer = self._client.call("GET", f"/slurm/{version}/job/{job_id}", user)
+            # Slurm 22.05 answers an unknown job with 500, 23.11+ with 404; both say 2017.
+            answer = self._client.call("GET", path, user)
         except SlurmrestRejectedError as exc:
             if _error_numbers(exc) & _NO_SUCH_JOB:
                 return None
             raise
-        records = [r for r in answer.body.get("jobs") or [] if isinstance(r, dict)]
-        reader = _LIVE_READERS[version]
-        jobs = [reader(record) for record in records if record.get("job_id") == job_id]
-        return jobs[0] if jobs else None
+        jobs = [read_live_job(version, r) for r in _records(answer.body)]
+        return next((job for job in jobs if job.job_id == job_id), None)
 
     def accounting_job(self, user: SlurmUser, job_id: int) -> Job | None:
         """slurmdbd's record of one job, or None if accounting does not know it."""
         version = self.api_version
-        answer = self._client.call("GET", f"/slurmdb/{version}/job/{job_id}", user)
-        records = self._db_records(answer.body)
-        reader = _DB_READERS[version]
-        jobs = [reader(record) for record in records if record.get("job_id") == job_id]
-        return jobs[0] if jobs else None
+        path = endpoints(version).db_job.path(job_id=job_id)
+        try:
+            answer = self._client.call("GET", path, user)
+        except SlurmrestRejectedError as exc:
+            if _error_numbers(exc) & _NO_SUCH_JOB:
+                return None
+            raise
+        jobs = [read_db_job(version, r) for r in self._db_records(answer.body)]
+        return next((job for job in jobs if job.job_id == job_id), None)
 
     def live_jobs(self, user: SlurmUser) -> list[Job]:
         """The user's jobs that slurmctld holds: pending, running, recently finished."""
         version = self.api_version
-        # v0.0.38 has no user filter for live jobs (squeue filters client-side too); with
+        # No version has a user filter for live jobs (squeue filters client-side too); with
         # PrivateData=jobs slurmctld itself returns only the user's jobs.
-        answer = self._client.call("GET", f"/slurm/{version}/jobs", user)
-        reader = _LIVE_READERS[version]
-        records = [r for r in answer.body.get("jobs") or [] if isinstance(r, dict)]
-        return [job for job in map(reader, records) if job.user == user.name]
+        answer = self._client.call("GET", endpoints(version).live_jobs.path(), user)
+        jobs = [read_live_job(version, r) for r in _records(answer.body)]
+        return [job for job in jobs if job.user == user.name and job.job_id > 0]
 
     def accounting_jobs(self, user: SlurmUser, gid: int, hours: int) -> list[Job]:
         """The user's jobs submitted in the last ``hours`` hours, from slurmdbd."""
         version = self.api_version
-        # submit_time (not start_time) also returns jobs that never became eligible. v0.0.38
-        # has no user filter; filtering on the user's primary group (by gid: 22.05 matches
-        # `groups` against numbers only) lets slurmdbd do the work where groups are per-user,
-        # and the user check below keeps any other user's jobs out.
-        params = {"submit_time": f"now-{hours}hours", "skip_steps": "true", "groups": str(gid)}
-        answer = self._client.call("GET", f"/slurmdb/{version}/jobs", user, params=params)
-        reader = _DB_READERS[version]
-        jobs = map(reader, self._db_records(answer.body))
-        return [job for job in jobs if job.user == user.name]
+        # The filter differs per version (see history_query); the user check below keeps any
+        # other user's jobs out whatever slurmdbd returns.
+        params = history_query(version, user.name, gid, hours, time.time())
+        path = endpoints(version).db_jobs.path()
+        answer = self._client.call("GET", path, user, params=params)
+        jobs = [read_db_job(version, r) for r in self._db_records(answer.body)]
+        return [job for job in jobs if job.user == user.name and job.job_id > 0]
 
     @staticmethod
     def _db_records(body: dict[str, Any]) -> list[dict[str, Any]]:
         errors = slurm_errors(body)
         numbers = {e.get("error_number", e.get("error_code")) for e in errors}
+        # Slurm 22.05 reports "Nothing found" as error 9003; 23.11+ as a warning.
         if errors and not numbers <= _NOTHING_FOUND:
             # slurmdbd answers 200 with errors (e.g. 1007 authentication) as well.
             raise SlurmrestRejectedError(describe_slurm_errors(body), errors)
-        return [r for r in body.get("jobs") or [] if isinstance(r, dict)]
+        return _records(body)
+
+
+def _records(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for r in body.get("jobs") or [] if isinstance(r, dict)]
 
 
 def _error_numbers(exc: SlurmrestRejectedError) -> set[Any]:

@@ -12,7 +12,7 @@ from hpcapi.web.services import build_services
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the hpcapi WSGI app; configuration is read and checked here, once."""
-    from hpcapi.web import audit, body, errors, identity, ping, status, submit, whoami
+    from hpcapi.web import audit, body, errors, health, identity, ping, status, submit, whoami
 
     app = Flask("hpcapi")
     services = build_services(test_config or {})
@@ -27,6 +27,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     body.register(app)
     app.register_blueprint(whoami.blueprint)
     app.register_blueprint(ping.blueprint)
+    app.register_blueprint(health.blueprint)
     app.register_blueprint(submit.blueprint)
     app.register_blueprint(status.blueprint)
     return app

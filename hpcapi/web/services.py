@@ -33,6 +33,7 @@ class Services:
     identities: IdentityResolver
     backend: SlurmBackend
     submit_policy: SubmitPolicy
+    probe_user: SlurmUser
 
 
 def build_services(test_config: Mapping[str, Any]) -> Services:
@@ -46,8 +47,8 @@ def build_services(test_config: Mapping[str, Any]) -> Services:
         timeout=config.backend_timeout,
         session=test_config.get("slurm_session"),
     )
-    probe = pwd.getpwnam(PROBE_USER)
-    backend = SlurmBackend(client, config.api_version, SlurmUser(PROBE_USER, probe.pw_uid))
+    probe_user = SlurmUser(PROBE_USER, pwd.getpwnam(PROBE_USER).pw_uid)
+    backend = SlurmBackend(client, config.api_version, probe_user)
     if test_config.get("detect_version", True):
         try:
             backend.detect_version()
@@ -65,6 +66,7 @@ def build_services(test_config: Mapping[str, Any]) -> Services:
         identities=identities,
         backend=backend,
         submit_policy=SubmitPolicy(allowed_partitions=config.allowed_partitions),
+        probe_user=probe_user,
     )
 
 

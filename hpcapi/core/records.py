@@ -1,0 +1,382 @@
+"""What hpcapi asks slurmrestd, per API version, and how it reads the answers into ``Job``.
+
+The read side of every version difference lives here: the paths and query parameters hpcapi
+sends (``endpoints``, ``history_query``), the ping answer (``read_pings``), and slurmctld's live
+and slurmdbd's accounting job records (``read_live_job``, ``read_db_job``). The submit body is
+built in ``hpcapi.core.translate``. Each branch names the Slurm release that made the change.
+
+The API versions and the Slurm release that introduced each (the saved specs were dumped from the
+release in brackets; ``info.version`` / ``info.x-slurm.release``): v0.0.38 Slurm 22.05 (also
+served by 23.02; the spec says only 0.0.38), v0.0.40 23.11 [24.05.4], v0.0.41 24.05 [24.05.8],
+v0.0.42 24.11 [24.11.6], v0.0.43 25.05 [25.05.8], v0.0.44 25.11 [25.11.7]. v0.0.39 (23.02
+only) is skipped: 23.02 also serves v0.0.38.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from hpcapi.core.jobs import FINISHED_STATES, Job
+
+# API version -> the Slurm release that introduced it. Oldest first.
+SLURM_RELEASES: dict[str, str] = {
+    "v0.0.38": "22.05",
+    "v0.0.40": "23.11",
+    "v0.0.41": "24.05",
+    "v0.0.42": "24.11",
+    "v0.0.43": "25.05",
+    "v0.0.44": "25.11",
+}
+SUPPORTED_API_VERSIONS: tuple[str, ...] = tuple(SLURM_RELEASES)
+
+# Slurm's base job states; a v0.0.40+ job_state list may add flags (COMPLETING, REQUEUED, ...).
+_BASE_STATES = FINISHED_STATES | {"PENDING", "RUNNING", "SUSPENDED"}
+
+
+def check_api_version(api_version: str) -> None:
+    """Raise ValueError unless hpcapi speaks ``api_version``."""
+    if api_version not in SLURM_RELEASES:
+        raise ValueError(
+            f"unsupported slurmrestd API version {api_version!r};"
+            f" supported: {', '.join(SUPPORTED_API_VERSIONS)}"
+        )
+
+
+# --- the calls ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One slurmrestd call: method, path template as the spec spells it, query keys hpcapi sends."""
+
+    method: str
+    template: str
+    query: frozenset[str] = frozenset()
+
+    def path(self, **values: object) -> str:
+        """The path with its ``{placeholders}`` filled in."""
+        return self.template.format(**values)
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Every slurmrestd call hpcapi makes, for one API version."""
+
+    ping: Endpoint
+    submit: Endpoint
+    live_job: Endpoint
+    live_jobs: Endpoint
+    cancel: Endpoint
+    db_job: Endpoint
+    db_jobs: Endpoint
+
+    def all(self) -> tuple[Endpoint, ...]:
+        """All of them, for the contract tests."""
+        return tuple(getattr(self, field.name) for field in fields(self))
+
+
+_HISTORY_KEYS_V0038 = frozenset({"submit_time", "skip_steps", "groups"})
+_HISTORY_KEYS_V0040 = frozenset({"users", "submit_time", "skip_steps"})
+_HISTORY_KEYS_V0041 = frozenset({"users", "start_time", "usage_time_as_submit_time", "skip_steps"})
+
+
+def _history_keys(api_version: str) -> frozenset[str]:
+    if api_version == "v0.0.38":
+        return _HISTORY_KEYS_V0038
+    if api_version == "v0.0.40":
+        return _HISTORY_KEYS_V0040
+    return _HISTORY_KEYS_V0041
+
+
+def endpoints(api_version: str) -> Endpoints:
+    """The paths and query keys hpcapi uses with ``api_version``."""
+    check_api_version(api_version)
+    v = api_version
+    # Slurm 23.11 (v0.0.40): the spec spells the ping and list paths with a trailing slash
+    # (25.11 answers both spellings, REST-25.11.md); 22.05's v0.0.38 spec spells them without.
+    slash = "" if v == "v0.0.38" else "/"
+    job = f"/slurm/{v}/job/{{job_id}}"
+    return Endpoints(
+        ping=Endpoint("GET", f"/slurm/{v}/ping{slash}"),
+        submit=Endpoint("POST", f"/slurm/{v}/job/submit"),
+        live_job=Endpoint("GET", job),
+        # No version has a user filter for live jobs: only update_time and (23.11+) flags.
+        live_jobs=Endpoint("GET", f"/slurm/{v}/jobs{slash}"),
+        cancel=Endpoint("DELETE", job),
+        db_job=Endpoint("GET", f"/slurmdb/{v}/job/{{job_id}}"),
+        db_jobs=Endpoint("GET", f"/slurmdb/{v}/jobs{slash}", _history_keys(v)),
+    )
+
+
+def history_query(api_version: str, user: str, gid: int, hours: int, now: float) -> dict[str, str]:
+    """Query for the accounting list: ``user``'s jobs submitted in the last ``hours`` hours."""
+    check_api_version(api_version)
+    since = str(int(now) - hours * 3600)
+    if api_version == "v0.0.38":
+        # Slurm 22.05: no user filter (users= is refused, error 9000), so filter on the user's
+        # primary group, by gid (22.05 matches `groups` against numbers only; its spec says
+        # `group`, its code reads `groups`). Times are Slurm time strings: an epoch is refused.
+        # submit_time returns jobs in any state, held and never-eligible ones included.
+        return {"submit_time": f"now-{hours}hours", "skip_steps": "true", "groups": str(gid)}
+    if api_version == "v0.0.40":
+        # Slurm 23.11: a `users` filter at last; times are UNIX timestamps; submit_time listed.
+        return {"users": user, "submit_time": since, "skip_steps": "true"}
+    # Slurm 24.05 (v0.0.41) drops submit_time from the spec (25.11 still honours it, unlisted,
+    # REST-25.11.md). Closest listed: start_time plus the usage_time_as_submit_time flag, which
+    # applies the window to the submit time as submit_time did. Trade-off: should a release
+    # ignore the flag, start_time alone has `sacct -S` usage-window semantics and omits held and
+    # never-eligible jobs; slurmctld still holds those, so the live view (which wins) shows them.
+    return {
+        "users": user,
+        "start_time": since,
+        "usage_time_as_submit_time": "true",
+        "skip_steps": "true",
+    }
+
+
+# --- ping ---------------------------------------------------------------------------------------
+
+
+def _responding(api_version: str, ping: Mapping[str, Any]) -> bool:
+    responding = ping.get("responding")
+    if isinstance(responding, bool):
+        return responding
+    key = "ping" if api_version == "v0.0.38" else "pinged"
+    return ping.get(key) == "UP"
+
+
+def read_pings(api_version: str, body: Mapping[str, Any]) -> tuple[list[dict[str, Any]], bool]:
+    """The controllers of a ping answer as ``{hostname, status}``, and whether any responds."""
+    check_api_version(api_version)
+    # Slurm 22.05: pings[].ping is "UP"/"DOWN". Slurm 23.11 (v0.0.40): renamed pings[].pinged;
+    # Slurm 24.11 (v0.0.42) adds pings[].responding, false when slurmctld refused the token
+    # (25.11 answers an authentication failure with 200 and responding false, REST-25.11.md).
+    key = "ping" if api_version == "v0.0.38" else "pinged"
+    pings = [p for p in body.get("pings") or [] if isinstance(p, Mapping)]
+    controllers = [{"hostname": p.get("hostname"), "status": p.get(key)} for p in pings]
+    return controllers, any(_responding(api_version, p) for p in pings)
+
+
+# --- the job records ----------------------------------------------------------------------------
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _number(value: object) -> int | None:
+    """A plain int, or a v0.0.40+ {set, infinite, number} struct; unset or infinite is None."""
+    if isinstance(value, Mapping):
+        if value.get("set") is not True or value.get("infinite") is True:
+            return None
+        value = value.get("number")
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value
+
+
+def _epoch(value: object) -> int | None:
+    """A Slurm time (int or struct) as epoch seconds; 0 and negatives mean unknown."""
+    number = _number(value)
+    return number if number is not None and number > 0 else None
+
+
+def _job_id(value: object) -> int:
+    # 0 (never a Slurm job id) stands for "missing": the schema makes no field required.
+    number = _number(value)
+    return number if number is not None and number > 0 else 0
+
+
+def _state_word(value: object) -> str:
+    # Slurm 22.05 gives "COMPLETED"; 23.11 (v0.0.40) gives a list such as ["COMPLETED"], to
+    # which flags (COMPLETING, REQUEUED, ...) may be added: take the base state.
+    if isinstance(value, list):
+        words = [item.upper() for item in value if isinstance(item, str)]
+        base = [word for word in words if word in _BASE_STATES]
+        value = (base or words or [""])[0]
+    return _text(value).upper() or "UNKNOWN"
+
+
+def _reason(value: object) -> str | None:
+    reason = _text(value)
+    return None if reason in ("", "None") else reason
+
+
+def _shown_times(state: str, start: int | None, end: int | None) -> tuple[int | None, int | None]:
+    # For pending jobs slurmctld fills start/end with its forecast; for running jobs end is the
+    # time limit. Report only what has happened.
+    if state == "PENDING":
+        return None, None
+    if state not in FINISHED_STATES:
+        return start, None
+    return start, end
+
+
+def decode_wait_status(status: object) -> tuple[int | None, int | None]:
+    """Split a raw wait(2) status (v0.0.38's live exit_code) into (exit code, signal)."""
+    if isinstance(status, bool) or not isinstance(status, int) or status < 0:
+        return None, None
+    signal_number = status & 0x7F
+    if signal_number:
+        return None, signal_number
+    return (status >> 8) & 0xFF, None
+
+
+def _signal_number(block: Mapping[str, Any]) -> int | None:
+    number = _number(block.get("id"))
+    if number is None:
+        number = _number(block.get("signal_id"))  # Slurm 22.05's accounting spelling
+    if number is None:
+        name = _text(block.get("name")).upper()
+        try:
+            number = int(signal.Signals[name if name.startswith("SIG") else f"SIG{name}"])
+        except KeyError:
+            return None
+    return number
+
+
+def decode_exit_struct(value: object) -> tuple[int | None, int | None]:
+    """Split a v0.0.40+ exit_code struct {status, return_code, signal} into (exit code, signal)."""
+    block = _mapping(value)
+    raw_status = block.get("status")
+    # A list from Slurm 23.11 (v0.0.40); a single string in 22.05's accounting record.
+    statuses = raw_status if isinstance(raw_status, list) else [raw_status]
+    status = {item.upper() for item in statuses if isinstance(item, str)}
+    if status & {"SIGNALED", "CORE_DUMPED"}:
+        return None, _signal_number(_mapping(block.get("signal")))
+    if status & {"INVALID", "PENDING"}:
+        return None, None
+    return _number(block.get("return_code")), None
+
+
+def _job(
+    record: Mapping[str, Any],
+    *,
+    user: object,
+    state: str,
+    reason: object,
+    times: tuple[object, object, object],
+    exit_status: tuple[int | None, int | None],
+    source: str,
+) -> Job:
+    submit, start, end = (_epoch(value) for value in times)
+    start, end = _shown_times(state, start, end)
+    exit_code, signal_number = exit_status if state in FINISHED_STATES else (None, None)
+    return Job(
+        job_id=_job_id(record.get("job_id")),
+        user=_text(user),
+        name=_text(record.get("name")),
+        partition=_text(record.get("partition")),
+        state=state,
+        reason=_reason(reason),
+        submit_time=submit,
+        start_time=start,
+        end_time=end,
+        exit_code=exit_code,
+        signal=signal_number,
+        source=source,
+    )
+
+
+def _live_times(record: Mapping[str, Any]) -> tuple[object, object, object]:
+    return record.get("submit_time"), record.get("start_time"), record.get("end_time")
+
+
+def read_live_job_v0038(record: Mapping[str, Any]) -> Job:
+    """Read one v0.0.38 ``/slurm/v0.0.38/job(s)`` record (slurmctld's view, Slurm 22.05)."""
+    return _job(
+        record,
+        user=record.get("user_name"),
+        state=_state_word(record.get("job_state")),
+        reason=record.get("state_reason"),
+        times=_live_times(record),
+        # Slurm 22.05: exit_code is the raw wait status (exit 3 -> 768, SIGTERM -> 15).
+        exit_status=decode_wait_status(record.get("exit_code")),
+        source="live",
+    )
+
+
+def read_live_job_v0040(record: Mapping[str, Any]) -> Job:
+    """Read one v0.0.40-v0.0.44 ``/slurm/vX/job(s)`` record (slurmctld's view, Slurm 23.11+)."""
+    # Slurm 23.11 (v0.0.40): job_state a list; times {set, infinite, number} structs; exit_code
+    # a struct {status: [...], return_code: {struct}, signal: {id: {struct}, name}}.
+    return _job(
+        record,
+        user=record.get("user_name"),
+        state=_state_word(record.get("job_state")),
+        reason=record.get("state_reason"),
+        times=_live_times(record),
+        exit_status=decode_exit_struct(record.get("exit_code")),
+        source="live",
+    )
+
+
+def _db_exit_v0038(state: str, value: object) -> tuple[int | None, int | None]:
+    # Slurm 22.05's slurmdbd reports {"status": "SUCCESS", "return_code": 0} for every normal
+    # exit, exit 3 included (NOTES.md, _dump_job_exit_code): 0 is only right for COMPLETED.
+    exit_code, signal_number = decode_exit_struct(value)
+    if signal_number is None and state != "COMPLETED":
+        return None, None
+    return exit_code, signal_number
+
+
+def _db_exit(state: str, value: object) -> tuple[int | None, int | None]:
+    exit_code, signal_number = decode_exit_struct(value)
+    # slurmdbd records SUCCESS/0 for a job cancelled while running, where slurmctld reports
+    # SIGNALED/TERM (25.11, REST-25.11.md): the exit code of a cancelled job is unknown.
+    if state == "CANCELLED" and signal_number is None:
+        return None, None
+    return exit_code, signal_number
+
+
+def _read_db_job(record: Mapping[str, Any], v0038: bool) -> Job:
+    state_block = _mapping(record.get("state"))
+    state = _state_word(state_block.get("current"))
+    times = _mapping(record.get("time"))
+    decode = _db_exit_v0038 if v0038 else _db_exit
+    return _job(
+        record,
+        user=record.get("user"),
+        state=state,
+        reason=state_block.get("reason"),
+        # Plain ints in every version so far (v0.0.44 documents time strings too: those read
+        # as unknown rather than fail).
+        times=(times.get("submission"), times.get("start"), times.get("end")),
+        exit_status=decode(state, record.get("exit_code")),
+        source="accounting",
+    )
+
+
+def read_db_job_v0038(record: Mapping[str, Any]) -> Job:
+    """Read one v0.0.38 ``/slurmdb/v0.0.38/job(s)`` record (slurmdbd's view, Slurm 22.05)."""
+    return _read_db_job(record, v0038=True)
+
+
+def read_db_job_v0040(record: Mapping[str, Any]) -> Job:
+    """Read one v0.0.40-v0.0.44 ``/slurmdb/vX/job(s)`` record (slurmdbd's view, Slurm 23.11+)."""
+    # Slurm 23.11 (v0.0.40): state.current a list; exit_code the verbose struct, whose
+    # return_code is right (exit 3 -> 3, checked on 25.11). time.* stay plain ints.
+    return _read_db_job(record, v0038=False)
+
+
+def read_live_job(api_version: str, record: Mapping[str, Any]) -> Job:
+    """Read one live job record of ``api_version`` into hpcapi's Job."""
+    check_api_version(api_version)
+    if api_version == "v0.0.38":
+        return read_live_job_v0038(record)
+    return read_live_job_v0040(record)
+
+
+def read_db_job(api_version: str, record: Mapping[str, Any]) -> Job:
+    """Read one accounting job record of ``api_version`` into hpcapi's Job."""
+    check_api_version(api_version)
+    if api_version == "v0.0.38":
+        return read_db_job_v0038(record)
+    return read_db_job_v0040(record)

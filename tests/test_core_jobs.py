@@ -1,0 +1,340 @@
+"""Tests for hpcapi.core.jobs (the Job model) and hpcapi.core.records (the per-version readers).
+
+v0.0.38 records are real ones recorded from the dev stack (Slurm 22.05); v0.0.40+ records are
+written after what Slurm 25.11 really answered (notes/slurm/REST-25.11.md). Schema-generated
+records for every version are in test_contract_slurm_openapi.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hpcapi.core.jobs import Job, format_time, frce_job_entry, merge_jobs
+from hpcapi.core.records import (
+    SUPPORTED_API_VERSIONS,
+    decode_exit_struct,
+    decode_wait_status,
+    endpoints,
+    history_query,
+    read_db_job,
+    read_live_job,
+    read_pings,
+)
+
+DATA = Path(__file__).resolve().parent / "data" / "slurmrestd" / "v0.0.38"
+NEW_VERSIONS = [v for v in SUPPORTED_API_VERSIONS if v != "v0.0.38"]
+SUBMIT, START, END = 1795271354, 1795271356, 1795271358
+
+
+def recorded(kind: str) -> dict[str, dict[str, Any]]:
+    """The recorded v0.0.38 records of one kind ("live"/"accounting"), by what they show."""
+    document = json.loads((DATA / f"{kind}.json").read_text())
+    by_id = {record["job_id"]: record for record in document["jobs"]}
+    return {name: by_id[job_id] for name, job_id in document["kinds"].items()}
+
+
+def nv(number: int) -> dict[str, Any]:
+    """A set {set, infinite, number} struct."""
+    return {"set": True, "infinite": False, "number": number}
+
+
+UNSET = {"set": False, "infinite": False, "number": 0}
+
+
+def job(**changes: Any) -> Job:
+    """A Job with the recorded jobs' common values, ``changes`` applied."""
+    values: dict[str, Any] = {
+        "job_id": 26,
+        "user": "alice",
+        "name": "rec-completed",
+        "partition": "quick",
+        "state": "COMPLETED",
+        "reason": None,
+        "submit_time": SUBMIT,
+        "start_time": 1795271355,
+        "end_time": 1795271355,
+        "exit_code": 0,
+        "signal": None,
+        "source": "live",
+    }
+    values.update(changes)
+    return Job(**values)
+
+
+EXPECTED_LIVE = {
+    "completed": job(),
+    "failed": job(job_id=27, name="rec-failed", state="FAILED", reason="NonZeroExitCode",
+                  exit_code=3),
+    "cancelled": job(job_id=28, name="rec-cancelled", state="CANCELLED", start_time=START,
+                     end_time=END, exit_code=None, signal=15),
+    "held": job(job_id=29, name="rec-held", state="PENDING", reason="JobHeldUser",
+                start_time=None, end_time=None, exit_code=None),
+}
+
+
+# --- v0.0.38: the recorded records ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", sorted(EXPECTED_LIVE))
+def test_recorded_v0_0_38_live_records(kind: str) -> None:
+    assert read_live_job("v0.0.38", recorded("live")[kind]) == EXPECTED_LIVE[kind]
+
+
+def test_recorded_v0_0_38_accounting_records() -> None:
+    records = recorded("accounting")
+    read = {kind: read_db_job("v0.0.38", record) for kind, record in records.items()}
+    assert read["completed"] == job(source="accounting")
+    # 22.05's slurmdbd reports return_code 0 for exit 3: hpcapi reports it unknown instead.
+    assert read["failed"] == job(job_id=27, name="rec-failed", state="FAILED",
+                                 exit_code=None, source="accounting")
+    assert read["cancelled"] == job(job_id=28, name="rec-cancelled", state="CANCELLED",
+                                    start_time=START, end_time=END, exit_code=None,
+                                    source="accounting")
+    assert read["held"] == job(job_id=29, name="rec-held", state="PENDING",
+                               reason="JobHeldUser", start_time=None, end_time=None,
+                               exit_code=None, source="accounting")
+
+
+def test_merge_prefers_live_over_recorded_accounting() -> None:
+    live = [read_live_job("v0.0.38", r) for r in recorded("live").values()]
+    db = [read_db_job("v0.0.38", r) for r in recorded("accounting").values()]
+    merged = merge_jobs(db, live[:2])
+    assert merged[27].exit_code == 3 and merged[27].source == "live"
+    assert merged[28].source == "accounting"
+    assert sorted(merged) == [26, 27, 28, 29]
+
+
+# --- v0.0.40+: records as Slurm 25.11 gives them ------------------------------------------------
+
+
+def live_v0044(kind: str) -> dict[str, Any]:
+    """A v0.0.44 live record equivalent to the recorded v0.0.38 one of ``kind``."""
+    base = {
+        "job_id": 26, "name": "rec-completed", "user_name": "alice", "user_id": 1001,
+        "partition": "quick", "account": "lab", "state_reason": "None", "hold": False,
+        "submit_time": nv(SUBMIT), "start_time": nv(1795271355), "end_time": nv(1795271355),
+        "time_limit": nv(5), "job_state": ["COMPLETED"],
+        "exit_code": {"status": ["SUCCESS"], "return_code": nv(0),
+                      "signal": {"id": UNSET, "name": ""}},
+    }
+    changes: dict[str, dict[str, Any]] = {
+        "completed": {},
+        "failed": {"job_id": 27, "name": "rec-failed", "job_state": ["FAILED"],
+                   "state_reason": "NonZeroExitCode",
+                   "exit_code": {"status": ["ERROR"], "return_code": nv(3),
+                                 "signal": {"id": UNSET, "name": ""}}},
+        "cancelled": {"job_id": 28, "name": "rec-cancelled", "job_state": ["CANCELLED"],
+                      "start_time": nv(START), "end_time": nv(END),
+                      "exit_code": {"status": ["SIGNALED"], "return_code": UNSET,
+                                    "signal": {"id": nv(15), "name": "TERM"}}},
+        "held": {"job_id": 29, "name": "rec-held", "job_state": ["PENDING"],
+                 "state_reason": "JobHeldUser", "hold": True, "start_time": nv(0),
+                 "end_time": nv(0),
+                 "exit_code": {"status": ["PENDING"], "return_code": UNSET,
+                               "signal": {"id": UNSET, "name": ""}}},
+    }
+    return {**base, **changes[kind]}
+
+
+def db_v0044(kind: str) -> dict[str, Any]:
+    """A v0.0.44 accounting record of ``kind``, as 25.11's slurmdbd gives it."""
+    exit_ok = {"status": ["SUCCESS"], "return_code": nv(0), "signal": {"id": UNSET, "name": ""}}
+    base = {
+        "job_id": 26, "name": "rec-completed", "user": "alice", "group": "alice",
+        "partition": "quick", "state": {"current": ["COMPLETED"], "reason": "None"},
+        "time": {"submission": SUBMIT, "eligible": SUBMIT, "start": 1795271355,
+                 "end": 1795271355, "elapsed": 0, "limit": nv(5)},
+        "exit_code": exit_ok, "derived_exit_code": exit_ok,
+    }
+    changes: dict[str, dict[str, Any]] = {
+        "completed": {},
+        "failed": {"job_id": 27, "name": "rec-failed",
+                   "state": {"current": ["FAILED"], "reason": "None"},
+                   "exit_code": {"status": ["ERROR"], "return_code": nv(3),
+                                 "signal": {"id": UNSET, "name": ""}}},
+        # slurmdbd says SUCCESS/0 for a job cancelled while running (REST-25.11.md).
+        "cancelled": {"job_id": 28, "name": "rec-cancelled",
+                      "state": {"current": ["CANCELLED"], "reason": "None"},
+                      "time": {"submission": SUBMIT, "start": START, "end": END}},
+        "held": {"job_id": 29, "name": "rec-held",
+                 "state": {"current": ["PENDING"], "reason": "JobHeldUser"},
+                 "time": {"submission": SUBMIT, "start": 0, "end": 0}},
+    }
+    return {**base, **changes[kind]}
+
+
+@pytest.mark.parametrize("version", NEW_VERSIONS)
+@pytest.mark.parametrize("kind", sorted(EXPECTED_LIVE))
+def test_live_records_read_the_same_in_every_version(version: str, kind: str) -> None:
+    from_v0038 = read_live_job("v0.0.38", recorded("live")[kind])
+    assert read_live_job(version, live_v0044(kind)) == from_v0038 == EXPECTED_LIVE[kind]
+
+
+@pytest.mark.parametrize("version", NEW_VERSIONS)
+@pytest.mark.parametrize("kind", ["completed", "cancelled", "held"])
+def test_accounting_records_read_the_same_in_every_version(version: str, kind: str) -> None:
+    from_v0038 = read_db_job("v0.0.38", recorded("accounting")[kind])
+    assert read_db_job(version, db_v0044(kind)) == from_v0038
+
+
+@pytest.mark.parametrize("version", NEW_VERSIONS)
+def test_accounting_exit_code_is_right_from_slurm_23_11(version: str) -> None:
+    read = read_db_job(version, db_v0044("failed"))
+    assert (read.state, read.exit_code, read.signal) == ("FAILED", 3, None)
+
+
+def test_state_flags_do_not_hide_the_base_state() -> None:
+    record = {**live_v0044("completed"), "job_state": ["COMPLETING", "COMPLETED"]}
+    assert read_live_job("v0.0.44", record).state == "COMPLETED"
+    record = {**live_v0044("held"), "job_state": ["REQUEUED", "PENDING"]}
+    assert read_live_job("v0.0.44", record).state == "PENDING"
+    record = {**live_v0044("held"), "job_state": ["SIGNALING"]}
+    assert read_live_job("v0.0.44", record).state == "SIGNALING"
+
+
+def test_running_job_shows_start_but_not_the_forecast_end() -> None:
+    record = {**live_v0044("completed"), "job_state": ["RUNNING"], "end_time": nv(END + 300)}
+    read = read_live_job("v0.0.44", record)
+    assert (read.start_time, read.end_time, read.exit_code) == (1795271355, None, None)
+
+
+def test_infinite_and_unset_times_are_unknown() -> None:
+    record = {**live_v0044("completed"), "submit_time": UNSET,
+              "end_time": {"set": True, "infinite": True, "number": 0}}
+    read = read_live_job("v0.0.44", record)
+    assert (read.submit_time, read.end_time) == (None, None)
+
+
+@pytest.mark.parametrize("version", SUPPORTED_API_VERSIONS)
+@pytest.mark.parametrize(
+    "record",
+    [
+        {},
+        {"job_id": None, "job_state": None, "exit_code": None, "state": None, "time": None},
+        {"job_id": "12", "job_state": [], "exit_code": {"status": None}, "time": {"start": "x"}},
+        {"job_id": 5, "job_state": [7], "exit_code": {"status": ["SIGNALED"], "signal": None}},
+    ],
+)
+def test_readers_never_raise_on_sparse_or_odd_records(
+    version: str, record: dict[str, Any]
+) -> None:
+    for read in (read_live_job, read_db_job):
+        result = read(version, record)
+        assert isinstance(result, Job)
+        assert result.job_id in (0, 5)
+
+
+def test_readers_refuse_unknown_versions() -> None:
+    with pytest.raises(ValueError, match="unsupported slurmrestd API version"):
+        read_live_job("v0.0.39", {})
+    with pytest.raises(ValueError, match="unsupported slurmrestd API version"):
+        read_db_job("v0.0.45", {})
+
+
+# --- exit status decoding -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [(0, (0, None)), (768, (3, None)), (15, (None, 15)), (9 | 0x80, (None, 9)),
+     (-1, (None, None)), (None, (None, None)), (True, (None, None))],
+)
+def test_decode_wait_status(status: object, expected: tuple[int | None, int | None]) -> None:
+    assert decode_wait_status(status) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"status": ["SUCCESS"], "return_code": nv(0)}, (0, None)),
+        ({"status": ["ERROR"], "return_code": nv(3)}, (3, None)),
+        ({"status": ["SIGNALED"], "signal": {"id": nv(9), "name": "KILL"}}, (None, 9)),
+        ({"status": ["CORE_DUMPED"], "signal": {"id": UNSET, "name": "SEGV"}}, (None, 11)),
+        ({"status": ["SIGNALED"], "signal": {"name": "NOSUCH"}}, (None, None)),
+        ({"status": ["PENDING"], "return_code": nv(0)}, (None, None)),
+        ({"status": "SUCCESS", "return_code": 0}, (0, None)),  # 22.05's accounting shape
+        ({"status": "SIGNALED", "signal": {"signal_id": 15, "name": "SIGTERM"}}, (None, 15)),
+        ({"return_code": nv(2)}, (2, None)),
+        ({}, (None, None)),
+        (None, (None, None)),
+    ],
+)
+def test_decode_exit_struct(value: object, expected: tuple[int | None, int | None]) -> None:
+    assert decode_exit_struct(value) == expected
+
+
+# --- queries and ping ---------------------------------------------------------------------------
+
+
+def test_history_query_v0_0_38_is_unchanged() -> None:
+    assert history_query("v0.0.38", "alice", 1001, 24, 1_000_000) == {
+        "submit_time": "now-24hours",
+        "skip_steps": "true",
+        "groups": "1001",
+    }
+
+
+def test_history_query_v0_0_40_filters_by_user_and_submit_time() -> None:
+    assert history_query("v0.0.40", "alice", 1001, 2, 1_000_000.7) == {
+        "users": "alice",
+        "submit_time": str(1_000_000 - 7200),
+        "skip_steps": "true",
+    }
+
+
+@pytest.mark.parametrize("version", ["v0.0.41", "v0.0.42", "v0.0.43", "v0.0.44"])
+def test_history_query_from_v0_0_41_uses_start_time_as_submit_time(version: str) -> None:
+    assert history_query(version, "alice", 1001, 1, 1_000_000) == {
+        "users": "alice",
+        "start_time": str(1_000_000 - 3600),
+        "usage_time_as_submit_time": "true",
+        "skip_steps": "true",
+    }
+
+
+@pytest.mark.parametrize("version", SUPPORTED_API_VERSIONS)
+def test_history_query_sends_exactly_the_declared_keys(version: str) -> None:
+    query = history_query(version, "alice", 1001, 1, 1_000_000)
+    assert set(query) == endpoints(version).db_jobs.query
+
+
+def test_endpoint_paths() -> None:
+    v38, v44 = endpoints("v0.0.38"), endpoints("v0.0.44")
+    assert v38.ping.path() == "/slurm/v0.0.38/ping"
+    assert v44.ping.path() == "/slurm/v0.0.44/ping/"
+    assert v44.live_jobs.path() == "/slurm/v0.0.44/jobs/"
+    assert v44.db_jobs.path() == "/slurmdb/v0.0.44/jobs/"
+    assert v44.live_job.path(job_id=7) == "/slurm/v0.0.44/job/7"
+    assert (v44.cancel.method, v44.cancel.path(job_id=7)) == ("DELETE", "/slurm/v0.0.44/job/7")
+    assert v38.db_job.path(job_id=8) == "/slurmdb/v0.0.38/job/8"
+
+
+def test_read_pings_v0_0_38() -> None:
+    body = {"pings": [{"hostname": "vm", "ping": "UP", "status": 0}, "junk"]}
+    assert read_pings("v0.0.38", body) == ([{"hostname": "vm", "status": "UP"}], True)
+
+
+def test_read_pings_v0_0_44_refused_token() -> None:
+    body = {"pings": [{"hostname": "vm", "pinged": "DOWN", "responding": False}]}
+    assert read_pings("v0.0.44", body) == ([{"hostname": "vm", "status": "DOWN"}], False)
+
+
+def test_read_pings_v0_0_40_without_responding_uses_pinged() -> None:
+    body = {"pings": [{"hostname": "a", "pinged": "DOWN"}, {"hostname": "b", "pinged": "UP"}]}
+    assert read_pings("v0.0.40", body)[1] is True
+    assert read_pings("v0.0.40", {"pings": [{"hostname": "a", "pinged": "DOWN"}]})[1] is False
+
+
+# --- the model ----------------------------------------------------------------------------------
+
+
+def test_finished_and_frce_entry() -> None:
+    entry = frce_job_entry(EXPECTED_LIVE["failed"])
+    assert EXPECTED_LIVE["failed"].finished and not EXPECTED_LIVE["held"].finished
+    assert list(entry)[:6] == ["user", "name", "partition", "start", "end", "state"]
+    assert entry["exit_code"] == 3 and entry["reason"] == "NonZeroExitCode"
+    assert format_time(0) == "1970-01-01T00:00:00Z" and format_time(None) is None
