@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from hpcapi.web.identity import PUBLIC_ENDPOINTS
+from hpcapi.web.identity import PUBLIC_PATHS
 from hpcapi.web.responses import success
 from hpcapi.web.services import services
 
@@ -30,4 +30,4 @@ def health() -> Response:
     )
 
 
-PUBLIC_ENDPOINTS.add("health.health")
+PUBLIC_PATHS.add("/hpcapi/health")

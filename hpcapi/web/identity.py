@@ -7,13 +7,14 @@ from flask import Flask, g, request
 from hpcapi.identity import Identity
 from hpcapi.web.services import services
 
-# Endpoints that answer without an identity (none reveal user data).
-PUBLIC_ENDPOINTS: set[str] = set()
+# Paths that answer without an identity (none reveal user data). By path, not endpoint, so
+# that a wrong method there gets its 405 rather than a 401.
+PUBLIC_PATHS: set[str] = set()
 
 
 def _resolve_caller() -> None:
     g.identity = None
-    if request.endpoint in PUBLIC_ENDPOINTS:
+    if request.path in PUBLIC_PATHS:
         return
     header = services().config.identity_header
     # Apache sets this header once with `set`, after clearing any copy the client sent; a
