@@ -1,38 +1,119 @@
-"""A small Python client for hpcapi, on requests and requests-gssapi."""
+"""The hpcapi Python client, on requests and requests-gssapi.
+
+One ``requests.Session`` per thread (requests sessions, and requests-gssapi's per-host context
+table, are not safe to share between threads; ``submit-many`` calls from a thread pool).
+Authentication is opportunistic: the Negotiate token goes with the first request, so a POST is
+sent once instead of being refused with a 401 and sent again. GETs (and the idempotent DELETE)
+are retried on 502/503/504 and on connection errors with bounded exponential backoff; a submit
+is retried only when it carries an ``Idempotency-Key`` (or is a dry run), because the server
+may have created the job before the answer was lost.
+"""
 
 from __future__ import annotations
 
+import json
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import requests
+from requests.adapters import BaseAdapter
+from requests.auth import AuthBase
+
+from hpcapi.client.errors import (
+    ApiError,
+    AuthenticationError,
+    TlsError,
+    UnreachableError,
+)
+
+# Slurm's final job states: once a job is in one of these it never changes again.
+FINISHED_STATES = frozenset(
+    {
+        "COMPLETED",
+        "FAILED",
+        "CANCELLED",
+        "TIMEOUT",
+        "NODE_FAIL",
+        "OUT_OF_MEMORY",
+        "PREEMPTED",
+        "BOOT_FAIL",
+        "DEADLINE",
+    }
+)
+IDEMPOTENCY_KEY_RE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+JOB_ID_RE = re.compile(r"[0-9]+(_[0-9]+)?")
+# Apache refuses larger bodies (apache/hpcapi.conf); see submit() for how we stay under it.
+MAX_BODY_BYTES = 4096
+RETRY_STATUSES = frozenset({502, 503, 504})
+_SBATCH_LINE = re.compile(r"[ \t]*#SBATCH")
 
 
-class HpcapiClientError(Exception):
-    """An hpcapi call failed; ``reason`` is the API's error code when it sent one."""
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently a retryable request is tried again."""
 
-    def __init__(self, message: str, reason: str | None = None, status: int | None = None):
-        super().__init__(message)
-        self.reason = reason
-        self.status = status
+    attempts: int = 4
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+
+    def delay(self, attempt: int, retry_after: str | None = None) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
+        if retry_after and retry_after.strip().isdigit():
+            return min(float(retry_after.strip()), self.max_delay)
+        ceiling = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        # Jitter spreads out many pipeline clients retrying after the same outage.
+        return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - not for security
 
 
-def _credentials(principal: str | None, keytab: str | None) -> Any:
-    import gssapi
+def job_records(history: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The per-job entries of a query_status answer (every key whose value is an object)."""
+    return {key: value for key, value in history.items() if isinstance(value, dict)}
 
-    if keytab:
-        if not principal:
-            raise HpcapiClientError("--keytab needs --principal")
-        name = gssapi.Name(principal, gssapi.NameType.kerberos_principal)
-        # A MEMORY ccache: the keytab is used directly, nothing is written and no kinit is needed.
-        store: dict[bytes | str, bytes | str] = {
-            "client_keytab": keytab,
-            "ccache": "MEMORY:hpcapi-client",
-        }
-        return gssapi.Credentials(name=name, usage="initiate", store=store)
-    if principal:
-        wanted = gssapi.Name(principal, gssapi.NameType.kerberos_principal)
-        return gssapi.Credentials(name=wanted, usage="initiate")
-    return gssapi.Credentials(usage="initiate")
+
+def is_finished(job: Mapping[str, Any]) -> bool:
+    """Whether a job record is in one of Slurm's final states."""
+    return str(job.get("state") or "").split(" ")[0].upper() in FINISHED_STATES
+
+
+def strip_sbatch_lines(script: str) -> str:
+    """Drop ``#SBATCH`` lines exactly as the server would (see hpcapi.core.script)."""
+    lines = script.split("\n")
+    kept = [line for line in lines if not _SBATCH_LINE.match(line)]
+    if kept and lines and _SBATCH_LINE.match(lines[-1]):
+        kept.append("")
+    return "\n".join(kept)
+
+
+def encode_submit_body(fields: Mapping[str, Any]) -> bytes:
+    """The JSON body for submit_job, shrunk to fit the server's limit when it can be."""
+    body = json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    script = fields.get("script-body")
+    if len(body) > MAX_BODY_BYTES and isinstance(script, str):
+        # The server strips #SBATCH lines anyway and the client already turned them into
+        # fields, so removing them here changes nothing but the size. Deterministic, so a
+        # retry with the same idempotency key still sends the same body.
+        smaller = dict(fields, **{"script-body": strip_sbatch_lines(script)})
+        body = json.dumps(smaller, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return body
+
+
+def _default_auth_factory(creds: Any) -> Callable[[], AuthBase]:
+    from requests_gssapi import OPTIONAL, HTTPSPNEGOAuth
+
+    def make() -> AuthBase:
+        # OPTIONAL: the server's AP-REP is checked when Apache sends it; TLS (verified) is what
+        # authenticates the server in any case.
+        return HTTPSPNEGOAuth(
+            creds=creds, opportunistic_auth=True, mutual_authentication=OPTIONAL
+        )
+
+    return make
 
 
 class HpcapiClient:
@@ -41,48 +122,197 @@ class HpcapiClient:
     def __init__(
         self,
         url: str,
-        principal: str | None = None,
-        keytab: str | None = None,
-        ca_bundle: str | None = None,
+        creds: Any = None,
+        ca: str | None = None,
         timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        auth_factory: Callable[[], AuthBase] | None = None,
+        adapter: BaseAdapter | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        from requests_gssapi import OPTIONAL, HTTPSPNEGOAuth
-
         self.url = url.rstrip("/")
+        self.ca = ca
         self.timeout = timeout
-        self.session = requests.Session()
-        if ca_bundle:
-            self.session.verify = ca_bundle
-        # Opportunistic: the token goes with the first request, so a POST is sent once.
-        self.session.auth = HTTPSPNEGOAuth(
-            creds=_credentials(principal, keytab),
-            opportunistic_auth=True,
-            mutual_authentication=OPTIONAL,
-        )
+        self.retry = retry or RetryPolicy()
+        self._auth_factory = auth_factory or _default_auth_factory(creds)
+        self._adapter = adapter
+        self._sleep = sleep
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._lock = threading.Lock()
 
-    def call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        """Send one request and return the decoded ``call_success`` body."""
-        response = self.session.request(
-            method, f"{self.url}/{path.lstrip('/')}", timeout=self.timeout, **kwargs
-        )
-        try:
-            body = response.json()
-        except ValueError:
-            raise HpcapiClientError(
-                f"HTTP {response.status_code} without a JSON body", status=response.status_code
-            ) from None
-        if not isinstance(body, dict) or body.get("status") != "call_success":
-            reason = body.get("reason") if isinstance(body, dict) else None
-            message = body.get("message") if isinstance(body, dict) else None
-            raise HpcapiClientError(
-                f"{reason}: {message}", reason=reason, status=response.status_code
-            )
-        return body
+    # --- plumbing ---
+
+    def _session(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.auth = self._auth_factory()
+            session.headers["Accept"] = "application/json"
+            if self._adapter is not None:
+                session.mount("https://", self._adapter)
+                session.mount("http://", self._adapter)
+            self._local.session = session
+            with self._lock:
+                self._sessions.append(session)
+        return session
+
+    def close(self) -> None:
+        """Close every session this client opened."""
+        with self._lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
+
+    def __enter__(self) -> HpcapiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _send(self, method: str, path: str, retry: bool, **kwargs: Any) -> requests.Response:
+        url = f"{self.url}/{path}"
+        attempts = self.retry.attempts if retry else 1
+        if self.ca:
+            # Per request, not session.verify: requests lets REQUESTS_CA_BUNDLE override a
+            # session's verify (psf/requests#3829), and the configured CA must win.
+            kwargs["verify"] = self.ca
+        for attempt in range(1, attempts + 1):
+            try:
+                response = self._session().request(method, url, timeout=self.timeout, **kwargs)
+            except requests.exceptions.SSLError as exc:
+                raise TlsError(
+                    f"cannot verify the TLS certificate of {self.url}: set ca in the client "
+                    f"configuration or pass --ca ({_short(exc)})"
+                ) from None
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if attempt == attempts:
+                    raise UnreachableError(
+                        f"cannot reach {self.url}: {_short(exc)}"
+                        + (f" (after {attempts} attempts)" if attempts > 1 else "")
+                    ) from None
+                self._sleep(self.retry.delay(attempt))
+                continue
+            except Exception as exc:
+                # requests-gssapi raises MutualAuthenticationError when the server's
+                # Kerberos answer does not check out.
+                if type(exc).__name__ == "MutualAuthenticationError":
+                    raise AuthenticationError(
+                        "unauthenticated", f"the server failed mutual authentication: {exc}"
+                    ) from None
+                raise
+            if response.status_code in RETRY_STATUSES and attempt < attempts:
+                self._sleep(self.retry.delay(attempt, response.headers.get("Retry-After")))
+                continue
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
+
+    def _call(self, method: str, path: str, retry: bool, **kwargs: Any) -> dict[str, Any]:
+        return _decode(self._send(method, path, retry, **kwargs))
+
+    # --- the API ---
 
     def whoami(self) -> dict[str, Any]:
         """Who the server thinks the caller is."""
-        return self.call("GET", "whoami")
+        return self._call("GET", "whoami", retry=True)
 
     def ping(self) -> dict[str, Any]:
         """Check that the server reaches Slurm with the caller's identity."""
-        return self.call("GET", "ping")
+        return self._call("GET", "ping", retry=True)
+
+    def partitions(self) -> list[dict[str, Any]]:
+        """The partitions the API accepts jobs for."""
+        body = self._call("GET", "partitions", retry=True)
+        return list(body.get("partitions") or [])
+
+    def default_partition(self) -> str | None:
+        """The name of the partition Slurm uses when a job names none, if the API allows it."""
+        for partition in self.partitions():
+            if partition.get("default"):
+                return str(partition["name"])
+        return None
+
+    def history(self, hours: int | None = None) -> dict[str, Any]:
+        """The caller's recent jobs: the raw query_status answer (see ``job_records``)."""
+        params = {"hours": str(hours)} if hours is not None else None
+        return self._call("GET", "query_status", retry=True, params=params)
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        """One job's record; ``ApiError`` with reason ``job_not_found`` if it is not yours."""
+        body = self._call("GET", f"job/{_job_path(job_id)}", retry=True)
+        return dict(body.get("job") or {})
+
+    def cancel(self, job_id: str) -> dict[str, Any]:
+        """Cancel one job."""
+        # DELETE is idempotent, so it is retried like a GET; a retry that lands after the
+        # first attempt did cancel answers job_already_finished, which is then the truth.
+        return self._call("DELETE", f"job/{_job_path(job_id)}", retry=True)
+
+    def submit(
+        self,
+        fields: Mapping[str, Any],
+        idempotency_key: str | None = None,
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
+        """Submit a job from API ``fields``; the answer carries ``jobid`` (or ``job`` if dry)."""
+        headers = {"Content-Type": "application/json"}
+        if idempotency_key is not None:
+            if not IDEMPOTENCY_KEY_RE.fullmatch(idempotency_key):
+                raise ValueError(
+                    "an idempotency key is 1..128 characters of letters, digits and ._:-"
+                )
+            headers["Idempotency-Key"] = idempotency_key
+        params = {"dry_run": "1"} if dry_run else None
+        return self._call(
+            "POST",
+            "submit_job",
+            # Without a key a lost answer leaves us not knowing whether the job exists, and a
+            # resend could make a second one; a dry run creates nothing.
+            retry=idempotency_key is not None or dry_run,
+            data=encode_submit_body(fields),
+            headers=headers,
+            params=params,
+        )
+
+
+def _job_path(job_id: str) -> str:
+    if not JOB_ID_RE.fullmatch(str(job_id)):
+        raise ValueError(f"{job_id!r} is not a Slurm job id")
+    return quote(str(job_id))
+
+
+def _short(exc: BaseException) -> str:
+    # urllib3 nests the useful cause ("Connection refused") deep inside a long repr.
+    text = str(exc)
+    for marker in ("Connection refused", "Name or service not known", "timed out",
+                   "certificate verify failed", "No route to host", "Connection reset"):
+        if marker in text:
+            return marker
+    return type(exc).__name__
+
+
+def _decode(response: requests.Response) -> dict[str, Any]:
+    """Return a call_success body, or raise the matching error."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    status = response.status_code
+    if isinstance(body, dict) and body.get("status") == "call_success" and status < 400:
+        return body
+    if isinstance(body, dict) and body.get("status") == "call_failure":
+        reason = str(body.get("reason") or "unknown_error")
+        message = str(body.get("message") or reason)
+        if status == 401 or reason in ("unauthenticated", "principal_not_allowed"):
+            raise AuthenticationError(reason, message, status, body)
+        raise ApiError(reason, message, status, body)
+    if status == 401:
+        raise AuthenticationError(
+            "unauthenticated", "the server did not accept the Kerberos credential", status
+        )
+    if status in RETRY_STATUSES:
+        # A proxy in the way answered, not hpcapi.
+        raise UnreachableError(f"HTTP {status} from {response.url} without an hpcapi answer")
+    raise ApiError(
+        "bad_response", f"HTTP {status} answer is not an hpcapi JSON body", status
+    )

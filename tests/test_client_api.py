@@ -1,0 +1,155 @@
+"""Tests for hpcapi.client.api: requests, answers, errors and the retry policy."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from hpcapi.client.api import MAX_BODY_BYTES, HpcapiClient, encode_submit_body, job_records
+from hpcapi.client.errors import ApiError, AuthenticationError, UnreachableError
+from tests.client_fakes import FakeTransport, StaticAuth
+
+URL = "https://hpcapi.test/hpcapi"
+OK_SUBMIT = (200, {"status": "call_success", "jobid": "42", "sbatch_lines_removed": 0,
+                   "reason": "42"})
+UNAVAILABLE = (503, {"status": "call_failure", "reason": "backend_unavailable", "message": "x"})
+FIELDS = {"partition": "norm", "script-body": "#!/bin/bash\ntrue\n"}
+
+
+@pytest.fixture
+def fake() -> FakeTransport:
+    return FakeTransport()
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def client(fake: FakeTransport, sleeps: list[float]) -> HpcapiClient:
+    return HpcapiClient(URL, adapter=fake, auth_factory=StaticAuth, sleep=sleeps.append)
+
+
+def test_get_is_retried_on_503_then_succeeds(
+    client: HpcapiClient, fake: FakeTransport, sleeps: list[float]
+) -> None:
+    fake.add("GET", "whoami", UNAVAILABLE, (502, b"<html>bad gateway</html>"),
+             (200, {"status": "call_success", "principal": "alice@R", "reason": "whoami_success"}))
+    assert client.whoami()["principal"] == "alice@R"
+    assert len(fake.calls("GET", "whoami")) == 3
+    assert len(sleeps) == 2 and sleeps[0] <= 0.5 and sleeps[1] <= 1.0
+
+
+def test_get_retries_are_bounded(client: HpcapiClient, fake: FakeTransport) -> None:
+    fake.add("GET", "ping", UNAVAILABLE)
+    with pytest.raises(ApiError) as caught:
+        client.ping()
+    assert caught.value.reason == "backend_unavailable" and caught.value.status == 503
+    assert len(fake.calls()) == 4
+
+
+def test_get_is_retried_on_connection_error(client: HpcapiClient, fake: FakeTransport) -> None:
+    fake.add("GET", "partitions", requests.ConnectionError("Connection refused"),
+             (200, {"status": "call_success", "reason": "query_success", "partitions": []}))
+    assert client.partitions() == []
+    assert len(fake.calls()) == 2
+
+
+def test_connection_errors_end_as_unreachable(client: HpcapiClient, fake: FakeTransport) -> None:
+    fake.add("GET", "ping", requests.ConnectionError("Connection refused"))
+    with pytest.raises(UnreachableError, match="after 4 attempts"):
+        client.ping()
+
+
+def test_post_without_key_is_sent_once(client: HpcapiClient, fake: FakeTransport) -> None:
+    fake.add("POST", "submit_job", UNAVAILABLE, OK_SUBMIT)
+    with pytest.raises(ApiError):
+        client.submit(FIELDS)
+    fake.add("POST", "submit_job", requests.ConnectionError("reset"), OK_SUBMIT)
+    with pytest.raises(UnreachableError):
+        client.submit(FIELDS)
+    assert len(fake.calls("POST")) == 2
+    assert "Idempotency-Key" not in fake.calls("POST")[0].headers
+
+
+def test_post_with_key_is_retried_with_the_same_body(
+    client: HpcapiClient, fake: FakeTransport
+) -> None:
+    fake.add("POST", "submit_job", UNAVAILABLE, requests.ConnectionError("reset"), OK_SUBMIT)
+    assert client.submit(FIELDS, idempotency_key="run-1:abc")["jobid"] == "42"
+    posts = fake.calls("POST", "submit_job")
+    assert len(posts) == 3
+    assert {p.headers["Idempotency-Key"] for p in posts} == {"run-1:abc"}
+    assert len({p.body for p in posts}) == 1
+    assert posts[0].headers["Content-Type"] == "application/json"
+    assert posts[0].json() == FIELDS
+    assert posts[0].headers["Authorization"].startswith("Negotiate ")
+
+
+def test_bad_idempotency_key_is_refused_locally(client: HpcapiClient) -> None:
+    with pytest.raises(ValueError):
+        client.submit(FIELDS, idempotency_key="has space")
+
+
+def test_dry_run_sets_the_query(client: HpcapiClient, fake: FakeTransport) -> None:
+    fake.add("POST", "submit_job", (200, {"status": "call_success", "reason": "dry_run",
+                                          "job": {"partition": "norm"}}))
+    assert client.submit(FIELDS, dry_run=True)["reason"] == "dry_run"
+    assert fake.calls()[0].query == {"dry_run": ["1"]}
+
+
+def test_failure_body_becomes_api_error(client: HpcapiClient, fake: FakeTransport) -> None:
+    fake.add("GET", "job/7", (404, {"status": "call_failure", "reason": "job_not_found",
+                                    "message": "no job 7"}))
+    with pytest.raises(ApiError) as caught:
+        client.job("7")
+    assert (caught.value.reason, caught.value.status) == ("job_not_found", 404)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        (401, {"status": "call_failure", "reason": "unauthenticated", "message": "x"}),
+        (401, b"<html>401</html>"),
+        (403, {"status": "call_failure", "reason": "principal_not_allowed", "message": "x"}),
+    ],
+)
+def test_authentication_failures(client: HpcapiClient, fake: FakeTransport, answer: tuple) -> None:
+    fake.add("GET", "whoami", answer)
+    with pytest.raises(AuthenticationError):
+        client.whoami()
+    assert len(fake.calls()) == 1
+
+
+def test_configured_ca_beats_requests_ca_bundle(
+    fake: FakeTransport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/elsewhere.pem")
+    client = HpcapiClient(URL, ca="/etc/site-ca.pem", adapter=fake, auth_factory=StaticAuth)
+    fake.add("GET", "whoami", (200, {"status": "call_success", "reason": "whoami_success"}))
+    client.whoami()
+    assert fake.calls()[0].verify == "/etc/site-ca.pem"
+
+
+def test_cancel_history_and_job_paths(client: HpcapiClient, fake: FakeTransport) -> None:
+    fake.add("DELETE", "job/42", (200, {"status": "call_success", "reason": "cancel_success",
+                                        "jobid": "42"}))
+    fake.add("GET", "query_status", (200, {"status": "call_success", "reason": "query_success",
+                                           "42": {"state": "RUNNING"}}))
+    assert client.cancel("42")["reason"] == "cancel_success"
+    assert job_records(client.history(hours=3)) == {"42": {"state": "RUNNING"}}
+    assert fake.calls("GET")[0].query == {"hours": ["3"]}
+    with pytest.raises(ValueError):
+        client.job("../whoami")
+
+
+def test_big_body_sheds_sbatch_lines_only_when_needed() -> None:
+    small = {"partition": "norm", "script-body": "#!/bin/bash\n#SBATCH -n 1\ntrue\n"}
+    assert json.loads(encode_submit_body(small)) == small
+    script = "#!/bin/bash\n" + "#SBATCH --comment=padding\n" * 200 + "true\n"
+    body = encode_submit_body({"partition": "norm", "script-body": script})
+    assert len(body) <= MAX_BODY_BYTES
+    assert json.loads(body)["script-body"] == "#!/bin/bash\ntrue\n"

@@ -1,0 +1,268 @@
+"""Tests for hpcapi.client.cli: commands, output, and the documented exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import hpcapi.client.config
+from hpcapi.client import cli
+from hpcapi.client.api import HpcapiClient, RetryPolicy
+from hpcapi.client.auth import NO_TICKET_MESSAGE
+from hpcapi.client.config import ClientConfig
+from hpcapi.client.errors import CredentialsError
+from tests.client_fakes import FakeTransport, StaticAuth
+
+URL = "https://hpcapi.test/hpcapi"
+PARTITIONS = (200, {"status": "call_success", "reason": "query_success", "partitions": [
+    {"name": "norm", "default": True, "state": "UP", "max_time": 1440, "default_time": 60,
+     "max_nodes": 1, "total_nodes": 1, "total_cpus": 4},
+    {"name": "quick", "default": False, "state": "UP", "max_time": None, "default_time": None,
+     "max_nodes": 1, "total_nodes": 1, "total_cpus": 4},
+]})
+
+
+def job(job_id: str, state: str, exit_code: int | None = None) -> tuple[int, dict[str, Any]]:
+    return (200, {"status": "call_success", "reason": "job_found", "job": {
+        "job_id": job_id, "user": "alice", "name": "x", "partition": "norm", "state": state,
+        "reason": None, "submit": None, "start": None, "end": None, "time_limit": 10,
+        "exit_code": exit_code, "signal": None, "nodes": "n1", "output": None, "error": None,
+        "working_directory": "/home/alice"}})
+
+
+def submitted(job_id: str = "42") -> tuple[int, dict[str, Any]]:
+    return (200, {"status": "call_success", "jobid": job_id, "sbatch_lines_removed": 1,
+                  "reason": job_id})
+
+
+@pytest.fixture(autouse=True)
+def no_site_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hpcapi.client.config, "SITE_CONFIG_PATH", tmp_path / "none.conf")
+
+
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def fake() -> FakeTransport:
+    return FakeTransport()
+
+
+@pytest.fixture
+def run(fake: FakeTransport, tmp_path: Path) -> Run:
+    def go(*argv: str, creds: Callable[..., Any] | None = None, stdin: str = "",
+           url: str | None = URL, adapter: FakeTransport | None = fake) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        env = {"HOME": str(tmp_path / "home")}
+        if url:
+            env["HPCAPI_URL"] = url
+
+        def make(config: ClientConfig, credential: Any) -> HpcapiClient:
+            assert credential == "creds"
+            return HpcapiClient(str(config.url), creds=credential, adapter=adapter,
+                                auth_factory=StaticAuth, sleep=lambda _: None,
+                                retry=RetryPolicy(attempts=2, base_delay=0.0), timeout=5)
+
+        code = cli.main(list(argv), credential_factory=creds or (lambda p, k: "creds"),
+                        client_factory=make, environ=env, stdin=io.StringIO(stdin),
+                        stdout=out, stderr=err, sleep=lambda _: None)
+        return code, out.getvalue(), err.getvalue()
+
+    return go
+
+
+@pytest.fixture
+def script(tmp_path: Path) -> Path:
+    path = tmp_path / "job.sh"
+    path.write_text("#!/bin/bash\n#SBATCH -p norm\n#SBATCH -t 10 --exclusive\nhostname\n")
+    return path
+
+
+def test_submit_turns_directives_into_fields(
+    run: Run, fake: FakeTransport, script: Path
+) -> None:
+    fake.add("POST", "submit_job", submitted())
+    code, out, err = run("submit", str(script), "-t", "30", "-J", "named", "--hold")
+    assert code == 0
+    assert out.strip() == "Submitted batch job 42"
+    body = fake.calls("POST")[0].json()
+    assert body["partition"] == "norm"
+    assert body["timelimit"] == "30"  # the command line wins
+    assert body["job-name"] == "named"
+    assert body["hold"] is True
+    assert body["script-body"] == script.read_text()
+    assert fake.calls("POST")[0].headers["Idempotency-Key"].startswith("hpcapi-submit:")
+    assert "--exclusive cannot be carried" in err
+
+
+def test_submit_uses_the_default_partition(run: Run, fake: FakeTransport, tmp_path: Path) -> None:
+    path = tmp_path / "plain.sh"
+    path.write_text("#!/bin/bash\nhostname\n")
+    fake.add("GET", "partitions", PARTITIONS)
+    fake.add("POST", "submit_job", submitted())
+    code, _, err = run("submit", str(path), "--json")
+    assert code == 0
+    assert fake.calls("POST")[0].json()["partition"] == "norm"
+    assert "default partition norm" in err
+
+
+def test_submit_json_and_stdin(run: Run, fake: FakeTransport) -> None:
+    fake.add("POST", "submit_job", submitted("43"))
+    code, out, _ = run("--json", "submit", "-", "-p", "quick", stdin="#!/bin/sh\ntrue\n")
+    assert code == 0
+    assert json.loads(out)["jobid"] == "43"
+
+
+def test_dry_run(run: Run, fake: FakeTransport, script: Path) -> None:
+    fake.add("POST", "submit_job", (200, {"status": "call_success", "reason": "dry_run",
+                                          "job": {"partition": "norm"}}))
+    code, out, err = run("submit", str(script), "--dry-run")
+    assert code == 0 and "partition" in out and "nothing submitted" in err
+    assert fake.calls()[0].query == {"dry_run": ["1"]}
+
+
+def test_exit_1_prints_the_api_code(run: Run, fake: FakeTransport, script: Path) -> None:
+    fake.add("POST", "submit_job", (400, {"status": "call_failure", "reason": "bad_partition",
+                                          "message": "no such partition"}))
+    code, out, err = run("submit", str(script), "--json")
+    assert code == 1
+    assert "bad_partition" in err
+    assert json.loads(out)["reason"] == "bad_partition"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [("submit",), ("frobnicate",), ("status", "not-a-job"), ("submit", "/nonexistent.sh"),
+     ("history", "--hours", "0")],
+)
+def test_exit_2_usage(run: Run, fake: FakeTransport, argv: tuple[str, ...]) -> None:
+    code, _, _ = run(*argv)
+    assert code == 2
+    assert fake.calls() == []
+
+
+def test_exit_2_without_url_or_with_bad_config(run: Run, tmp_path: Path) -> None:
+    code, _, err = run("whoami", url=None)
+    assert code == 2 and "no server URL" in err
+    conf = tmp_path / "home" / ".config" / "hpcapi" / "client.conf"
+    conf.parent.mkdir(parents=True)
+    conf.write_text("[client]\nserver = x\n")
+    code, _, err = run("whoami")
+    assert code == 2 and "unknown key 'server'" in err
+
+
+def test_exit_3_no_ticket_before_any_request(run: Run, fake: FakeTransport) -> None:
+    def no_ticket(principal: str | None, keytab: str | None) -> Any:
+        raise CredentialsError(NO_TICKET_MESSAGE)
+
+    code, _, err = run("whoami", creds=no_ticket)
+    assert code == 3
+    assert err.strip() == "hpcapi: no valid Kerberos ticket: run kinit, or pass --keytab"
+    assert fake.calls() == []
+
+
+def test_exit_3_when_the_server_refuses(run: Run, fake: FakeTransport) -> None:
+    fake.add("GET", "whoami", (401, {"status": "call_failure", "reason": "unauthenticated",
+                                     "message": "no"}))
+    code, _, err = run("whoami")
+    assert code == 3 and "unauthenticated" in err
+
+
+def test_exit_4_connection_refused(run: Run) -> None:
+    # A closed port on loopback: nothing listens on the discard port.
+    code, _, err = run("ping", url="https://127.0.0.1:9/hpcapi", adapter=None)
+    assert code == 4
+    assert "cannot reach https://127.0.0.1:9/hpcapi" in err
+
+
+def test_keytab_goes_to_the_credential_factory(run: Run, fake: FakeTransport,
+                                               tmp_path: Path) -> None:
+    keytab = tmp_path / "svc.keytab"
+    keytab.write_bytes(b"\x05\x02")
+    seen: list[tuple[Any, Any]] = []
+
+    def factory(principal: str | None, kt: str | None) -> Any:
+        seen.append((principal, kt))
+        return "creds"
+
+    fake.add("GET", "whoami", (200, {"status": "call_success", "principal": "svc@R",
+                                     "local_user": "pipeline", "uid": 1003,
+                                     "reason": "whoami_success"}))
+    code, out, _ = run("whoami", "--principal", "svc@R", "--keytab", str(keytab), creds=factory)
+    assert code == 0 and "pipeline" in out
+    assert seen == [("svc@R", str(keytab))]
+    code, _, err = run("--keytab", str(keytab), "whoami")
+    assert code == 2 and "needs a principal" in err
+
+
+def test_history_table(run: Run, fake: FakeTransport) -> None:
+    fake.add("GET", "query_status", (200, {
+        "status": "call_success", "reason": "query_success",
+        "9": {"user": "alice", "name": "a", "partition": "norm", "state": "COMPLETED",
+              "start": None, "end": None, "submit": None, "exit_code": 0, "reason": None},
+        "10": {"user": "alice", "name": "b", "partition": "norm", "state": "RUNNING",
+               "start": None, "end": None, "submit": None, "exit_code": None, "reason": None},
+    }))
+    code, out, _ = run("history", "--hours", "2")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].startswith("JOBID")
+    assert lines[1].startswith("9 ") and lines[2].startswith("10 ")
+
+
+def test_status_and_cancel_report_each_job(run: Run, fake: FakeTransport) -> None:
+    fake.add("GET", "job/1", job("1", "RUNNING"))
+    fake.add("GET", "job/2", (404, {"status": "call_failure", "reason": "job_not_found",
+                                    "message": "no"}))
+    code, out, err = run("status", "1", "2")
+    assert code == 1 and "RUNNING" in out and "job_not_found" in err
+    fake.add("DELETE", "job/1", (200, {"status": "call_success", "reason": "cancel_success",
+                                       "jobid": "1"}))
+    fake.add("DELETE", "job/2", (409, {"status": "call_failure",
+                                       "reason": "job_already_finished", "message": "done"}))
+    code, out, err = run("--json", "cancel", "1", "2")
+    assert code == 1
+    assert json.loads(out)["cancelled"] == ["1"]
+    assert "job_already_finished" in err
+
+
+def test_wait_exit_status_follows_the_jobs(run: Run, fake: FakeTransport) -> None:
+    fake.add("GET", "job/5", job("5", "PENDING"), job("5", "RUNNING"), job("5", "COMPLETED", 0))
+    fake.add("GET", "job/6", job("6", "COMPLETED", 0))
+    code, out, _ = run("wait", "5", "6")
+    assert code == 0 and out.count("COMPLETED") == 2
+    fake.add("GET", "job/7", job("7", "RUNNING"), job("7", "FAILED", 3))
+    code, _, err = run("wait", "5", "7")
+    assert code == 5 and "job 7 ended FAILED" in err
+    fake.add("GET", "job/8", job("8", "COMPLETED", 2))
+    assert run("wait", "8")[0] == 5
+
+
+def test_submit_wait(run: Run, fake: FakeTransport, script: Path) -> None:
+    fake.add("POST", "submit_job", submitted("42"))
+    fake.add("GET", "job/42", job("42", "RUNNING"), job("42", "TIMEOUT"))
+    code, out, _ = run("--json", "submit", "--wait", str(script))
+    assert code == 5
+    assert json.loads(out)["job"]["state"] == "TIMEOUT"
+
+
+def test_partitions_whoami_ping(run: Run, fake: FakeTransport) -> None:
+    fake.add("GET", "partitions", PARTITIONS)
+    fake.add("GET", "ping", (200, {"status": "call_success", "reason": "ping_success",
+                                   "backend": {"reachable": True, "api_version": "v0.0.38",
+                                               "latency_ms": 3, "controllers": []}}))
+    code, out, _ = run("partitions")
+    assert code == 0 and "UNLIMITED" in out and "1-00:00:00" in out
+    code, out, _ = run("ping")
+    assert code == 0 and "v0.0.38" in out
+
+
+def test_options_after_the_command(run: Run, fake: FakeTransport) -> None:
+    fake.add("GET", "whoami", (200, {"status": "call_success", "principal": "a@R",
+                                     "reason": "whoami_success"}))
+    code, out, _ = run("whoami", "--json")
+    assert code == 0 and json.loads(out)["principal"] == "a@R"
