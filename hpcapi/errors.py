@@ -32,12 +32,17 @@ class ErrorCode(Enum):
     BAD_TIMELIMIT = (400, "the time limit is not in a format Slurm accepts")
     BAD_DEPENDENCY = (400, "the dependency is malformed or names a job that is not yours")
     BAD_PARAMETER = (400, "a field has a value hpcapi cannot accept")
+    BAD_IDEMPOTENCY_KEY = (400, "the Idempotency-Key header is not 1-128 of A-Z a-z 0-9 . _ : -")
+    IDEMPOTENCY_KEY_REUSED = (409, "this Idempotency-Key was used for a different request")
     # --- identity ---
     UNAUTHENTICATED = (401, "no authenticated Kerberos principal reached hpcapi")
     PRINCIPAL_NOT_ALLOWED = (403, "this Kerberos principal may not use hpcapi")
     # --- routing ---
     NOT_FOUND = (404, "no such endpoint")
     METHOD_NOT_ALLOWED = (405, "this endpoint does not accept that HTTP method")
+    # --- jobs ---
+    JOB_NOT_FOUND = (404, "no such job among yours")
+    JOB_ALREADY_FINISHED = (409, "the job has already finished")
     # --- backend ---
     BACKEND_QUERY_JOB_SUBMISSION_FAILED = (422, "Slurm refused or failed to accept the job")
     BACKEND_QUERY_FAILED = (502, "Slurm failed to answer the query")
