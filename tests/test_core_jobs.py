@@ -13,21 +13,32 @@ from typing import Any
 
 import pytest
 
-from hpcapi.core.jobs import Job, format_time, frce_job_entry, merge_jobs
+from hpcapi.core.jobs import (
+    NO_ARRAY_TASK,
+    Job,
+    expand_output_path,
+    first_node,
+    format_time,
+    frce_job_entry,
+    merge_jobs,
+)
 from hpcapi.core.records import (
     SUPPORTED_API_VERSIONS,
+    Partition,
     decode_exit_struct,
     decode_wait_status,
     endpoints,
     history_query,
     read_db_job,
     read_live_job,
+    read_partition,
     read_pings,
 )
 
 DATA = Path(__file__).resolve().parent / "data" / "slurmrestd" / "v0.0.38"
 NEW_VERSIONS = [v for v in SUPPORTED_API_VERSIONS if v != "v0.0.38"]
 SUBMIT, START, END = 1795271354, 1795271356, 1795271358
+OUTPUT = "/home/alice/record-%j.out"
 
 
 def recorded(kind: str) -> dict[str, dict[str, Any]]:
@@ -60,6 +71,11 @@ def job(**changes: Any) -> Job:
         "exit_code": 0,
         "signal": None,
         "source": "live",
+        "time_limit": 5,
+        "nodes": "localhost",
+        "output": OUTPUT,
+        "error": OUTPUT,  # standard_error is "": stderr goes to the output file
+        "working_directory": "/home/alice",
     }
     values.update(changes)
     return Job(**values)
@@ -72,8 +88,10 @@ EXPECTED_LIVE = {
     "cancelled": job(job_id=28, name="rec-cancelled", state="CANCELLED", start_time=START,
                      end_time=END, exit_code=None, signal=15),
     "held": job(job_id=29, name="rec-held", state="PENDING", reason="JobHeldUser",
-                start_time=None, end_time=None, exit_code=None),
+                start_time=None, end_time=None, exit_code=None, nodes=None),
 }
+# 22.05's accounting records no output paths.
+NO_PATHS = {"output": None, "error": None}
 
 
 # --- v0.0.38: the recorded records ----------------------------------------------------------------
@@ -87,16 +105,17 @@ def test_recorded_v0_0_38_live_records(kind: str) -> None:
 def test_recorded_v0_0_38_accounting_records() -> None:
     records = recorded("accounting")
     read = {kind: read_db_job("v0.0.38", record) for kind, record in records.items()}
-    assert read["completed"] == job(source="accounting")
+    assert read["completed"] == job(source="accounting", **NO_PATHS)
     # 22.05's slurmdbd reports return_code 0 for exit 3: hpcapi reports it unknown instead.
     assert read["failed"] == job(job_id=27, name="rec-failed", state="FAILED",
-                                 exit_code=None, source="accounting")
+                                 exit_code=None, source="accounting", **NO_PATHS)
     assert read["cancelled"] == job(job_id=28, name="rec-cancelled", state="CANCELLED",
                                     start_time=START, end_time=END, exit_code=None,
-                                    source="accounting")
+                                    source="accounting", **NO_PATHS)
+    # "None assigned" is no node list.
     assert read["held"] == job(job_id=29, name="rec-held", state="PENDING",
                                reason="JobHeldUser", start_time=None, end_time=None,
-                               exit_code=None, source="accounting")
+                               exit_code=None, source="accounting", nodes=None, **NO_PATHS)
 
 
 def test_merge_prefers_live_over_recorded_accounting() -> None:
@@ -120,6 +139,9 @@ def live_v0044(kind: str) -> dict[str, Any]:
         "time_limit": nv(5), "job_state": ["COMPLETED"],
         "exit_code": {"status": ["SUCCESS"], "return_code": nv(0),
                       "signal": {"id": UNSET, "name": ""}},
+        "nodes": "localhost", "standard_output": OUTPUT, "standard_error": "",
+        "current_working_directory": "/home/alice", "comment": "",
+        "array_job_id": nv(0), "array_task_id": UNSET,
     }
     changes: dict[str, dict[str, Any]] = {
         "completed": {},
@@ -133,7 +155,7 @@ def live_v0044(kind: str) -> dict[str, Any]:
                                     "signal": {"id": nv(15), "name": "TERM"}}},
         "held": {"job_id": 29, "name": "rec-held", "job_state": ["PENDING"],
                  "state_reason": "JobHeldUser", "hold": True, "start_time": nv(0),
-                 "end_time": nv(0),
+                 "end_time": nv(0), "nodes": "",
                  "exit_code": {"status": ["PENDING"], "return_code": UNSET,
                                "signal": {"id": UNSET, "name": ""}}},
     }
@@ -149,6 +171,9 @@ def db_v0044(kind: str) -> dict[str, Any]:
         "time": {"submission": SUBMIT, "eligible": SUBMIT, "start": 1795271355,
                  "end": 1795271355, "elapsed": 0, "limit": nv(5)},
         "exit_code": exit_ok, "derived_exit_code": exit_ok,
+        "nodes": "localhost", "working_directory": "/home/alice",
+        "comment": {"administrator": None, "job": None, "system": None},
+        "array": {"job_id": 0, "task_id": UNSET},
     }
     changes: dict[str, dict[str, Any]] = {
         "completed": {},
@@ -159,10 +184,12 @@ def db_v0044(kind: str) -> dict[str, Any]:
         # slurmdbd says SUCCESS/0 for a job cancelled while running (REST-25.11.md).
         "cancelled": {"job_id": 28, "name": "rec-cancelled",
                       "state": {"current": ["CANCELLED"], "reason": "None"},
-                      "time": {"submission": SUBMIT, "start": START, "end": END}},
+                      "time": {"submission": SUBMIT, "start": START, "end": END,
+                               "limit": nv(5)}},
         "held": {"job_id": 29, "name": "rec-held",
                  "state": {"current": ["PENDING"], "reason": "JobHeldUser"},
-                 "time": {"submission": SUBMIT, "start": 0, "end": 0}},
+                 "time": {"submission": SUBMIT, "start": 0, "end": 0, "limit": nv(5)},
+                 "nodes": "None assigned"},
     }
     return {**base, **changes[kind]}
 
@@ -338,3 +365,179 @@ def test_finished_and_frce_entry() -> None:
     assert list(entry)[:6] == ["user", "name", "partition", "start", "end", "state"]
     assert entry["exit_code"] == 3 and entry["reason"] == "NonZeroExitCode"
     assert format_time(0) == "1970-01-01T00:00:00Z" and format_time(None) is None
+
+
+# --- the descriptive fields ---------------------------------------------------------------------
+
+
+def test_recorded_v0_0_38_live_record_fills_the_new_fields() -> None:
+    read = read_live_job("v0.0.38", recorded("live")["completed"])
+    assert (read.time_limit, read.nodes, read.output, read.error, read.working_directory) == (
+        5, "localhost", OUTPUT, OUTPUT, "/home/alice"
+    )
+    # comment "" and array_job_id 0 mean none; array_task_id is null.
+    assert (read.comment, read.array_job_id, read.array_task_id) == (None, None, None)
+
+
+def test_v0_0_38_live_array_task_comment_and_stderr() -> None:
+    record = {**recorded("live")["completed"], "array_job_id": 40, "array_task_id": 0,
+              "comment": "hpcapi:key:abc", "standard_error": "err-%A_%a.txt",
+              "time_limit": 4294967295}
+    read = read_live_job("v0.0.38", record)
+    assert (read.array_job_id, read.array_task_id) == (40, 0)
+    assert (read.comment, read.error, read.output) == ("hpcapi:key:abc", "err-%A_%a.txt", OUTPUT)
+    assert read.time_limit is None  # INFINITE
+
+
+@pytest.mark.parametrize("version", NEW_VERSIONS)
+def test_v0_0_4x_live_array_task_and_unlimited_time(version: str) -> None:
+    record = {**live_v0044("completed"), "array_job_id": nv(40), "array_task_id": nv(3),
+              "comment": "note", "time_limit": {"set": True, "infinite": True, "number": 0}}
+    read = read_live_job(version, record)
+    assert (read.array_job_id, read.array_task_id, read.comment, read.time_limit) == (
+        40, 3, "note", None
+    )
+
+
+def test_v0_0_38_accounting_comment_is_the_job_comment() -> None:
+    record = {**recorded("accounting")["completed"],
+              "comment": {"administrator": "admin", "job": "mine", "system": "sys"},
+              "array": {"job_id": 40, "task_id": 7}}
+    read = read_db_job("v0.0.38", record)
+    assert (read.comment, read.array_job_id, read.array_task_id) == ("mine", 40, 7)
+
+
+@pytest.mark.parametrize("version", ["v0.0.41", "v0.0.42", "v0.0.43", "v0.0.44"])
+def test_accounting_output_paths_from_slurm_24_05(version: str) -> None:
+    record = {**db_v0044("completed"), "stdout": "/w/o-%j", "stderr": "",
+              "stdout_expanded": "/w/o-26", "array": {"job_id": 40, "task_id": nv(2)}}
+    read = read_db_job(version, record)
+    assert (read.output, read.error, read.array_job_id, read.array_task_id) == (
+        "/w/o-%j", "/w/o-%j", 40, 2
+    )
+    assert read.time_limit == 5
+
+
+# --- expand_output_path -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("/home/alice/record-%j.out", "/home/alice/record-26.out"),
+        ("out-%j.txt", "/home/alice/out-26.txt"),  # relative: in the working directory
+        ("%u/%x-%J", "/home/alice/alice/rec-completed-26"),
+        ("/o/%8j", "/o/00000026"),
+        ("/o/%12j", "/o/0000000026"),  # padding stops at 10
+        ("/o/%A_%a", "/o/26_4294967294"),  # not an array job: Slurm prints NO_VAL
+        ("/o/%N.%n.%t.%s", "/o/localhost.0.0.batch"),
+        ("/o/100%%-%j", "/o/100%-26"),
+        ("/o/%%j", "/o/%j"),
+        ("/o/%q%b%r", "/o/%q%b%r"),  # unknown: left as they are
+        ("/o/\\%j\\\\x", "/o/%j\\x"),  # a backslash turns expansion off
+        ("/o/%", "/o/%"),
+    ],
+)
+def test_expand_output_path(pattern: str, expected: str) -> None:
+    assert expand_output_path(pattern, EXPECTED_LIVE["completed"]) == expected
+
+
+def test_expand_output_path_array_task_and_unknown_node() -> None:
+    task = job(job_id=45, array_job_id=40, array_task_id=5, nodes=None,
+               working_directory="/w/")
+    assert expand_output_path("o-%A_%3a-%N", task) == "/w/o-40_005-%N"
+    assert NO_ARRAY_TASK == 4294967294
+    assert expand_output_path("rel", job(working_directory=None)) == "rel"
+
+
+@pytest.mark.parametrize(
+    ("nodes", "first"),
+    [("localhost", "localhost"), ("cn[03-04,07],gpu1", "cn03"), ("a1,a2", "a1"),
+     ("cn[7]", "cn7"), ("", None)],
+)
+def test_first_node(nodes: str, first: str | None) -> None:
+    assert first_node(nodes) == first
+
+
+# --- partitions ---------------------------------------------------------------------------------
+
+# A v0.0.38 record as 22.05's _dump_part() writes it (its key "min nodes per job" has spaces,
+# where the spec says min_nodes_per_job; no partition record was recorded from the dev stack).
+PARTITION_V0038: dict[str, Any] = {
+    "flags": ["default"], "preemption_mode": ["disabled"], "allowed_allocation_nodes": "",
+    "allowed_accounts": "", "allowed_groups": "", "allowed_qos": "", "alternative": "",
+    "billing_weights": "", "default_memory_per_cpu": None, "default_memory_per_node": None,
+    "default_time_limit": 60, "denied_accounts": "", "denied_qos": "",
+    "preemption_grace_time": 0, "maximum_cpus_per_node": -1, "maximum_memory_per_cpu": None,
+    "maximum_memory_per_node": None, "maximum_nodes_per_job": -1, "max_time_limit": 1440,
+    "min nodes per job": 0, "name": "norm", "nodes": "localhost", "over_time_limit": None,
+    "priority_job_factor": 1, "priority_tier": 1, "qos": "", "state": "UP", "total_cpus": 2,
+    "total_nodes": 1, "tres": "cpu=2,mem=4000M,node=1,billing=2",
+}
+
+
+def partition_v0044(**changes: Any) -> dict[str, Any]:
+    """A v0.0.44 partition record like PARTITION_V0038."""
+    record: dict[str, Any] = {
+        "name": "norm", "nodes": {"allowed_allocation": "", "configured": "localhost",
+                                  "total": 1},
+        "cpus": {"task_binding": 0, "total": 2},
+        "defaults": {"time": nv(60), "memory_per_cpu": 0},
+        "maximums": {"time": nv(1440), "nodes": {"set": True, "infinite": True, "number": 0},
+                     "cpus_per_node": {"set": True, "infinite": True, "number": 0}},
+        "partition": {"state": ["UP"]},
+    }
+    record.update(changes)
+    return record
+
+
+def test_read_partition_v0_0_38() -> None:
+    assert read_partition("v0.0.38", PARTITION_V0038) == Partition(
+        name="norm", default=True, state="UP", max_time=1440, default_time=60, max_nodes=None,
+        total_nodes=1, total_cpus=2,
+    )
+
+
+def test_read_partition_v0_0_38_unlimited_and_unset() -> None:
+    record = {**PARTITION_V0038, "flags": ["hidden"], "max_time_limit": -1,
+              "default_time_limit": None, "maximum_nodes_per_job": 4, "state": "drain"}
+    read = read_partition("v0.0.38", record)
+    assert (read.default, read.max_time, read.default_time, read.max_nodes, read.state) == (
+        False, None, None, 4, "DRAIN"
+    )
+    # 22.05 overwrites its own -1 for an INFINITE DefaultTime with 4294967295.
+    assert read_partition("v0.0.38", {**record, "default_time_limit": 4294967295}).default_time \
+        is None
+
+
+@pytest.mark.parametrize("version", NEW_VERSIONS)
+def test_read_partition_v0_0_4x(version: str) -> None:
+    assert read_partition(version, partition_v0044()) == Partition(
+        name="norm", default=False, state="UP", max_time=1440, default_time=60, max_nodes=None,
+        total_nodes=1, total_cpus=2,
+    )
+    unset = read_partition(version, partition_v0044(
+        defaults={"time": UNSET}, maximums={"nodes": nv(8)}, partition={"state": ["DOWN"]}))
+    assert (unset.default_time, unset.max_time, unset.max_nodes, unset.state) == (
+        None, None, 8, "DOWN"
+    )
+
+
+@pytest.mark.parametrize("version", SUPPORTED_API_VERSIONS)
+@pytest.mark.parametrize("record", [{}, {"name": 5, "flags": "default", "partition": [],
+                                         "nodes": "x", "state": None, "maximums": 3}])
+def test_read_partition_never_raises(version: str, record: dict[str, Any]) -> None:
+    read = read_partition(version, record)
+    assert (read.name, read.default, read.state) == ("", False, "UNKNOWN")
+
+
+def test_read_partition_refuses_unknown_versions() -> None:
+    with pytest.raises(ValueError, match="unsupported slurmrestd API version"):
+        read_partition("v0.0.39", {})
+
+
+def test_partition_endpoints() -> None:
+    assert endpoints("v0.0.38").partitions.path() == "/slurm/v0.0.38/partitions"
+    assert endpoints("v0.0.44").partitions.path() == "/slurm/v0.0.44/partitions/"
+    assert endpoints("v0.0.40").partitions in endpoints("v0.0.40").all()
+    assert endpoints("v0.0.40").partitions.method == "GET"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hpcapi.core import submit
-from hpcapi.core.slurmsyntax import Dependency
+from hpcapi.core.slurmsyntax import BeginTime, Dependency
 from hpcapi.core.submit import (
     FIELDS,
     MAX_JOB_NAME_LENGTH,
@@ -169,7 +170,9 @@ def test_body_not_an_object(request_body: object) -> None:
     assert code_of(request_body) is ErrorCode.POSTDATA_PARSE_ERROR
 
 
-@pytest.mark.parametrize("extra", ["nodes", "script_body", "Partition", "account", ""])
+@pytest.mark.parametrize(
+    "extra", ["mem", "script_body", "Partition", "chdir", "", "working_directory", "Nodes"]
+)
 def test_unknown_parameter_is_named(extra: str) -> None:
     request = body()
     request[extra] = "1"
@@ -352,6 +355,156 @@ def test_integers_too_long_to_print_are_refused_cleanly(
     assert code_of(request) is code
 
 
+# --- the fields beyond FRCE -----------------------------------------------------------------
+
+
+def test_every_new_field_is_read() -> None:
+    request = parse_submit_request(
+        body(
+            account="lab_1", qos="normal.high", nodes="2-4", array="0-15:4%2",
+            constraint="intel&(ib|opa)", gres="gpu:tesla:2,gres:mps:100", output="out-%j.txt",
+            error="/home/alice/err-%A_%a", working_directory="/home/alice/run",
+            mail_type="begin,End,BEGIN", mail_user="alice@example.org",
+            begin="2030-01-02T03:04", hold=True, export={"MY_VAR": "x=1", "PATH": "/opt/bin"},
+        ),
+        POLICY,
+    )
+    assert request.account == "lab_1" and request.qos == "normal.high"
+    assert request.nodes == (2, 4) and request.array == "0-15:4%2"
+    assert request.constraint == "intel&(ib|opa)"
+    assert request.gres == "gpu:tesla:2,mps:100"  # the gres: prefix is dropped
+    assert (request.output, request.error) == ("out-%j.txt", "/home/alice/err-%A_%a")
+    assert request.working_directory == "/home/alice/run"
+    assert request.mail_type == ("BEGIN", "END")
+    assert request.mail_user == "alice@example.org"
+    assert request.begin == BeginTime(local_time=datetime(2030, 1, 2, 3, 4))
+    assert request.hold is True
+    assert request.export == (("MY_VAR", "x=1"), ("PATH", "/opt/bin"))
+
+
+@pytest.mark.parametrize(
+    ("value", "nodes"), [(1, (1, 1)), ("4", (4, 4)), ("2-8", (2, 8)), ("3-3", (3, 3))]
+)
+def test_nodes_values(value: object, nodes: tuple[int, int]) -> None:
+    assert parse_submit_request(body(nodes=value), POLICY).nodes == nodes
+
+
+@pytest.mark.parametrize(
+    ("value", "begin"),
+    [
+        ("2030-01-02", BeginTime(local_time=datetime(2030, 1, 2))),
+        ("2030-01-02T03:04:05", BeginTime(local_time=datetime(2030, 1, 2, 3, 4, 5))),
+        ("now+60", BeginTime(delay_seconds=60)),
+        ("now+2hours", BeginTime(delay_seconds=7200)),
+        ("NOW+1Week", BeginTime(delay_seconds=604800)),
+        ("now+3minute", BeginTime(delay_seconds=180)),
+        ("now+1days", BeginTime(delay_seconds=86400)),
+    ],
+)
+def test_begin_values(value: str, begin: BeginTime) -> None:
+    assert parse_submit_request(body(begin=value), POLICY).begin == begin
+
+
+@pytest.mark.parametrize(
+    ("value", "types"),
+    [("ALL", ("ALL",)), ("none", ("NONE",)), ("time_limit_90,array_tasks",
+                                               ("TIME_LIMIT_90", "ARRAY_TASKS")),
+     ("INVALID_DEPEND,STAGE_OUT,REQUEUE,FAIL,TIME_LIMIT,TIME_LIMIT_80,TIME_LIMIT_50",
+      ("INVALID_DEPEND", "STAGE_OUT", "REQUEUE", "FAIL", "TIME_LIMIT", "TIME_LIMIT_80",
+       "TIME_LIMIT_50"))],
+)
+def test_mail_type_values(value: str, types: tuple[str, ...]) -> None:
+    assert parse_submit_request(body(mail_type=value), POLICY).mail_type == types
+
+
+@pytest.mark.parametrize(
+    "value", ["alice", "a.b-c_d", "first.last+tag@mail.example.org", "x@localhost", "_svc"]
+)
+def test_mail_user_values(value: str) -> None:
+    assert parse_submit_request(body(mail_user=value), POLICY).mail_user == value
+
+
+@pytest.mark.parametrize("value", ["0", "0-15", "1,3,5", "0-15:4", "0-99%10", "7%1",
+                                   "4000000", "1-3,8-20:3%2"])
+def test_array_values(value: str) -> None:
+    assert parse_submit_request(body(array=value), POLICY).array == value
+
+
+@pytest.mark.parametrize("value", ["gpu", "gpu:1", "gpu:tesla:2", "gpu:1,mps:100", "shard:a100"])
+def test_gres_values(value: str) -> None:
+    assert parse_submit_request(body(gres=value), POLICY).gres == value
+
+
+def test_hold_false_and_empty_export_are_kept() -> None:
+    request = parse_submit_request(body(hold=False, export={}), POLICY)
+    assert (request.hold, request.export) == (False, ())
+
+
+def test_export_limits_are_inclusive() -> None:
+    names = {f"V{i}": "v" * submit.MAX_EXPORT_VALUE_LENGTH for i in range(64)}
+    assert len(parse_submit_request(body(export=names), POLICY).export or ()) == 64
+
+
+_TOO_LONG_PATH = "/" + "p" * 1024
+_BAD_NEW_VALUES: list[tuple[str, object]] = [
+    *[("account", v) for v in ["", "a b", "a;b", "a" * 65, "ä", 5, True, ["lab"], "a\nb"]],
+    *[("qos", v) for v in ["", "high prio", "q/1", "q" * 65, 1.5]],
+    *[("nodes", v) for v in [0, "0", -1, "4-2", "1-", "-3", "1-2-3", "a", "1.5", True, 1.0,
+                             [1, 2], {"min": 1}, 100_001, "2-100001", " 2", "1:2"]],
+    *[("array", v) for v in ["", "a", "1-", "-1", "5-1", "0-15:0", "0-15%0", "0-15%", "%4",
+                             "1,,2", "1;2", "4000001", "0-4000001", 5, ["0-3"], "1 ,2",
+                             "0-1" + ",1" * 600]],
+    *[("constraint", v) for v in ["", "a b", "a;b", "a$b", "(a|b", "a]", "&|", "a\n",
+                                  "x" * 1025, 7]],
+    *[("gres", v) for v in ["", "gpu:0", ":1", "gpu::1", "1gpu", "gpu:a:b:1", "help", "none",
+                            "gpu;1", "gpu,", "gpu:1 ", ",".join(["gpu"] * 33), 2]],
+    *[(key, v) for key in ["output", "error", "working_directory"]
+      for v in ["", "a\nb", "a\rb", "a\x00b", "/" + "p" * 1024, 5, ["/x"], True]],
+    *[("working_directory", v) for v in ["relative/dir", "~/run", "./x"]],
+    *[("mail_type", v) for v in ["", "begin,", "BEGIN,,END", "START", "all end", "NONE,END",
+                                 "END,NONE", 1, ["BEGIN"]]],
+    *[("mail_user", v) for v in ["", "-oProxyCommand=x", "a b", "a@", "@b.org", "a@-b.org",
+                                 "a@b..org", "a\n@b.org", "x" * 300 + "@b.org", 5, "a@b_c.org"]],
+    *[("begin", v) for v in ["", "now", "now+", "now-5", "now+5years", "now+366days",
+                             "tomorrow", "2030-13-01", "2030-02-30", "2030-01-01T25:00",
+                             "2030-01-01 10:00", "1999-12-31", "1795271354", 1795271354,
+                             "2030-1-1", "now+1hour ", True]],
+    *[("hold", v) for v in ["true", 1, 0, "yes", [True]]],
+    *[("export", v) for v in ["A=1", ["A=1"], 5, True, {"HOME": "/tmp"}, {"USER": "root"},
+                              {"LOGNAME": "root"}, {"SLURM_JOB_ID": "1"}, {"SLURM_": "x"},
+                              {"1A": "x"}, {"A-B": "x"}, {"": "x"}, {"A B": "x"},
+                              {"A": 1}, {"A": None}, {"A": ["x"]}, {"A": "x\x00y"},
+                              {"A": "v" * 4097}, {"N" * 129: "x"},
+                              {f"V{i}": "x" for i in range(65)}]],
+]
+
+
+@pytest.mark.parametrize(("key", "value"), _BAD_NEW_VALUES)
+def test_bad_new_field_values(key: str, value: object) -> None:
+    assert code_of(body(**{key: value})) is ErrorCode.BAD_PARAMETER
+    request = body()
+    request[key.replace("_", "-")] = value
+    assert key.replace("_", "-") in message_of(request)
+
+
+@pytest.mark.parametrize("allowed", ["HOME_DIR", "MY_HOME", "USERNAME", "home", "slurm_x",
+                                     "XSLURM_Y", "_"])
+def test_export_names_close_to_refused_ones_are_fine(allowed: str) -> None:
+    request = parse_submit_request(body(export={allowed: "v"}), POLICY)
+    assert request.export == ((allowed, "v"),)
+
+
+def test_nodes_times_tasks_per_node_must_stay_a_task_count() -> None:
+    assert code_of(body(nodes=2, ntasks_per_node=MAX_TASKS // 2 + 1)) \
+        is ErrorCode.BAD_NUMBER_OF_TASKS
+    # Within the bound, or with a node range or an explicit ntasks, there is no product.
+    assert parse_submit_request(body(nodes=2, ntasks_per_node=MAX_TASKS // 2), POLICY).nodes
+    assert parse_submit_request(body(nodes="2-3", ntasks_per_node=MAX_PER_UNIT), POLICY).nodes
+    assert parse_submit_request(
+        body(nodes=2, ntasks=4, ntasks_per_node=MAX_PER_UNIT), POLICY
+    ).nodes
+
+
 # --- precedence -----------------------------------------------------------------------------
 
 # One failing value per check, in the documented order of precedence.
@@ -365,6 +518,7 @@ _ORDERED_FAILURES: list[tuple[str, object, ErrorCode]] = [
     ("timelimit", "INFINITE", ErrorCode.BAD_TIMELIMIT),
     ("dependency", "nonsense", ErrorCode.BAD_DEPENDENCY),
     ("job-name", "a\nb", ErrorCode.BAD_PARAMETER),
+    ("account", "a b", ErrorCode.BAD_PARAMETER),
 ]
 
 
@@ -392,13 +546,18 @@ def test_precedence_first_failing_check_wins(first: int) -> None:
         ({"timelimit": "x", "dependency": 5}, ErrorCode.BAD_TIMELIMIT),
         ({"dependency": 5, "job_name": 5}, ErrorCode.BAD_DEPENDENCY),
         ({"script_body": _DELETE, "partition": _DELETE}, ErrorCode.NO_SCRIPT_GIVEN),
-        ({"script_body": _DELETE, "nodes": 1}, ErrorCode.UNKNOWN_PARAMETER),
+        ({"script_body": _DELETE, "mem": 1}, ErrorCode.UNKNOWN_PARAMETER),
+        ({"job_name": 5, "account": "a b"}, ErrorCode.BAD_PARAMETER),
+        ({"dependency": 5, "nodes": "0"}, ErrorCode.BAD_DEPENDENCY),
+        ({"timelimit": "x", "begin": "soon"}, ErrorCode.BAD_TIMELIMIT),
+        ({"partition": "gpu", "export": {"HOME": "/"}}, ErrorCode.BAD_PARTITION),
+        ({"ntasks": 0, "hold": "yes"}, ErrorCode.BAD_NUMBER_OF_TASKS),
     ],
 )
 def test_precedence_pairs(fields: dict[str, Any], code: ErrorCode) -> None:
-    request = body(**{key: value for key, value in fields.items() if key != "nodes"})
-    if "nodes" in fields:
-        request["nodes"] = fields["nodes"]
+    request = body(**{key: value for key, value in fields.items() if key != "mem"})
+    if "mem" in fields:
+        request["mem"] = fields["mem"]
     assert code_of(request) is code
 
 
@@ -544,6 +703,19 @@ def test_any_dict_over_real_keys_gives_request_or_hpcapi_error(request: dict[str
             "timelimit": st.integers(1, 10_000) | st.integers(1, 99).map("{}:00:00".format),
             "dependency": st.integers(1, 10**6).map("afterok:{}".format),
             "job-name": st.text(st.characters(categories=["L", "N"]), min_size=1, max_size=50),
+            "account": st.from_regex(r"[A-Za-z0-9_.-]{1,64}", fullmatch=True),
+            "nodes": st.integers(1, 64) | st.integers(1, 64).map("{0}-{0}".format),
+            "array": st.integers(0, 1000).map("0-{}%4".format),
+            "mail-type": st.sampled_from(["BEGIN", "end,fail", "ALL", "NONE"]),
+            "begin": st.integers(0, 10**6).map("now+{}".format),
+            "hold": st.booleans(),
+            "export": st.dictionaries(
+                st.from_regex(r"[A-Z][A-Z0-9_]{0,10}", fullmatch=True).filter(
+                    lambda n: n not in ("HOME", "USER", "LOGNAME") and not n.startswith("SLURM_")
+                ),
+                st.text(st.characters(exclude_characters="\x00"), max_size=20),
+                max_size=5,
+            ),
         },
     )
 )
@@ -559,3 +731,7 @@ def test_valid_requests_are_accepted_with_their_values(request: dict[str, Any]) 
         assert parsed == (int(request[key]) if key in request else None)
     assert result.job_name == request.get("job-name")
     assert (result.dependency is None) == ("dependency" not in request)
+    assert result.account == request.get("account")
+    assert result.hold == request.get("hold")
+    assert dict(result.export or {}) == request.get("export", {})
+    assert (result.nodes is None) == ("nodes" not in request)

@@ -7,6 +7,7 @@ test_contract_slurm_openapi.py.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from jsonschema import Draft202012Validator, ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from hpcapi.core.slurmsyntax import parse_dependency
+from hpcapi.core.slurmsyntax import BeginTime, parse_dependency
 from hpcapi.core.submit import SubmitRequest
 from hpcapi.core.translate import (
     BASE_ENVIRONMENT_KEYS,
@@ -218,6 +219,150 @@ def test_body_environment_list_keeps_values_with_equals_signs() -> None:
 def test_body_refuses_relative_working_directory() -> None:
     with pytest.raises(ValueError, match="absolute"):
         build_submit_body(MINIMAL, OWNER, "home/alice", PATH, LANG)
+
+
+# --- the fields beyond FRCE ---------------------------------------------------------------------
+
+NEW_VERSIONS = ["v0.0.40", "v0.0.41", "v0.0.42", "v0.0.43", "v0.0.44"]
+NOW = 1_800_000_000.9
+EXTRAS = SubmitRequest(
+    SCRIPT, 0, "norm", account="lab", qos="high", nodes=(2, 4), array="0-15%2",
+    constraint="intel&ib", gres="gpu:1,gpu:tesla:2", error="err-%j", mail_user="alice",
+    mail_type=("BEGIN", "TIME_LIMIT_90"), begin=BeginTime(delay_seconds=3600), hold=True,
+)  # fmt: skip
+
+
+def test_v0_0_38_body_with_every_new_field() -> None:
+    job = build_submit_body(EXTRAS, OWNER, "/home/alice", PATH, LANG, comment="c1", now=NOW)["job"]
+    expected = {
+        "account": "lab", "qos": "high", "nodes": [2, 4], "array": "0-15%2",
+        "constraints": "intel&ib", "gres": "gpu:1,gpu:tesla:2", "standard_error": "err-%j",
+        "mail_user": "alice", "mail_type": "BEGIN,TIME_LIMIT_90", "begin_time": "now+3600",
+        "hold": True, "comment": "c1",
+    }  # fmt: skip
+    assert {key: job[key] for key in expected} == expected
+
+
+@pytest.mark.parametrize("version", NEW_VERSIONS)
+def test_v0_0_4x_body_with_every_new_field(version: str) -> None:
+    job = build_submit_body(
+        EXTRAS, OWNER, "/home/alice", PATH, LANG, api_version=version, comment="c1", now=NOW
+    )["job"]
+    expected = {
+        "account": "lab", "qos": "high", "nodes": "2-4", "array": "0-15%2",
+        "constraints": "intel&ib", "tres_per_node": "gres/gpu:1,gres/gpu:tesla:2",
+        "standard_error": "err-%j", "mail_user": "alice", "mail_type": ["BEGIN", "TIME=90%"],
+        "begin_time": {"set": True, "infinite": False, "number": 1_800_003_600},
+        "hold": True, "comment": "c1",
+    }  # fmt: skip
+    assert {key: job[key] for key in expected} == expected
+    assert "gres" not in job
+
+
+def test_nothing_new_is_sent_unless_asked() -> None:
+    for version in ["v0.0.38", *NEW_VERSIONS]:
+        job = build_submit_body(MINIMAL, OWNER, "/w", PATH, LANG, api_version=version)["job"]
+        assert not set(job) & {"account", "qos", "nodes", "array", "constraints", "gres",
+                               "tres_per_node", "standard_error", "mail_type", "mail_user",
+                               "begin_time", "hold", "comment"}
+
+
+@pytest.mark.parametrize(("nodes", "v38", "v4x"), [((3, 3), [3, 3], "3"), ((1, 8), [1, 8], "1-8")])
+def test_nodes_per_version(nodes: tuple[int, int], v38: list[int], v4x: str) -> None:
+    request = SubmitRequest(SCRIPT, 0, "norm", nodes=nodes)
+    assert build_submit_body(request, OWNER, "/w", PATH, LANG)["job"]["nodes"] == v38
+    job = build_submit_body(request, OWNER, "/w", PATH, LANG, api_version="v0.0.44")["job"]
+    assert job["nodes"] == v4x
+
+
+@pytest.mark.parametrize(
+    ("types", "v38", "v4x"),
+    [
+        (("ALL",), "ALL",
+         ["INVALID_DEPENDENCY", "BEGIN", "END", "FAIL", "REQUEUE", "STAGE_OUT"]),
+        (("END", "ALL"), "END,ALL",
+         ["END", "INVALID_DEPENDENCY", "BEGIN", "FAIL", "REQUEUE", "STAGE_OUT"]),
+        (("TIME_LIMIT", "TIME_LIMIT_80", "TIME_LIMIT_50", "INVALID_DEPEND", "ARRAY_TASKS"),
+         "TIME_LIMIT,TIME_LIMIT_80,TIME_LIMIT_50,INVALID_DEPEND,ARRAY_TASKS",
+         ["TIME=100%", "TIME=80%", "TIME=50%", "INVALID_DEPENDENCY", "ARRAY_TASKS"]),
+        (("NONE",), "NONE", None),
+    ],
+)
+def test_mail_type_per_version(types: tuple[str, ...], v38: str, v4x: list[str] | None) -> None:
+    request = SubmitRequest(SCRIPT, 0, "norm", mail_type=types)
+    assert build_submit_body(request, OWNER, "/w", PATH, LANG)["job"]["mail_type"] == v38
+    job = build_submit_body(request, OWNER, "/w", PATH, LANG, api_version="v0.0.41")["job"]
+    assert job.get("mail_type") == v4x
+
+
+def test_absolute_begin_per_version() -> None:
+    when = datetime(2030, 1, 2, 3, 4, 5)
+    request = SubmitRequest(SCRIPT, 0, "norm", begin=BeginTime(local_time=when))
+    job = build_submit_body(request, OWNER, "/w", PATH, LANG, now=NOW)["job"]
+    assert job["begin_time"] == "2030-01-02T03:04:05"
+    job = build_submit_body(request, OWNER, "/w", PATH, LANG, api_version="v0.0.43", now=NOW)["job"]
+    # The wall-clock time in this host's time zone, as sbatch reads it.
+    assert job["begin_time"]["number"] == int(when.timestamp())
+
+
+def test_relative_begin_counts_from_the_current_time_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("hpcapi.core.translate.time.time", lambda: 1_000.5)
+    request = SubmitRequest(SCRIPT, 0, "norm", begin=BeginTime(delay_seconds=60))
+    job = build_submit_body(request, OWNER, "/w", PATH, LANG, api_version="v0.0.40")["job"]
+    assert job["begin_time"]["number"] == 1_060
+
+
+@pytest.mark.parametrize("version", ["v0.0.38", *NEW_VERSIONS])
+def test_working_directory_replaces_the_configured_one(version: str) -> None:
+    request = SubmitRequest(SCRIPT, 0, "norm", working_directory="/scratch/alice/run/")
+    body = build_submit_body(request, OWNER, "/home/alice", PATH, LANG, api_version=version)
+    job = body["job"]
+    assert job["current_working_directory"] == "/scratch/alice/run/"
+    assert job["standard_output"] == "/scratch/alice/run/slurm-%j.out"
+    # SLURM_SUBMIT_DIR stays where the submission came from, as with sbatch --chdir.
+    environment = job["environment"]
+    if isinstance(environment, list):
+        environment = dict(item.split("=", 1) for item in environment)
+    assert environment["SLURM_SUBMIT_DIR"] == "/home/alice"
+
+
+@pytest.mark.parametrize("version", ["v0.0.38", "v0.0.44"])
+def test_output_pattern_replaces_the_default(version: str) -> None:
+    request = SubmitRequest(SCRIPT, 0, "norm", output="logs/%x-%j.out")
+    job = build_submit_body(request, OWNER, "/home/alice", PATH, LANG, api_version=version)["job"]
+    assert job["standard_output"] == "logs/%x-%j.out"
+    assert "standard_error" not in job
+
+
+def test_export_is_merged_into_the_environment() -> None:
+    request = SubmitRequest(SCRIPT, 0, "norm", ntasks=2,
+                            export=(("MY_VAR", "a=b"), ("PATH", "/opt/bin"), ("LANG", "de_DE")))
+    env = build_environment(request, OWNER, PATH, LANG)
+    assert env["MY_VAR"] == "a=b"
+    assert (env["PATH"], env["LANG"]) == ("/opt/bin", "de_DE")
+    assert (env["HOME"], env["USER"], env["LOGNAME"]) == ("/home/alice", "alice", "alice")
+    assert env["SLURM_NTASKS"] == "2"
+    job = build_submit_body(request, OWNER, "/w", PATH, LANG, api_version="v0.0.44")["job"]
+    assert "MY_VAR=a=b" in job["environment"]
+
+
+def test_ntasks_derived_from_nodes_times_ntasks_per_node() -> None:
+    fixed = SubmitRequest(SCRIPT, 0, "norm", nodes=(3, 3), ntasks_per_node=2)
+    assert build_environment(fixed, OWNER, PATH, LANG)["SLURM_NTASKS"] == "6"
+    assert build_submit_body(fixed, OWNER, "/w", PATH, LANG)["job"]["tasks"] == 6
+    # With a node range, sbatch derives no task count.
+    ranged = SubmitRequest(SCRIPT, 0, "norm", nodes=(2, 4), ntasks_per_node=2)
+    assert "SLURM_NTASKS" not in build_environment(ranged, OWNER, PATH, LANG)
+    assert "tasks" not in build_submit_body(ranged, OWNER, "/w", PATH, LANG)["job"]
+
+
+@pytest.mark.parametrize("version", ["v0.0.38", *NEW_VERSIONS])
+def test_comment_is_set_in_every_version(version: str) -> None:
+    job = build_submit_body(MINIMAL, OWNER, "/w", PATH, LANG, api_version=version,
+                            comment="hpcapi:k:d")["job"]
+    assert job["comment"] == "hpcapi:k:d"
 
 
 # --- against the slurmrestd v0.0.38 OpenAPI spec ------------------------------------------------

@@ -8,6 +8,7 @@ code 0 for every normal exit).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,11 +46,81 @@ class Job:
     exit_code: int | None
     signal: int | None
     source: str  # "live" (slurmctld) or "accounting" (slurmdbd)
+    time_limit: int | None = None  # minutes; None when unlimited or unknown
+    nodes: str | None = None  # Slurm node list, e.g. "localhost" or "cn[01-04]"
+    output: str | None = None  # raw stdout pattern, e.g. "/home/alice/slurm-%j.out"
+    error: str | None = None  # raw stderr pattern; the output's when Slurm has none
+    working_directory: str | None = None
+    comment: str | None = None  # the job's own comment (not the admin or system one)
+    array_job_id: int | None = None  # the array's master job id, for array tasks only
+    array_task_id: int | None = None
 
     @property
     def finished(self) -> bool:
         """True once the job is in a final state."""
         return self.state in FINISHED_STATES
+
+
+# Slurm's NO_VAL: what %a prints for a job that is not part of an array.
+NO_ARRAY_TASK = 0xFFFFFFFE
+_PATTERN = re.compile(r"%(?P<width>[0-9]*)(?P<kind>.)", re.DOTALL)
+_MAX_WIDTH = 10
+
+
+def first_node(nodes: str) -> str | None:
+    """The first host of a Slurm node list: "cn[03-04,07],gpu1" gives "cn03"."""
+    name = ""
+    depth = 0
+    for char in nodes:
+        if char == "," and depth == 0:
+            break
+        depth += (char == "[") - (char == "]")
+        name += char
+    # Expand only the first value of each bracketed range list.
+    host = re.sub(r"\[([^\]\-,]*)[^\]]*\]", r"\1", name)
+    return host.strip() or None
+
+
+def expand_output_path(pattern: str, job: Job) -> str:
+    """The file name Slurm makes of an output pattern for the batch step of ``job``."""
+    # fname_create() / _batch_path_check() in src/slurmd/common/fname.c (22.05-24.05): a
+    # relative name is anchored in the job's working directory (with a "/", as 25.11's
+    # expand_stdio_fields() does; 22.05 forgets it for escaped names); a backslash anywhere
+    # turns expansion off and is removed (remove_path_slashes(), "\\" keeps one); "%%" is "%";
+    # "%<width><c>" zero-pads numbers to at most 10 digits; unknown "%c" stays as it is
+    # (%b, %r, %S arrive in 25.x and are left unexpanded here).
+    path = pattern
+    if not path.startswith("/") and job.working_directory:
+        path = job.working_directory.rstrip("/") + "/" + path
+    if "\\" in pattern:
+        return re.sub(r"\\(.?)", r"\1", path, flags=re.DOTALL)
+
+    array_task = job.array_task_id if job.array_task_id is not None else NO_ARRAY_TASK
+    numbers = {
+        "j": job.job_id,
+        "J": job.job_id,  # jobid.stepid, and the batch step shows as the job id alone
+        "A": job.array_job_id if array_task != NO_ARRAY_TASK and job.array_job_id else job.job_id,
+        "a": array_task,
+        "n": 0,  # node id within the job: the batch script runs on the first node
+        "t": 0,  # task id: the batch script is task 0
+    }
+    texts = {"u": job.user, "x": job.name, "s": "batch"}
+    node = first_node(job.nodes) if job.nodes else None
+    if node is not None:
+        texts["N"] = node
+
+    def expand(match: re.Match[str]) -> str:
+        kind, width = match["kind"], match["width"]
+        if kind == "%" and not width:
+            return "%"
+        if kind in numbers:
+            digits = min(int(width), _MAX_WIDTH) if width else 0
+            return f"{numbers[kind]:0{digits}d}"
+        if kind in texts:
+            return texts[kind]
+        return match.group(0)
+
+    return _PATTERN.sub(expand, path)
 
 
 def merge_jobs(accounting: Iterable[Job], live: Iterable[Job]) -> dict[int, Job]:

@@ -1,8 +1,9 @@
 """What hpcapi asks slurmrestd, per API version, and how it reads the answers into ``Job``.
 
 The read side of every version difference lives here: the paths and query parameters hpcapi
-sends (``endpoints``, ``history_query``), the ping answer (``read_pings``), and slurmctld's live
-and slurmdbd's accounting job records (``read_live_job``, ``read_db_job``). The submit body is
+sends (``endpoints``, ``history_query``), the ping answer (``read_pings``), slurmctld's live
+and slurmdbd's accounting job records (``read_live_job``, ``read_db_job``), and the partition
+records (``read_partition``). The submit body is
 built in ``hpcapi.core.translate``. Each branch names the Slurm release that made the change.
 
 The API versions and the Slurm release that introduced each (the saved specs were dumped from the
@@ -72,6 +73,7 @@ class Endpoints:
     cancel: Endpoint
     db_job: Endpoint
     db_jobs: Endpoint
+    partitions: Endpoint
 
     def all(self) -> tuple[Endpoint, ...]:
         """All of them, for the contract tests."""
@@ -108,6 +110,9 @@ def endpoints(api_version: str) -> Endpoints:
         cancel=Endpoint("DELETE", job),
         db_job=Endpoint("GET", f"/slurmdb/{v}/job/{{job_id}}"),
         db_jobs=Endpoint("GET", f"/slurmdb/{v}/jobs{slash}", _history_keys(v)),
+        # Both spellings like the list calls; no query: update_time would only make an
+        # unchanged answer empty (304 in 22.05), and 23.11's flags add hidden partitions.
+        partitions=Endpoint("GET", f"/slurm/{v}/partitions{slash}"),
     )
 
 
@@ -256,6 +261,53 @@ def decode_exit_struct(value: object) -> tuple[int | None, int | None]:
     return _number(block.get("return_code")), None
 
 
+# Slurm's NO_VAL and INFINITE for 32-bit numbers: an unset or unlimited value, never a real one.
+_NO_VAL = 0xFFFFFFFE
+
+
+def _count(value: object) -> int | None:
+    """A uint32 (int or struct) that may be unset or unlimited: -1, NO_VAL, INFINITE are None."""
+    number = _number(value)
+    return number if number is not None and 0 <= number < _NO_VAL else None
+
+
+def _optional_text(value: object, *empty: str) -> str | None:
+    text = _text(value)
+    return None if text in ("", *empty) else text
+
+
+@dataclass(frozen=True)
+class _Details:
+    """The descriptive fields of a job record, already read for its version."""
+
+    time_limit: object = None
+    nodes: object = None
+    output: object = None
+    error: object = None
+    working_directory: object = None
+    comment: object = None
+    array_job_id: object = None
+    array_task_id: object = None
+
+
+def _detail_fields(details: _Details) -> dict[str, Any]:
+    output = _optional_text(details.output)
+    array_job_id = _count(details.array_job_id)
+    return {
+        "time_limit": _count(details.time_limit),
+        # 22.05's accounting says "None assigned" for a job that never ran.
+        "nodes": _optional_text(details.nodes, "None assigned"),
+        "output": output,
+        # With no stderr pattern, Slurm writes stderr into the output file.
+        "error": _optional_text(details.error) or output,
+        "working_directory": _optional_text(details.working_directory),
+        "comment": _optional_text(details.comment),
+        # 0 means "not an array job" for the master id; task 0 is a real task.
+        "array_job_id": array_job_id or None,
+        "array_task_id": _count(details.array_task_id),
+    }
+
+
 def _job(
     record: Mapping[str, Any],
     *,
@@ -265,6 +317,7 @@ def _job(
     times: tuple[object, object, object],
     exit_status: tuple[int | None, int | None],
     source: str,
+    details: _Details,
 ) -> Job:
     submit, start, end = (_epoch(value) for value in times)
     start, end = _shown_times(state, start, end)
@@ -282,11 +335,27 @@ def _job(
         exit_code=exit_code,
         signal=signal_number,
         source=source,
+        **_detail_fields(details),
     )
 
 
 def _live_times(record: Mapping[str, Any]) -> tuple[object, object, object]:
     return record.get("submit_time"), record.get("start_time"), record.get("end_time")
+
+
+def _live_details(record: Mapping[str, Any]) -> _Details:
+    # The same keys in every version; Slurm 23.11 (v0.0.40) made time_limit, array_job_id and
+    # array_task_id {set, infinite, number} structs, which _count() reads like the plain ints.
+    return _Details(
+        time_limit=record.get("time_limit"),
+        nodes=record.get("nodes"),
+        output=record.get("standard_output"),
+        error=record.get("standard_error"),
+        working_directory=record.get("current_working_directory"),
+        comment=record.get("comment"),
+        array_job_id=record.get("array_job_id"),
+        array_task_id=record.get("array_task_id"),
+    )
 
 
 def read_live_job_v0038(record: Mapping[str, Any]) -> Job:
@@ -300,6 +369,7 @@ def read_live_job_v0038(record: Mapping[str, Any]) -> Job:
         # Slurm 22.05: exit_code is the raw wait status (exit 3 -> 768, SIGTERM -> 15).
         exit_status=decode_wait_status(record.get("exit_code")),
         source="live",
+        details=_live_details(record),
     )
 
 
@@ -315,6 +385,7 @@ def read_live_job_v0040(record: Mapping[str, Any]) -> Job:
         times=_live_times(record),
         exit_status=decode_exit_struct(record.get("exit_code")),
         source="live",
+        details=_live_details(record),
     )
 
 
@@ -341,6 +412,21 @@ def _read_db_job(record: Mapping[str, Any], v0038: bool) -> Job:
     state = _state_word(state_block.get("current"))
     times = _mapping(record.get("time"))
     decode = _db_exit_v0038 if v0038 else _db_exit
+    array = _mapping(record.get("array"))
+    details = _Details(
+        # A plain int in 22.05; a struct from Slurm 23.11 (v0.0.40).
+        time_limit=times.get("limit"),
+        nodes=record.get("nodes"),
+        # Slurm 24.05 (v0.0.41) adds stdout/stderr; 22.05 and 23.11 record no output paths.
+        output=record.get("stdout"),
+        error=record.get("stderr"),
+        working_directory=record.get("working_directory"),
+        # comment is {administrator, job, system} in every version: the job's own is "job".
+        comment=_mapping(record.get("comment")).get("job"),
+        array_job_id=array.get("job_id"),
+        # An int or null in 22.05; a struct from 23.11 (v0.0.40).
+        array_task_id=array.get("task_id"),
+    )
     return _job(
         record,
         user=record.get("user"),
@@ -351,6 +437,7 @@ def _read_db_job(record: Mapping[str, Any], v0038: bool) -> Job:
         times=(times.get("submission"), times.get("start"), times.get("end")),
         exit_status=decode(state, record.get("exit_code")),
         source="accounting",
+        details=details,
     )
 
 
@@ -380,3 +467,77 @@ def read_db_job(api_version: str, record: Mapping[str, Any]) -> Job:
     if api_version == "v0.0.38":
         return read_db_job_v0038(record)
     return read_db_job_v0040(record)
+
+
+# --- partitions ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One partition as hpcapi reports it; times in minutes, None when unlimited or unset."""
+
+    name: str
+    default: bool
+    state: str
+    max_time: int | None
+    default_time: int | None
+    max_nodes: int | None
+    total_nodes: int | None
+    total_cpus: int | None
+
+
+def read_partition_v0038(record: Mapping[str, Any]) -> Partition:
+    """Read one v0.0.38 ``/slurm/v0.0.38/partitions`` record (Slurm 22.05)."""
+    # _dump_part() in src/plugins/openapi/v0.0.38/partitions.c: flat keys; flags a list of
+    # lower-case words ("default", "hidden", ...); INFINITE limits as -1; an INFINITE
+    # default_time_limit leaks out as 4294967295; an unset one is null.
+    flags = record.get("flags")
+    words = (
+        {flag.lower() for flag in flags if isinstance(flag, str)}
+        if isinstance(flags, list)
+        else set()
+    )
+    return Partition(
+        name=_text(record.get("name")),
+        default="default" in words,
+        state=_text(record.get("state")).upper() or "UNKNOWN",
+        max_time=_count(record.get("max_time_limit")),
+        default_time=_count(record.get("default_time_limit")),
+        max_nodes=_count(record.get("maximum_nodes_per_job")),
+        total_nodes=_count(record.get("total_nodes")),
+        total_cpus=_count(record.get("total_cpus")),
+    )
+
+
+def read_partition_v0040(record: Mapping[str, Any]) -> Partition:
+    """Read one v0.0.40-v0.0.44 ``/slurm/vX/partitions/`` record (Slurm 23.11+)."""
+    # Slurm 23.11 (v0.0.40): nested objects; limits are {set, infinite, number} structs; the
+    # state a list. The data parser skips the partition flags ("add_skip(flags), //FIXME" in
+    # src/plugins/data_parser/v0.0.4x/parsers.c, still so in 25.11), so no record says which
+    # partition is the default: ``default`` is always False here.
+    state = record.get("partition")
+    states = _mapping(state).get("state")
+    words = (
+        [word.upper() for word in states if isinstance(word, str)]
+        if isinstance(states, list)
+        else []
+    )
+    maximums = _mapping(record.get("maximums"))
+    return Partition(
+        name=_text(record.get("name")),
+        default=False,
+        state=words[0] if words else "UNKNOWN",
+        max_time=_count(maximums.get("time")),
+        default_time=_count(_mapping(record.get("defaults")).get("time")),
+        max_nodes=_count(maximums.get("nodes")),
+        total_nodes=_count(_mapping(record.get("nodes")).get("total")),
+        total_cpus=_count(_mapping(record.get("cpus")).get("total")),
+    )
+
+
+def read_partition(api_version: str, record: Mapping[str, Any]) -> Partition:
+    """Read one partition record of ``api_version`` into hpcapi's Partition."""
+    check_api_version(api_version)
+    if api_version == "v0.0.38":
+        return read_partition_v0038(record)
+    return read_partition_v0040(record)

@@ -1,4 +1,5 @@
-"""Parsers for Slurm's own value syntaxes: time limits, memory sizes and job dependencies.
+"""Parsers for Slurm's own value syntaxes: time limits, memory sizes, job dependencies, node
+counts, job arrays, mail types, start times, GRES and feature constraints.
 
 Each parser accepts what the matching Slurm 22.05 parser accepts (minus "unlimited" and the
 undocumented corners noted below), returns a normalized value, and raises ``HpcapiError``
@@ -11,6 +12,7 @@ from __future__ import annotations
 import re
 import reprlib
 from dataclasses import dataclass
+from datetime import datetime
 
 from hpcapi.errors import ErrorCode, HpcapiError
 
@@ -206,3 +208,226 @@ def _normalize_dependency_item(item: str, job_ids: set[int]) -> str:
         job_ids.add(job_id)
         normalized.append(text)
     return ":".join(normalized)
+
+
+# --- node counts, arrays, mail types, start times, GRES, constraints ------------------------------
+
+# Far above any cluster hpcapi serves; keeps min_nodes * ntasks_per_node small.
+MAX_NODES = 100_000
+# slurm.conf's MaxArraySize may be at most 4000001, so no array index is ever above 4000000.
+MAX_ARRAY_INDEX = 4_000_000
+MAX_SPEC_LENGTH = 1024
+MAX_BEGIN_DELAY_SECONDS = 365 * 86400
+
+_NODES = re.compile(rf"(?P<min>{_DIGITS})(?:-(?P<max>{_DIGITS}))?")
+
+
+def parse_node_count(value: str | int) -> tuple[int, int]:
+    """Return (min, max) nodes from a JSON integer, "N" or "MIN-MAX" (verify_node_count())."""
+    code = ErrorCode.BAD_PARAMETER
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise HpcapiError(code, "nodes must be a count N or a range MIN-MAX")
+    match = _NODES.fullmatch(str(value)) if isinstance(value, str) else None
+    if isinstance(value, int):
+        low = high = value
+    elif match is None:
+        raise HpcapiError(code, f"nodes {quote_value(value)} must be a count N or a range MIN-MAX")
+    else:
+        low = int(match["min"])
+        high = int(match["max"]) if match["max"] is not None else low
+    if not 1 <= low <= MAX_NODES or not 1 <= high <= MAX_NODES:
+        raise HpcapiError(code, f"nodes must be between 1 and {MAX_NODES}")
+    if low > high:
+        raise HpcapiError(code, f"nodes range {low}-{high} has its minimum above its maximum")
+    return low, high
+
+
+# One index, a range, or a range with a step: the forms of sbatch --array (the man page).
+_ARRAY_ITEM = re.compile(rf"(?P<first>{_DIGITS})(?:-(?P<last>{_DIGITS})(?::(?P<step>{_DIGITS}))?)?")
+
+
+def parse_array_spec(value: str) -> str:
+    """Check a job array spec such as "0-15", "1,3,5", "0-15:4" or "0-99%10"; return it."""
+    code = ErrorCode.BAD_PARAMETER
+    if not isinstance(value, str) or not value:
+        raise HpcapiError(code, "array must be a string such as 0-15, 1,3,5, 0-15:4 or 0-99%10")
+    if len(value) > MAX_SPEC_LENGTH:
+        raise HpcapiError(code, f"array must be at most {MAX_SPEC_LENGTH} characters")
+    indexes, percent, throttle = value.partition("%")
+    if percent and (not re.fullmatch(_DIGITS, throttle) or int(throttle) < 1):
+        raise HpcapiError(code, f"array throttle %{quote_value(throttle)} must be a count >= 1")
+    for item in indexes.split(","):
+        match = _ARRAY_ITEM.fullmatch(item)
+        if match is None:
+            raise HpcapiError(code, f"array item {quote_value(item)} must be N, N-M or N-M:STEP")
+        first = int(match["first"])
+        last = int(match["last"]) if match["last"] is not None else first
+        if last > MAX_ARRAY_INDEX:
+            raise HpcapiError(code, f"array indexes must be at most {MAX_ARRAY_INDEX}")
+        if first > last:
+            raise HpcapiError(code, f"array range {quote_value(item)} runs backwards")
+        if match["step"] is not None and int(match["step"]) < 1:
+            raise HpcapiError(code, f"array step in {quote_value(item)} must be at least 1")
+    return value
+
+
+# parse_mail_type() in src/common/proc_args.c (22.05.8), which compares case-insensitively.
+MAIL_TYPES = (
+    "NONE", "BEGIN", "END", "FAIL", "REQUEUE", "ALL", "INVALID_DEPEND", "STAGE_OUT",
+    "TIME_LIMIT", "TIME_LIMIT_90", "TIME_LIMIT_80", "TIME_LIMIT_50", "ARRAY_TASKS",
+)  # fmt: skip
+
+
+def parse_mail_types(value: str) -> tuple[str, ...]:
+    """Return a comma list of Slurm mail types, upper-cased and without repeats."""
+    code = ErrorCode.BAD_PARAMETER
+    if not isinstance(value, str) or not value:
+        raise HpcapiError(code, "mail-type must be a comma list such as BEGIN,END")
+    if len(value) > MAX_SPEC_LENGTH:
+        raise HpcapiError(code, f"mail-type must be at most {MAX_SPEC_LENGTH} characters")
+    types: list[str] = []
+    for word in value.split(","):
+        name = word.upper()
+        if name not in MAIL_TYPES:
+            raise HpcapiError(
+                code,
+                f"mail-type {quote_value(word)} is not one of {', '.join(MAIL_TYPES)}",
+            )
+        if name not in types:
+            types.append(name)
+    # Slurm stops at NONE and drops every other type, wherever NONE stands; refuse the mix
+    # rather than silently ignore what was asked for.
+    if "NONE" in types and len(types) > 1:
+        raise HpcapiError(code, "mail-type NONE cannot be combined with other types")
+    return tuple(types)
+
+
+@dataclass(frozen=True)
+class BeginTime:
+    """A validated start time: a local wall-clock time, or a delay after submission."""
+
+    local_time: datetime | None = None  # naive, in the local time zone as sbatch reads it
+    delay_seconds: int | None = None
+
+    def slurm_time(self) -> str:
+        """The time in parse_time() syntax, for slurmrestd to read (Slurm 22.05)."""
+        if self.local_time is not None:
+            return self.local_time.strftime("%Y-%m-%dT%H:%M:%S")
+        return f"now+{self.delay_seconds or 0}"  # parse_time(): seconds are the default unit
+
+    def epoch(self, now: float) -> int:
+        """The time as epoch seconds; ``now`` is the submission time."""
+        if self.local_time is not None:
+            # Like parse_time()'s mktime(): the wall-clock time in this host's time zone.
+            return int(self.local_time.timestamp())
+        return int(now) + (self.delay_seconds or 0)
+
+
+_BEGIN_DATE = re.compile(
+    r"(?P<y>[0-9]{4})-(?P<mo>[0-9]{2})-(?P<d>[0-9]{2})"
+    r"(?:T(?P<h>[0-9]{2}):(?P<mi>[0-9]{2})(?::(?P<s>[0-9]{2}))?)?"
+)
+# parse_time() in src/common/parse_time.c: now+count[seconds|minutes|hours|days|weeks], the
+# unit names also singular, compared case-insensitively.
+_BEGIN_DELAY = re.compile(
+    r"now\+(?P<count>[0-9]{1,9})(?P<unit>seconds?|minutes?|hours?|days?|weeks?)?", re.IGNORECASE
+)
+_UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800}
+
+
+def parse_begin(value: str) -> BeginTime:
+    """Return a start time from YYYY-MM-DD[THH:MM[:SS]] or now+N[unit]."""
+    code = ErrorCode.BAD_PARAMETER
+    hint = (
+        "begin must be YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] or now+N[seconds|minutes|hours|days|weeks]"
+    )
+    if not isinstance(value, str):
+        raise HpcapiError(code, hint)
+    delay = _BEGIN_DELAY.fullmatch(value)
+    if delay is not None:
+        unit = (delay["unit"] or "second").lower().rstrip("s")
+        seconds = int(delay["count"]) * _UNIT_SECONDS[unit]
+        if seconds > MAX_BEGIN_DELAY_SECONDS:
+            raise HpcapiError(code, "begin must be at most 365 days from now")
+        return BeginTime(delay_seconds=seconds)
+    date = _BEGIN_DATE.fullmatch(value)
+    if date is None:
+        raise HpcapiError(code, f"{hint}, got {quote_value(value)}")
+    parts = {name: int(text) for name, text in date.groupdict().items() if text is not None}
+    try:
+        when = datetime(
+            parts["y"], parts["mo"], parts["d"], parts.get("h", 0), parts.get("mi", 0),
+            parts.get("s", 0),
+        )  # fmt: skip
+    except ValueError:
+        raise HpcapiError(code, f"begin {quote_value(value)} is not a real date and time") from None
+    if when.year < 2000:
+        raise HpcapiError(code, "begin must be in the year 2000 or later")
+    return BeginTime(local_time=when)
+
+
+_GRES_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
+_GRES_TYPE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_GRES_COUNT = re.compile(r"[0-9]{1,9}")
+MAX_GRES_ENTRIES = 32
+
+
+def parse_gres(value: str) -> str:
+    """Return a GRES list such as "gpu:1" or "gpu:tesla:2,mps:100", without "gres:" prefixes."""
+    code = ErrorCode.BAD_PARAMETER
+    if not isinstance(value, str) or not value:
+        raise HpcapiError(code, "gres must be a list such as gpu:1 or gpu:tesla:2")
+    if len(value) > MAX_SPEC_LENGTH:
+        raise HpcapiError(code, f"gres must be at most {MAX_SPEC_LENGTH} characters")
+    entries = value.split(",")
+    if len(entries) > MAX_GRES_ENTRIES:
+        raise HpcapiError(code, f"gres may list at most {MAX_GRES_ENTRIES} resources")
+    normalized = []
+    for entry in entries:
+        # sbatch prepends "gres:" (22.05) or "gres/" (23.11+) itself and drops a doubled one;
+        # hpcapi stores the bare form and lets translate add each version's prefix.
+        bare = entry[5:] if entry[:5].lower() in ("gres:", "gres/") else entry
+        parts = bare.split(":")
+        count = parts.pop() if len(parts) > 1 and _GRES_COUNT.fullmatch(parts[-1]) else None
+        valid = (
+            1 <= len(parts) <= 2
+            and _GRES_NAME.fullmatch(parts[0]) is not None
+            and all(_GRES_TYPE.fullmatch(part) for part in parts[1:])
+            and (count is None or int(count) > 0)
+            and parts[0].lower() not in ("help", "list", "none")
+        )
+        if not valid:
+            raise HpcapiError(
+                code, f"gres entry {quote_value(entry)} must be NAME[:TYPE][:COUNT], e.g. gpu:2"
+            )
+        normalized.append(bare)
+    return ",".join(normalized)
+
+
+_CONSTRAINT = re.compile(r"[A-Za-z0-9_.\-&|\[\]()*,]+")
+
+
+def parse_constraint(value: str) -> str:
+    """Check a node feature expression such as "intel&(ib|opa)" or "[rack1*2&rack2*4]"."""
+    code = ErrorCode.BAD_PARAMETER
+    if not isinstance(value, str) or not value:
+        raise HpcapiError(code, "constraint must be a feature expression such as intel&gpu")
+    if len(value) > MAX_SPEC_LENGTH:
+        raise HpcapiError(code, f"constraint must be at most {MAX_SPEC_LENGTH} characters")
+    if _CONSTRAINT.fullmatch(value) is None or not re.search(r"[A-Za-z0-9]", value):
+        raise HpcapiError(
+            code,
+            "constraint may hold only letters, digits, _ . - and the operators & | [ ] ( ) * ,",
+        )
+    depth = {"(": 0, "[": 0}
+    closing = {")": "(", "]": "["}
+    for char in value:
+        if char in depth:
+            depth[char] += 1
+        elif char in closing:
+            depth[closing[char]] -= 1
+            if depth[closing[char]] < 0:
+                break
+    if any(depth.values()):
+        raise HpcapiError(code, f"constraint {quote_value(value)} has unbalanced brackets")
+    return value

@@ -3,6 +3,10 @@
 The JSON Schema below describes the request's shape (which keys, which JSON types); plain code
 then says what a schema cannot: Slurm's own syntaxes, decimal strings as numbers, the
 partition allow-list, and which error code wins when several things are wrong.
+
+Beyond FRCE's fields, hpcapi takes account, qos, nodes, array, constraint, gres, output, error,
+working-directory, mail-type, mail-user, begin, hold and export; their failures answer
+BAD_PARAMETER (nodes x ntasks-per-node too large answers BAD_NUMBER_OF_TASKS).
 """
 
 from __future__ import annotations
@@ -16,9 +20,16 @@ from jsonschema import Draft202012Validator
 
 from hpcapi.core.script import check_script, strip_sbatch_lines
 from hpcapi.core.slurmsyntax import (
+    BeginTime,
     Dependency,
+    parse_array_spec,
+    parse_begin,
+    parse_constraint,
     parse_dependency,
+    parse_gres,
+    parse_mail_types,
     parse_memory,
+    parse_node_count,
     parse_time_limit,
     quote_value,
 )
@@ -30,6 +41,16 @@ MAX_TASKS = 100_000
 # are Slurm's NO_VAL16/INFINITE16 markers.
 MAX_PER_UNIT = 0xFFFD
 MAX_JOB_NAME_LENGTH = 200
+MAX_NAME_LENGTH = 64
+MAX_PATH_LENGTH = 1024
+MAX_SPEC_LENGTH = 1024
+MAX_MAIL_USER_LENGTH = 254
+MAX_EXPORT_ENTRIES = 64
+MAX_EXPORT_VALUE_LENGTH = 4096
+# Variables an export may not set: they say who the job runs as (HOME, USER, LOGNAME), or they
+# are Slurm's own (SLURM_*), which hpcapi sets as sbatch would.
+REFUSED_EXPORT_NAMES = frozenset({"HOME", "USER", "LOGNAME"})
+REFUSED_EXPORT_PREFIX = "SLURM_"
 
 FIELDS: Final = (
     "script-body",
@@ -43,12 +64,29 @@ FIELDS: Final = (
     "dependency",
     "timelimit",
     "job-name",
+    "account",
+    "qos",
+    "nodes",
+    "array",
+    "constraint",
+    "gres",
+    "output",
+    "error",
+    "working-directory",
+    "mail-type",
+    "mail-user",
+    "begin",
+    "hold",
+    "export",
 )
 
 # JSON null for an optional field means "not given": some clients send every key.
 _COUNT_SHAPE = {"type": ["integer", "string", "null"]}
 _SIZE_SHAPE = {"type": ["integer", "string", "null"]}
 _TEXT_SHAPE = {"type": ["string", "null"]}
+_NAME_SHAPE = {"type": ["string", "null"], "maxLength": MAX_NAME_LENGTH}
+_PATH_SHAPE = {"type": ["string", "null"], "maxLength": MAX_PATH_LENGTH}
+_SPEC_SHAPE = {"type": ["string", "null"], "maxLength": MAX_SPEC_LENGTH}
 
 REQUEST_SCHEMA: Final[dict[str, Any]] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -67,6 +105,21 @@ REQUEST_SCHEMA: Final[dict[str, Any]] = {
         "dependency": _TEXT_SHAPE,
         "timelimit": _SIZE_SHAPE,
         "job-name": {"type": ["string", "null"], "maxLength": MAX_JOB_NAME_LENGTH},
+        "account": _NAME_SHAPE,
+        "qos": _NAME_SHAPE,
+        "nodes": _COUNT_SHAPE,
+        "array": _SPEC_SHAPE,
+        "constraint": _SPEC_SHAPE,
+        "gres": _SPEC_SHAPE,
+        "output": _PATH_SHAPE,
+        "error": _PATH_SHAPE,
+        "working-directory": _PATH_SHAPE,
+        "mail-type": _SPEC_SHAPE,
+        "mail-user": {"type": ["string", "null"], "maxLength": MAX_MAIL_USER_LENGTH},
+        "begin": {"type": ["string", "null"], "maxLength": 64},
+        "hold": {"type": ["boolean", "null"]},
+        # Only the type: _shape_view empties containers; the entries are checked in code.
+        "export": {"type": ["object", "null"]},
     },
 }
 Draft202012Validator.check_schema(REQUEST_SCHEMA)
@@ -86,6 +139,7 @@ _SHAPE_CODES: Final[Mapping[str, ErrorCode]] = {
     "dependency": ErrorCode.BAD_DEPENDENCY,
     "timelimit": ErrorCode.BAD_TIMELIMIT,
     "job-name": ErrorCode.BAD_PARAMETER,
+    **{key: ErrorCode.BAD_PARAMETER for key in FIELDS[FIELDS.index("account") :]},
 }
 _SHAPE_HINTS: Final[Mapping[str, str]] = {
     "script-body": "must be a string",
@@ -99,6 +153,20 @@ _SHAPE_HINTS: Final[Mapping[str, str]] = {
     "dependency": "must be a string such as afterok:123",
     "timelimit": "must be minutes or a Slurm time such as 1-12:00:00",
     "job-name": f"must be a string of at most {MAX_JOB_NAME_LENGTH} characters",
+    "account": f"must be a Slurm name of at most {MAX_NAME_LENGTH} characters",
+    "qos": f"must be a Slurm name of at most {MAX_NAME_LENGTH} characters",
+    "nodes": "must be a node count N or a range MIN-MAX",
+    "array": f"must be an array spec such as 0-15%4, at most {MAX_SPEC_LENGTH} characters",
+    "constraint": f"must be a feature expression of at most {MAX_SPEC_LENGTH} characters",
+    "gres": f"must be a GRES list such as gpu:2, at most {MAX_SPEC_LENGTH} characters",
+    "output": f"must be a file name pattern of at most {MAX_PATH_LENGTH} characters",
+    "error": f"must be a file name pattern of at most {MAX_PATH_LENGTH} characters",
+    "working-directory": f"must be an absolute path of at most {MAX_PATH_LENGTH} characters",
+    "mail-type": "must be a comma list such as BEGIN,END",
+    "mail-user": "must be an e-mail address or a user name",
+    "begin": "must be YYYY-MM-DD[THH:MM[:SS]] or now+N[unit]",
+    "hold": "must be true or false",
+    "export": "must be an object of NAME: value strings",
 }
 
 _DECIMAL = re.compile(r"[0-9]{1,9}")
@@ -130,6 +198,20 @@ class SubmitRequest:
     dependency: Dependency | None = None
     time_limit_minutes: int | None = None
     job_name: str | None = None
+    account: str | None = None
+    qos: str | None = None
+    nodes: tuple[int, int] | None = None  # (min, max); "4" is (4, 4)
+    array: str | None = None
+    constraint: str | None = None
+    gres: str | None = None  # "gpu:1,gpu:tesla:2", without gres: prefixes
+    output: str | None = None
+    error: str | None = None
+    working_directory: str | None = None
+    mail_type: tuple[str, ...] | None = None  # Slurm 22.05 names, upper case
+    mail_user: str | None = None
+    begin: BeginTime | None = None
+    hold: bool | None = None
+    export: tuple[tuple[str, str], ...] | None = None  # (NAME, value) in the order given
 
 
 def _shape_view(body: dict[Any, Any]) -> dict[Any, Any]:
@@ -195,6 +277,86 @@ def _parse_job_name(key: str, value: object) -> str:
     if not value.isprintable():
         raise HpcapiError(code, f"{key} must be printable text without newlines or tabs")
     return value
+
+
+_SLURM_NAME = re.compile(rf"[A-Za-z0-9_.-]{{1,{MAX_NAME_LENGTH}}}")
+# Conservative: no leading "-" anywhere, since MailProg gets the address as an argument.
+_MAIL_ADDRESS = re.compile(
+    r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,63}"
+    r"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+)
+_LOCAL_USER = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}")
+_EXPORT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+
+
+def _parse_slurm_name(key: str, value: object) -> str:
+    """An account or QOS name as Slurm spells them: [A-Za-z0-9_.-], 1 to 64 characters."""
+    if not isinstance(value, str) or _SLURM_NAME.fullmatch(value) is None:
+        raise HpcapiError(
+            ErrorCode.BAD_PARAMETER,
+            f"{key} must be 1 to {MAX_NAME_LENGTH} letters, digits, '_', '.' or '-',"
+            f" got {quote_value(value)}",
+        )
+    return value
+
+
+def _parse_path(key: str, value: object, absolute: bool = False) -> str:
+    """A file name (pattern) Slurm opens as the user: one line of text, no NUL."""
+    code = ErrorCode.BAD_PARAMETER
+    if not isinstance(value, str) or not value:
+        raise HpcapiError(code, f"{key} must be a non-empty string")
+    if len(value) > MAX_PATH_LENGTH:
+        raise HpcapiError(code, f"{key} must be at most {MAX_PATH_LENGTH} characters")
+    if any(char in value for char in "\0\n\r"):
+        raise HpcapiError(code, f"{key} must not contain NUL or line breaks")
+    if absolute and not value.startswith("/"):
+        raise HpcapiError(code, f"{key} must be an absolute path, got {quote_value(value)}")
+    return value
+
+
+def _parse_mail_user(key: str, value: object) -> str:
+    """An e-mail address or a local user name."""
+    if isinstance(value, str) and len(value) <= MAX_MAIL_USER_LENGTH:
+        if _MAIL_ADDRESS.fullmatch(value) or _LOCAL_USER.fullmatch(value):
+            return value
+    raise HpcapiError(
+        ErrorCode.BAD_PARAMETER,
+        f"{key} must be an e-mail address or a user name, got {quote_value(value)}",
+    )
+
+
+def _parse_hold(key: str, value: object) -> bool:
+    """JSON true or false only."""
+    if not isinstance(value, bool):
+        raise HpcapiError(ErrorCode.BAD_PARAMETER, f"{key} must be true or false")
+    return value
+
+
+def _parse_export(key: str, value: object) -> tuple[tuple[str, str], ...]:
+    """Extra job environment variables: NAME -> string, never ones that change who runs."""
+    code = ErrorCode.BAD_PARAMETER
+    if not isinstance(value, dict):
+        raise HpcapiError(code, f"{key} must be an object of NAME: value strings")
+    if len(value) > MAX_EXPORT_ENTRIES:
+        raise HpcapiError(code, f"{key} may set at most {MAX_EXPORT_ENTRIES} variables")
+    entries: list[tuple[str, str]] = []
+    for name, text in value.items():
+        if not isinstance(name, str) or _EXPORT_NAME.fullmatch(name) is None:
+            raise HpcapiError(
+                code, f"{key}: {quote_value(name)} is not a variable name ([A-Za-z_][A-Za-z0-9_]*)"
+            )
+        if name in REFUSED_EXPORT_NAMES or name.startswith(REFUSED_EXPORT_PREFIX):
+            raise HpcapiError(code, f"{key}: {name} may not be set through the API")
+        if not isinstance(text, str):
+            raise HpcapiError(code, f"{key}: the value of {name} must be a string")
+        if len(text) > MAX_EXPORT_VALUE_LENGTH or "\0" in text:
+            raise HpcapiError(
+                code,
+                f"{key}: the value of {name} must be at most {MAX_EXPORT_VALUE_LENGTH}"
+                " characters without NUL",
+            )
+        entries.append((name, text))
+    return tuple(entries)
 
 
 def _slurm_value(key: str, value: object, parse: Callable[[Any], T]) -> T:
@@ -280,6 +442,36 @@ def parse_submit_request(body: object, policy: SubmitPolicy) -> SubmitRequest:
     )
     job_name = _optional(given("job-name"), lambda v: _parse_job_name("job-name", v))
 
+    # The fields beyond FRCE, in FIELDS order.
+    account = _optional(given("account"), lambda v: _parse_slurm_name("account", v))
+    qos = _optional(given("qos"), lambda v: _parse_slurm_name("qos", v))
+    nodes = _optional(given("nodes"), lambda v: _slurm_value("nodes", v, parse_node_count))
+    if nodes is not None and ntasks is None and ntasks_per_node is not None:
+        # The task count sbatch would derive (translate._effective_ntasks; none for a range)
+        # must stay a count.
+        if nodes[0] == nodes[1] and nodes[0] * ntasks_per_node > MAX_TASKS:
+            raise HpcapiError(
+                ErrorCode.BAD_NUMBER_OF_TASKS,
+                f"nodes x ntasks-per-node must be at most {MAX_TASKS} tasks",
+            )
+    array = _optional(given("array"), lambda v: _slurm_value("array", v, parse_array_spec))
+    constraint = _optional(
+        given("constraint"), lambda v: _slurm_value("constraint", v, parse_constraint)
+    )
+    gres = _optional(given("gres"), lambda v: _slurm_value("gres", v, parse_gres))
+    output = _optional(given("output"), lambda v: _parse_path("output", v))
+    error = _optional(given("error"), lambda v: _parse_path("error", v))
+    working_directory = _optional(
+        given("working-directory"), lambda v: _parse_path("working-directory", v, absolute=True)
+    )
+    mail_type = _optional(
+        given("mail-type"), lambda v: _slurm_value("mail-type", v, parse_mail_types)
+    )
+    mail_user = _optional(given("mail-user"), lambda v: _parse_mail_user("mail-user", v))
+    begin = _optional(given("begin"), lambda v: _slurm_value("begin", v, parse_begin))
+    hold = _optional(given("hold"), lambda v: _parse_hold("hold", v))
+    export = _optional(given("export"), lambda v: _parse_export("export", v))
+
     return SubmitRequest(
         script=script,
         sbatch_lines_removed=removed,
@@ -293,6 +485,20 @@ def parse_submit_request(body: object, policy: SubmitPolicy) -> SubmitRequest:
         dependency=dependency,
         time_limit_minutes=time_limit,
         job_name=job_name,
+        account=account,
+        qos=qos,
+        nodes=nodes,
+        array=array,
+        constraint=constraint,
+        gres=gres,
+        output=output,
+        error=error,
+        working_directory=working_directory,
+        mail_type=mail_type,
+        mail_user=mail_user,
+        begin=begin,
+        hold=hold,
+        export=export,
     )
 
 

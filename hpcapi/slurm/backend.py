@@ -14,10 +14,12 @@ from typing import Any
 from hpcapi.core.jobs import Job
 from hpcapi.core.records import (
     SUPPORTED_API_VERSIONS,
+    Partition,
     endpoints,
     history_query,
     read_db_job,
     read_live_job,
+    read_partition,
     read_pings,
 )
 from hpcapi.slurm.client import (
@@ -42,6 +44,8 @@ SUPPORTED_VERSIONS: tuple[str, ...] = SUPPORTED_API_VERSIONS
 # Slurm error numbers that mean "no such job" rather than a failure.
 _NO_SUCH_JOB = {2017}  # ESLURM_INVALID_JOB_ID
 _NOTHING_FOUND = {9003}  # slurmdbd: "Nothing found with query"
+_ALREADY_DONE = {2021}  # ESLURM_ALREADY_DONE: "Job/step already completing or completed"
+_ACCESS_DENIED = {2002}  # ESLURM_ACCESS_DENIED
 
 
 def _version_key(version: str) -> tuple[int, ...]:
@@ -186,6 +190,34 @@ class SlurmBackend:
         jobs = [read_db_job(version, r) for r in self._db_records(answer.body)]
         return [job for job in jobs if job.user == user.name and job.job_id > 0]
 
+    def cancel(self, user: SlurmUser, job_id: int) -> None:
+        """Cancel one job as ``user``; raise JobGoneError or JobFinishedError when Slurm says so."""
+        version = self.api_version
+        path = endpoints(version).cancel.path(job_id=job_id)
+        try:
+            answer = self._client.call("DELETE", path, user)
+        except SlurmrestRejectedError as exc:
+            _raise_cancel_refusal(_error_numbers(exc), exc)
+            raise
+        # Slurm 24.05+ reports failures per job inside `status[]` with HTTP 200 and no errors.
+        failures = [item.get("error") for item in answer.body.get("status") or []
+                    if isinstance(item, dict) and isinstance(item.get("error"), dict)]
+        numbers = {f.get("code") for f in failures if f and f.get("code")}
+        if numbers:
+            refusal = SlurmrestRejectedError(
+                "; ".join(str(f.get("string") or f.get("message")) for f in failures if f),
+                [{"error_number": n} for n in numbers],
+            )
+            _raise_cancel_refusal(numbers, refusal)
+            raise refusal
+
+    def partitions(self, user: SlurmUser) -> list[Partition]:
+        """Every partition slurmctld reports, as ``user`` sees them."""
+        version = self.api_version
+        answer = self._client.call("GET", endpoints(version).partitions.path(), user)
+        records = [r for r in answer.body.get("partitions") or [] if isinstance(r, dict)]
+        return [read_partition(version, record) for record in records]
+
     @staticmethod
     def _db_records(body: dict[str, Any]) -> list[dict[str, Any]]:
         errors = slurm_errors(body)
@@ -195,6 +227,21 @@ class SlurmBackend:
             # slurmdbd answers 200 with errors (e.g. 1007 authentication) as well.
             raise SlurmrestRejectedError(describe_slurm_errors(body), errors)
         return _records(body)
+
+
+class JobGoneError(SlurmrestRejectedError):
+    """Slurm does not know the job, or it is not the caller's to act on."""
+
+
+class JobFinishedError(SlurmrestRejectedError):
+    """The job has already finished (or is completing)."""
+
+
+def _raise_cancel_refusal(numbers: set[Any], exc: SlurmrestRejectedError) -> None:
+    if numbers & _ALREADY_DONE:
+        raise JobFinishedError(exc.message, exc.slurm_errors) from None
+    if numbers & (_NO_SUCH_JOB | _ACCESS_DENIED):
+        raise JobGoneError(exc.message, exc.slurm_errors) from None
 
 
 def _records(body: dict[str, Any]) -> list[dict[str, Any]]:

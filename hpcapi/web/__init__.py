@@ -12,7 +12,20 @@ from hpcapi.web.services import build_services
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the hpcapi WSGI app; configuration is read and checked here, once."""
-    from hpcapi.web import audit, body, errors, health, identity, ping, status, submit, whoami
+    from hpcapi.web import (
+        audit,
+        body,
+        errors,
+        health,
+        identity,
+        jobs,
+        openapi,
+        partitions,
+        ping,
+        status,
+        submit,
+        whoami,
+    )
 
     app = Flask("hpcapi")
     services = build_services(test_config or {})
@@ -30,4 +43,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.blueprint)
     app.register_blueprint(submit.blueprint)
     app.register_blueprint(status.blueprint)
+    app.register_blueprint(jobs.blueprint)
+    app.register_blueprint(partitions.blueprint)
+    app.register_blueprint(openapi.blueprint)
     return app
