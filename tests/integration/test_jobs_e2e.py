@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -164,7 +165,8 @@ def test_array_and_begin(api, cleanup_jobs):
     cleanup_jobs.append(job_id)
     job = scontrol_job(job_id)
     assert job["ArrayTaskId"] == "1-2"
-    assert job["Reason"] == "BeginTime"
+    eligible = datetime.fromisoformat(job["EligibleTime"]).timestamp()
+    assert eligible > time.time() + 50 * 60
 
 
 def _gunicorn_restart(stack) -> None:
