@@ -13,6 +13,7 @@ so jobs of other tests and people are never touched.
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import uuid
@@ -123,7 +124,8 @@ def fuzz_run(stack: dict[str, str], alice_session: Any) -> Iterator[FuzzRun]:
 @pytest.fixture(scope="module")
 def schema() -> Any:
     """The document as schemathesis reads it."""
-    return schemathesis.openapi.from_dict(DOCUMENT)
+    # a copy: schemathesis annotates the document it is given
+    return schemathesis.openapi.from_dict(copy.deepcopy(DOCUMENT))
 
 
 def check_answer(case: Any, response: Any, run: FuzzRun) -> dict[str, Any]:
