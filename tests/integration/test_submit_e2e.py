@@ -145,8 +145,8 @@ ERROR_CASES = [
     # Valid for hpcapi, refused by Slurm: over quick's MaxTime (EnforcePartLimits=ALL).
     ({"script-body": SCRIPT, "partition": "quick", "timelimit": "2:00:00"}, 422,
      "backend_query_job_submission_failed"),
-    ({"script-body": SCRIPT, "partition": "norm", "account": "nosuchacct"}, 400,
-     "unknown_parameter"),
+    ({"script-body": SCRIPT, "partition": "norm", "account": "nosuchacct"}, 422,
+     "backend_query_job_submission_failed"),
 ]
 
 
