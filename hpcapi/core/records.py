@@ -74,6 +74,7 @@ class Endpoints:
     db_job: Endpoint
     db_jobs: Endpoint
     partitions: Endpoint
+    nodes: Endpoint
 
     def all(self) -> tuple[Endpoint, ...]:
         """All of them, for the contract tests."""
@@ -113,6 +114,7 @@ def endpoints(api_version: str) -> Endpoints:
         # Both spellings like the list calls; no query: update_time would only make an
         # unchanged answer empty (304 in 22.05), and 23.11's flags add hidden partitions.
         partitions=Endpoint("GET", f"/slurm/{v}/partitions{slash}"),
+        nodes=Endpoint("GET", f"/slurm/{v}/nodes{slash}"),
     )
 
 
@@ -541,3 +543,37 @@ def read_partition(api_version: str, record: Mapping[str, Any]) -> Partition:
     if api_version == "v0.0.38":
         return read_partition_v0038(record)
     return read_partition_v0040(record)
+
+
+# --- nodes ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NodeCapacity:
+    """What a node can give one job: its memory, and the partitions it belongs to."""
+
+    name: str
+    real_memory: int | None  # MB
+    partitions: tuple[str, ...]
+
+
+def read_node_capacity(api_version: str, record: Mapping[str, Any]) -> NodeCapacity:
+    """Read one ``/slurm/vX/nodes`` record's name, memory and partitions."""
+    check_api_version(api_version)
+    memory = record.get("real_memory")
+    # Slurm 22.05 lists partitions as an array; 23.11+ as a csv_string, which the specs type
+    # as an array of strings but older data parsers may render as "a,b".
+    raw = record.get("partitions")
+    if isinstance(raw, str):
+        parts = tuple(item for item in raw.split(",") if item)
+    elif isinstance(raw, list):
+        parts = tuple(item for item in raw if isinstance(item, str))
+    else:
+        parts = ()
+    valid = isinstance(memory, int) and not isinstance(memory, bool) and memory > 0
+    name = record.get("name")
+    return NodeCapacity(
+        name=name if isinstance(name, str) else "",
+        real_memory=memory if valid else None,
+        partitions=parts,
+    )

@@ -14,11 +14,13 @@ from typing import Any
 from hpcapi.core.jobs import Job
 from hpcapi.core.records import (
     SUPPORTED_API_VERSIONS,
+    NodeCapacity,
     Partition,
     endpoints,
     history_query,
     read_db_job,
     read_live_job,
+    read_node_capacity,
     read_partition,
     read_pings,
 )
@@ -84,6 +86,7 @@ class SlurmBackend:
         self._probe_user = probe_user
         self._version: str | None = None
         self._lock = threading.Lock()
+        self._nodes: tuple[float, list[NodeCapacity]] | None = None
 
     def offered_versions(self) -> set[str]:
         """Ask slurmrestd which API versions it serves (from its OpenAPI document)."""
@@ -217,6 +220,19 @@ class SlurmBackend:
         answer = self._client.call("GET", endpoints(version).partitions.path(), user)
         records = [r for r in answer.body.get("partitions") or [] if isinstance(r, dict)]
         return [read_partition(version, record) for record in records]
+
+    def largest_node_memory(self, user: SlurmUser, partition: str) -> int | None:
+        """The most memory (MB) any one node of ``partition`` has; None if unknown."""
+        # Node sizes change rarely: ask at most every five minutes per worker.
+        now = time.monotonic()
+        if self._nodes is None or now - self._nodes[0] > 300:
+            version = self.api_version
+            answer = self._client.call("GET", endpoints(version).nodes.path(), user)
+            records = [r for r in answer.body.get("nodes") or [] if isinstance(r, dict)]
+            self._nodes = (now, [read_node_capacity(version, record) for record in records])
+        sizes = [node.real_memory for node in self._nodes[1]
+                 if partition in node.partitions and node.real_memory]
+        return max(sizes) if sizes else None
 
     @staticmethod
     def _db_records(body: dict[str, Any]) -> list[dict[str, Any]]:

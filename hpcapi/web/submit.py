@@ -69,6 +69,23 @@ def check_dependencies(svc: Services, identity: Identity, request: SubmitRequest
             )
 
 
+def check_memory_fits(svc: Services, identity: Identity, request: SubmitRequest) -> None:
+    """Refuse memory no node of the partition has (Slurm 22.05 would record a FAILED job)."""
+    per_task = None
+    if request.mem_per_cpu_mb is not None:
+        per_task = request.mem_per_cpu_mb * (request.cpus_per_task or 1)
+    needed = request.mem_per_node_mb or per_task
+    if needed is None:
+        return
+    largest = svc.backend.largest_node_memory(slurm_user(identity), request.partition)
+    if largest is not None and needed > largest:
+        raise HpcapiError(
+            ErrorCode.BAD_MEMORY_SPEC,
+            f"{needed} MB is more than any node in partition {request.partition} has "
+            f"({largest} MB)",
+        )
+
+
 def _idempotency_key() -> str | None:
     values = http_request.headers.getlist(IDEMPOTENCY_HEADER)
     if not values:
@@ -138,6 +155,7 @@ def submit_job() -> Response:
     digest = request_digest(raw_body)
     comment = f"{_COMMENT_PREFIX}:{key}:{digest}" if key else None
     try:
+        check_memory_fits(svc, identity, request)
         check_dependencies(svc, identity, request)
         body = _describe_job(svc, identity, request, comment)
         if dry_run:

@@ -136,6 +136,11 @@ ERROR_CASES = [
     ({"script-body": "echo no shebang\n", "partition": "norm"}, 400, "bad_script"),
     ({"script-body": SCRIPT, "partition": "norm", "timelimit": "1:2:3:4"}, 400, "bad_timelimit"),
     ({"script-body": SCRIPT, "partition": "norm", "mem-per-cpu": "4Q"}, 400, "bad_memory_spec"),
+    # More than the node has: Slurm 22.05 would refuse it but record a FAILED job.
+    ({"script-body": SCRIPT, "partition": "norm", "mem-per-node": "999999"}, 400,
+     "bad_memory_spec"),
+    ({"script-body": SCRIPT, "partition": "norm", "mem-per-cpu": "3G", "cpus-per-task": 2}, 400,
+     "bad_memory_spec"),
     ({"script-body": SCRIPT, "partition": "norm", "dependency": "garbage"}, 400,
      "bad_dependency"),
     ({"script-body": SCRIPT, "partition": "norm", "dependency": "afterok:99999999"}, 400,

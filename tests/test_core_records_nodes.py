@@ -1,0 +1,36 @@
+"""Reading node capacity (memory, partitions) from each version's node records."""
+
+from __future__ import annotations
+
+import pytest
+
+from hpcapi.core.records import NodeCapacity, endpoints, read_node_capacity
+
+
+@pytest.mark.parametrize(
+    ("version", "record", "expected"),
+    [
+        ("v0.0.38", {"name": "n1", "real_memory": 4000, "partitions": ["norm", "quick"]},
+         NodeCapacity("n1", 4000, ("norm", "quick"))),
+        ("v0.0.44", {"name": "n2", "real_memory": 256000, "partitions": ["gpu"]},
+         NodeCapacity("n2", 256000, ("gpu",))),
+        ("v0.0.40", {"name": "n3", "real_memory": 1, "partitions": "a,b"},
+         NodeCapacity("n3", 1, ("a", "b"))),
+        ("v0.0.42", {"name": "n4"}, NodeCapacity("n4", None, ())),
+        ("v0.0.43", {"real_memory": 0, "partitions": None}, NodeCapacity("", None, ())),
+        ("v0.0.41", {"real_memory": True, "partitions": [1, "x"]}, NodeCapacity("", None, ("x",))),
+    ],
+)
+def test_read_node_capacity(version, record, expected):
+    assert read_node_capacity(version, record) == expected
+
+
+def test_nodes_endpoint_per_version():
+    assert endpoints("v0.0.38").nodes.path() == "/slurm/v0.0.38/nodes"
+    assert endpoints("v0.0.44").nodes.path() == "/slurm/v0.0.44/nodes/"
+    assert endpoints("v0.0.44").nodes.query == frozenset()
+
+
+def test_unsupported_version_is_refused():
+    with pytest.raises(ValueError):
+        read_node_capacity("v0.0.39", {})
