@@ -37,6 +37,7 @@ class ServerConfig:
     # [identity]
     allowed_realms: frozenset[str] = frozenset()
     min_uid: int = 1000
+    max_uid: int = 60000
     identity_header: str = "X-Remote-User"
     # [principal_map]: exact principal -> local user (service accounts, explicit instances)
     principal_map: Mapping[str, str] = field(default_factory=dict)
@@ -146,6 +147,7 @@ _SCHEMA: dict[str, dict[str, tuple[str, Callable[[str], Any]]]] = {
     "identity": {
         "allowed_realms": ("allowed_realms", _realms),
         "min_uid": ("min_uid", _int_in(1, 2**31)),
+        "max_uid": ("max_uid", _int_in(1, 2**32 - 2)),
         "header": ("identity_header", _header_name),
     },
     "submit": {
@@ -238,6 +240,8 @@ def _check_coherence(config: ServerConfig, source: str) -> None:
         raise ConfigError(f"{source}: [identity] allowed_realms must name at least one realm")
     if not config.allowed_partitions:
         raise ConfigError(f"{source}: [submit] allowed_partitions must name at least one partition")
+    if config.min_uid > config.max_uid:
+        raise ConfigError(f"{source}: [identity] min_uid is larger than max_uid")
     if config.history_default_hours > config.history_max_hours:
         raise ConfigError(f"{source}: [history] default_hours is larger than max_hours")
     for principal in config.principal_map:
@@ -249,7 +253,7 @@ def _check_coherence(config: ServerConfig, source: str) -> None:
 
 
 def check_principal_map_users(config: ServerConfig, lookup: UserLookup = pwd.getpwnam) -> None:
-    """Refuse a principal map whose targets are missing, root, or below min_uid."""
+    """Refuse a principal map whose targets are missing, root, or outside min_uid..max_uid."""
     for principal, user in config.principal_map.items():
         try:
             entry = lookup(user)
@@ -257,10 +261,11 @@ def check_principal_map_users(config: ServerConfig, lookup: UserLookup = pwd.get
             raise ConfigError(
                 f"[principal_map] {principal} maps to {user!r}, which is not a local user"
             ) from None
-        if entry.pw_uid == 0 or entry.pw_uid < config.min_uid:
+        if entry.pw_uid == 0 or not config.min_uid <= entry.pw_uid <= config.max_uid:
             raise ConfigError(
                 f"[principal_map] {principal} maps to {user!r} (uid {entry.pw_uid}), "
-                f"below min_uid {config.min_uid}: refusing to act as a system account"
+                f"outside min_uid {config.min_uid} .. max_uid {config.max_uid}: refusing to "
+                "act as a system account"
             )
 
 

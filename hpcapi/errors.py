@@ -51,6 +51,8 @@ class ErrorCode(Enum):
     INTERNAL_ERROR = (500, "an unexpected error inside hpcapi")
     # answered by Apache (apache/hpcapi.conf) when gunicorn cannot be reached
     SERVICE_UNAVAILABLE = (503, "hpcapi is not running behind the web server")
+    # answered by Apache to a request it refuses before authentication (a malformed cookie)
+    REQUEST_REFUSED = (403, "the web server refused this request")
 
     @property
     def http_status(self) -> int:

@@ -47,6 +47,8 @@ class IdentityPolicy:
     allowed_realms: frozenset[str]
     min_uid: int
     principal_map: Mapping[str, str]
+    # System accounts also live above the regular range (Debian: slurm 64030, nobody 65534).
+    max_uid: int = 60000
 
 
 def _refuse(principal: str, why: str) -> HpcapiError:
@@ -76,14 +78,18 @@ def map_principal(raw: str | None, policy: IdentityPolicy) -> tuple[str, str]:
 
 
 def lookup_local_user(
-    principal: str, user: str, min_uid: int, getpwnam: Callable[[str], Any] = pwd.getpwnam
+    principal: str,
+    user: str,
+    min_uid: int,
+    getpwnam: Callable[[str], Any] = pwd.getpwnam,
+    max_uid: int = 60000,
 ) -> Identity:
     """Find the local account for a mapped principal; refuse root and system accounts."""
     try:
         entry = getpwnam(user)
     except KeyError:
         raise _refuse(principal, f"maps to {user!r}, which is not a local user") from None
-    if entry.pw_uid == 0 or entry.pw_uid < min_uid:
+    if entry.pw_uid == 0 or not min_uid <= entry.pw_uid <= max_uid:
         raise _refuse(principal, f"maps to {user!r}, a system account")
     return Identity(
         principal=principal,
@@ -122,7 +128,9 @@ class IdentityResolver:
             return cached[1]
         # Not cached: a passwd/NSS look-up. Refusals are not cached, so a new account works
         # as soon as it exists.
-        identity = lookup_local_user(principal, user, self._policy.min_uid, self._getpwnam)
+        identity = lookup_local_user(
+            principal, user, self._policy.min_uid, self._getpwnam, self._policy.max_uid
+        )
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()

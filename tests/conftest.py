@@ -275,7 +275,9 @@ def make_app(
         )
         app.config["TESTING"] = True
         services = app.extensions["hpcapi"]
-        policy = IdentityPolicy(config.allowed_realms, config.min_uid, config.principal_map)
+        policy = IdentityPolicy(
+            config.allowed_realms, config.min_uid, config.principal_map, config.max_uid
+        )
         app.extensions["hpcapi"] = dataclasses.replace(
             services, identities=IdentityResolver(policy, getpwnam=passwd)
         )

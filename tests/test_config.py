@@ -335,7 +335,7 @@ def test_principal_map_target_with_uid_zero_is_refused_whatever_its_name() -> No
 
 
 def test_principal_map_target_below_min_uid_is_refused() -> None:
-    with pytest.raises(ConfigError, match=r"'lowuser' \(uid 999\), below min_uid 1000"):
+    with pytest.raises(ConfigError, match=r"'lowuser' \(uid 999\), outside min_uid 1000"):
         check_principal_map_users(mapped_config("lowuser"), lookup=default_passwd())
 
 

@@ -352,3 +352,23 @@ def test_describe_slurm_errors_without_errors() -> None:
 def test_describe_slurm_errors_omits_zero_codes_and_repeats() -> None:
     body = {"errors": [{"error": "Nothing", "error_code": 0}, {"description": "d", "error": "d"}]}
     assert describe_slurm_errors(body) == "Nothing; d"
+
+
+@pytest.mark.parametrize("number", [1001, 1800, 5005])
+def test_an_error_reaching_slurm_is_an_outage_not_a_refusal(
+    slurm_client: SlurmrestClient, fake_slurmrestd: FakeSlurmrestd, number: int
+) -> None:
+    # slurmctld killed: slurmrestd answers the submission 500 with a communication error.
+    body = {"errors": [{"error_code": number, "error": "Unable to contact slurm controller"}]}
+    fake_slurmrestd.answer_json("POST", "/slurm/v0.0.38/job/submit", body, status=500)
+    with pytest.raises(SlurmrestUnavailableError):
+        slurm_client.call("POST", "/slurm/v0.0.38/job/submit", ALICE, body={})
+
+
+def test_a_refused_token_on_500_stays_a_refusal(
+    slurm_client: SlurmrestClient, fake_slurmrestd: FakeSlurmrestd
+) -> None:
+    body = {"errors": [{"error_number": 1007, "error": "Protocol authentication error"}]}
+    fake_slurmrestd.answer_json("GET", "/slurm/v0.0.38/jobs", body, status=500)
+    with pytest.raises(SlurmrestRejectedError):
+        slurm_client.call("GET", "/slurm/v0.0.38/jobs", ALICE)

@@ -28,6 +28,17 @@ from hpcapi.slurm.token import TokenMinter
 _VERSION_IN_PATH_RE = re.compile(r"^/slurm/(v\d+\.\d+\.\d+)/")
 
 
+def _is_communication_error(number: object) -> bool:
+    # slurm_errno.h: 1000-1999 are protocol and communication errors (1001-1004 connection,
+    # send, receive, shutdown; 1800-1804 "unable to contact slurm controller"), 5000-5999
+    # socket errors (5005 "Zero Bytes were transmitted or received"). slurmrestd reports them
+    # when slurmctld or slurmdbd is down: an outage, never Slurm's verdict on the request.
+    # 1007 (authentication) is excluded: that is hpcapi's token being refused.
+    if not isinstance(number, int) or number == 1007:
+        return False
+    return 1000 <= number < 2000 or 5000 <= number < 6000
+
+
 @dataclass(frozen=True)
 class SlurmUser:
     """The local account a call to slurmrestd is made for."""
@@ -142,7 +153,13 @@ def _decode(response: requests.Response) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise SlurmrestProtocolError("slurmrestd answered JSON that is not an object")
     if status >= 400:
-        raise SlurmrestRejectedError(describe_slurm_errors(body, status), slurm_errors(body))
+        errors = slurm_errors(body)
+        numbers = [e.get("error_number", e.get("error_code")) for e in errors]
+        if any(_is_communication_error(number) for number in numbers):
+            raise SlurmrestUnavailableError(
+                "slurmrestd cannot reach Slurm: " + describe_slurm_errors(body, status), errors
+            )
+        raise SlurmrestRejectedError(describe_slurm_errors(body, status), errors)
     return body
 
 

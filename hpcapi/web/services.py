@@ -59,7 +59,9 @@ def build_services(test_config: Mapping[str, Any]) -> Services:
             # until it is back, then detect on first use.
             log.warning("cannot detect the slurmrestd API version yet: %s", exc.message)
     identities = IdentityResolver(
-        IdentityPolicy(config.allowed_realms, config.min_uid, config.principal_map)
+        IdentityPolicy(
+            config.allowed_realms, config.min_uid, config.principal_map, config.max_uid
+        )
     )
     return Services(
         config=config,

@@ -143,6 +143,14 @@ def _describe_job(svc: Services, identity: Identity, request: SubmitRequest,
     )
 
 
+def _submit(svc: Services, identity: Identity, body: dict[str, Any]) -> int:
+    """Submit; only Slurm's answer to the submission itself is a final refusal (422)."""
+    try:
+        return svc.backend.submit(slurm_user(identity), body)
+    except SlurmrestError as exc:
+        raise backend_error(exc, refused=ErrorCode.BACKEND_QUERY_JOB_SUBMISSION_FAILED) from None
+
+
 @blueprint.post("/submit_job")
 def submit_job() -> Response:
     """Validate the request, then submit it to Slurm as the caller."""
@@ -162,17 +170,17 @@ def submit_job() -> Response:
             g.audit_reason = "dry_run"
             return success("dry_run", job=body, sbatch_lines_removed=request.sbatch_lines_removed)
         if key is None:
-            job_id = svc.backend.submit(slurm_user(identity), body)
+            job_id = _submit(svc, identity, body)
             replay = False
         else:
             with _lock_for(identity.local_user, key):
                 earlier = _earlier_submission(svc, identity, key, digest)
                 replay = earlier is not None
-                job_id = earlier if earlier is not None else svc.backend.submit(
-                    slurm_user(identity), body
-                )
+                job_id = earlier if earlier is not None else _submit(svc, identity, body)
     except SlurmrestError as exc:
-        raise backend_error(exc, refused=ErrorCode.BACKEND_QUERY_JOB_SUBMISSION_FAILED) from None
+        # A look-up before the submission failed (slurmdbd down, say): an outage, answered
+        # 502/503/504 so that clients retry, never as Slurm refusing the job.
+        raise backend_error(exc) from None
     g.audit_reason = f"job={job_id}" + (" replay" if replay else "")
     extra: dict[str, Any] = {"idempotent_replay": True} if replay else {}
     return success(
