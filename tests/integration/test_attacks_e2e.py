@@ -178,7 +178,7 @@ def throwaway_principal(stack, tmp_path) -> Iterator[Callable[[str], dict[str, s
 
 @pytest.mark.parametrize("name", ["ghost", "root", "daemon"])
 def test_kdc_principal_without_a_usable_local_user_is_refused(stack, throwaway_principal, name):
-    # ghost: no such local user; root: never; daemon: uid 1, below min_uid.
+    # ghost: no such local user; root: never; daemon: uid 1, outside min_uid..max_uid.
     ticket_env = throwaway_principal(name)
     result = subprocess.run(
         ["curl", "-sS", "--negotiate", "-u", ":", "-w", "\n%{http_code}",
@@ -269,9 +269,9 @@ def test_startup_control_the_unchanged_config_serves(stack, shared_tmp):
     ("key_mode", "extra", "named"),
     [
         (0o600, {"principal_map": ["evil@HPCAPI.TEST = root"]},
-         "maps to 'root' (uid 0), below min_uid"),
+         "maps to 'root' (uid 0), outside min_uid"),
         (0o600, {"principal_map": ["evil@HPCAPI.TEST = daemon"]},
-         "maps to 'daemon' (uid 1), below min_uid 1000"),
+         "maps to 'daemon' (uid 1), outside min_uid 1000"),
         (0o600, {"principal_map": ["evil@HPCAPI.TEST = hpcapi"]}, "maps to 'hpcapi' (uid"),
         (0o600, {"principal_map": ["evil@HPCAPI.TEST = ghostuser"]},
          "maps to 'ghostuser', which is not a local user"),
