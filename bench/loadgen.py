@@ -92,6 +92,9 @@ class LoadConfig:
     timeout: float = CLIENT_TIMEOUT
     think: float = 0.0  # seconds between a client's requests
     retry_grace: float = 90.0  # how long after the deadline a lost submit is still retried
+    # Cancel each held job this long after it was accepted (None: keep them until the end), so
+    # that a long load keeps what slurmctld holds, and so each answer's size, steady.
+    cancel_after: float | None = None
 
     @property
     def job_name(self) -> str:
@@ -153,6 +156,7 @@ class LoadClient:
         self.sink = sink
         self.session: Any = None
         self.jobs: list[str] = []
+        self.to_cancel: list[tuple[float, str]] = []
         self.count = 0
         # keys are unique per client object: a warm-up and the run proper never share one
         self.nonce = uuid.uuid4().hex[:6]
@@ -207,6 +211,7 @@ class LoadClient:
             if outcome.status == 200 and outcome.reason and outcome.reason.isdigit():
                 outcome.job = outcome.reason
                 self.jobs.append(outcome.reason)
+                self.to_cancel.append((time.time(), outcome.reason))
                 return
             lost = (outcome.status == 0 and "Timeout" not in (outcome.error or "")) \
                 or outcome.status >= 500
@@ -243,10 +248,22 @@ class LoadClient:
         job = self.rng.choice(self.jobs)
         self.get("detail", f"job/{job}").job = job
 
+    def cancel_old_jobs(self) -> None:
+        """Cancel this client's jobs accepted more than cancel_after seconds ago."""
+        if self.cfg.cancel_after is None:
+            return
+        cutoff = time.time() - self.cfg.cancel_after
+        due = [job for accepted, job in self.to_cancel if accepted < cutoff]
+        if len(due) < 5:
+            return
+        self.to_cancel = [(t, job) for t, job in self.to_cancel if t >= cutoff]
+        subprocess.run(["scancel", *due], capture_output=True, timeout=60)
+
     def run(self, deadline: float, stop: Any) -> None:
         """Loop over the mix until the deadline or the stop event."""
         ops = [op for op, weight in self.cfg.mix for _ in range(weight)]
         while time.time() < deadline and not (stop is not None and stop.is_set()):
+            self.cancel_old_jobs()
             op = self.rng.choice(ops)
             if op == "submit":
                 self.submit(deadline + self.cfg.retry_grace)
@@ -409,13 +426,21 @@ def _run(command: list[str], timeout: float = 60) -> str:
 
 
 def live_jobs_named(job_name: str) -> list[tuple[str, str, str]]:
-    """(job id, user, comment) of every job slurmctld holds with that name."""
-    out = _run(["squeue", "-h", "--states=all", "-n", job_name, "-o", "%i|%u|%k"])
-    rows = []
+    """(job id, user, comment) of every job with that name that slurmctld holds, or that
+    accounting has (the dev stack stores job comments there: AccountingStoreFlags=job_comment),
+    so that jobs slurmctld has already forgotten (MinJobAge) are counted too."""
+    rows: dict[str, tuple[str, str, str]] = {}
+    out = _run(["sacct", "-n", "-X", "-P", "-a", "--name", job_name, "-S", "now-6hours",
+                "-E", "now", "-o", "JobID,User,Comment"])
     for line in out.splitlines():
         job, user, comment = (line.split("|", 2) + ["", ""])[:3]
-        rows.append((job.strip(), user.strip(), comment.strip()))
-    return rows
+        if job.strip().isdigit():
+            rows[job.strip()] = (job.strip(), user.strip(), comment.strip())
+    out = _run(["squeue", "-h", "--states=all", "-n", job_name, "-o", "%i|%u|%k"])
+    for line in out.splitlines():
+        job, user, comment = (line.split("|", 2) + ["", ""])[:3]
+        rows[job.strip()] = (job.strip(), user.strip(), comment.strip())
+    return list(rows.values())
 
 
 def accounting_ids(job_ids: Iterable[str]) -> Counter[str]:

@@ -38,7 +38,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     """Run the load test and write its report."""
     paths = loadgen.stack_paths()
     cfg = loadgen.LoadConfig(url=paths["url"], ca=paths["ca"], keytabs=paths["keytabs"],
-                             clients=args.clients, duration=args.duration)
+                             clients=args.clients, duration=args.duration, cancel_after=15.0)
     report = loadgen.load_test(cfg, str(faults.state_dir()), warmup=args.warmup)
     data = report.as_dict()
     data["same_workers"] = report.same_workers

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 def test_load_mix(stack: dict[str, str], capsys) -> None:
     paths = loadgen.stack_paths()
     cfg = loadgen.LoadConfig(url=paths["url"], ca=paths["ca"], keytabs=paths["keytabs"],
-                             clients=8, duration=20.0)
+                             clients=8, duration=20.0, cancel_after=15.0)
     report = loadgen.load_test(cfg, stack["HPCAPI_DEV_STATE"], warmup=20.0)
     data = report.as_dict()
     data["same_workers"] = report.same_workers

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
+import uuid
 
 import pytest
 
@@ -57,18 +59,20 @@ def test_hours_parameter_is_validated(api):
         assert response.json()["reason"] == "bad_parameter"
 
 
-def _stack_up(min_job_age: int) -> None:
-    subprocess.run([str(REPO / "dev" / "stack"), "up"], check=True, capture_output=True,
-                   env={**__import__("os").environ, "HPCAPI_DEV_MIN_JOB_AGE": str(min_job_age)})
+def _stack_up(min_job_age: int | None) -> None:
+    env = {key: value for key, value in os.environ.items() if key != "HPCAPI_DEV_MIN_JOB_AGE"}
+    if min_job_age is not None:
+        env["HPCAPI_DEV_MIN_JOB_AGE"] = str(min_job_age)
+    subprocess.run([str(REPO / "dev" / "stack"), "up"], check=True, capture_output=True, env=env)
 
 
 def test_job_forgotten_by_slurmctld_is_listed_from_accounting(api):
     alice = api("alice")
     _stack_up(2)  # MinJobAge=2: slurmctld forgets finished jobs at its next purge (≤ 60 s)
+    body = {"partition": "quick", "script-body": SCRIPT, "job-name": "forgotten"}
+    key = {"Idempotency-Key": f"forgotten-{uuid.uuid4()}"}
     try:
-        job_id = alice.post_json(
-            "submit_job", {"partition": "quick", "script-body": SCRIPT, "job-name": "forgotten"}
-        ).json()["reason"]
+        job_id = alice.post_json("submit_job", body, headers=key).json()["reason"]
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             result = subprocess.run(["scontrol", "-o", "show", "job", job_id],
@@ -83,5 +87,14 @@ def test_job_forgotten_by_slurmctld_is_listed_from_accounting(api):
         assert jobs[job_id]["state"] == "COMPLETED"
         assert jobs[job_id]["name"] == "forgotten"
         assert jobs[job_id]["end"] is not None
+        # A retry with its key, after slurmctld forgot the job, finds it in accounting (which
+        # keeps job comments): the same job, not a second one.
+        retry = alice.post_json("submit_job", body, headers=key)
+        assert retry.status_code == 200, retry.text
+        assert retry.json()["reason"] == job_id
+        assert retry.json()["idempotent_replay"] is True
+        detail = alice.get(f"job/{job_id}").json()["job"]
+        assert detail["state"] == "COMPLETED"
+        assert detail["exit_code"] == 0
     finally:
-        _stack_up(300)
+        _stack_up(None)
