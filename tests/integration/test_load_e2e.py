@@ -27,7 +27,8 @@ def test_load_mix(stack: dict[str, str], capsys) -> None:
         print("\n" + soak.format_load(data))
     f = report.figures
     assert f.requests > 0
-    assert f.successes == f.requests, (f.named_errors, f.unnamed[:10])
+    # (an attempt dropped without any answer and resent successfully is not an error)
+    assert f.successes + f.dropped_resent == f.requests, (f.named_errors, f.unnamed[:10])
     assert f.hangs == 0
     assert report.jobs.ok, report.jobs
     assert report.jobs.orphans == [], report.jobs
