@@ -149,29 +149,26 @@ class SlurmBackend:
     def live_job(self, user: SlurmUser, job_id: int) -> Job | None:
         """slurmctld's record of one job, or None if slurmctld does not hold it (any more)."""
         version = self.api_version
-        path = endpoints(version).live_job.path(job_id=job_id)
-        try:
-            # Slurm 22.05 answers an unknown job with 500, 23.11+ with 404; both say 2017.
-            answer = self._client.call("GET", path, user)
-        except SlurmrestRejectedError as exc:
-            if _error_numbers(exc) & _NO_SUCH_JOB:
-                return None
-            raise
-        jobs = [read_live_job(version, r) for r in _records(answer.body)]
+        body = self._job_answer(endpoints(version).live_job.path(job_id=job_id), user)
+        jobs = [read_live_job(version, r) for r in _records(body)] if body else []
         return next((job for job in jobs if job.job_id == job_id), None)
 
     def accounting_job(self, user: SlurmUser, job_id: int) -> Job | None:
         """slurmdbd's record of one job, or None if accounting does not know it."""
         version = self.api_version
-        path = endpoints(version).db_job.path(job_id=job_id)
+        body = self._job_answer(endpoints(version).db_job.path(job_id=job_id), user)
+        jobs = [read_db_job(version, r) for r in self._db_records(body)] if body else []
+        return next((job for job in jobs if job.job_id == job_id), None)
+
+    def _job_answer(self, path: str, user: SlurmUser) -> dict[str, Any] | None:
+        """The answer about one job, or None when Slurm says there is no such job."""
         try:
-            answer = self._client.call("GET", path, user)
+            # Slurm 22.05 answers an unknown job with 500, 23.11+ with 404; both say 2017.
+            return self._client.call("GET", path, user).body
         except SlurmrestRejectedError as exc:
             if _error_numbers(exc) & _NO_SUCH_JOB:
                 return None
             raise
-        jobs = [read_db_job(version, r) for r in self._db_records(answer.body)]
-        return next((job for job in jobs if job.job_id == job_id), None)
 
     def live_jobs(self, user: SlurmUser) -> list[Job]:
         """The user's jobs that slurmctld holds: pending, running, recently finished."""
