@@ -16,11 +16,13 @@ only) is skipped: 23.02 also serves v0.0.38.
 from __future__ import annotations
 
 import signal
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, TypeVar
 
 from hpcapi.core.jobs import FINISHED_STATES, Job
+
+T = TypeVar("T")
 
 # API version -> the Slurm release that introduced it. Oldest first.
 SLURM_RELEASES: dict[str, str] = {
@@ -455,20 +457,22 @@ def read_db_job_v0040(record: Mapping[str, Any]) -> Job:
     return _read_db_job(record, v0038=False)
 
 
+def _for_version(
+    api_version: str, v0038: Callable[..., T], v0040: Callable[..., T]
+) -> Callable[..., T]:
+    """The reader for ``api_version``: Slurm 22.05's, or the one for 23.11 and later."""
+    check_api_version(api_version)
+    return v0038 if api_version == "v0.0.38" else v0040
+
+
 def read_live_job(api_version: str, record: Mapping[str, Any]) -> Job:
     """Read one live job record of ``api_version`` into hpcapi's Job."""
-    check_api_version(api_version)
-    if api_version == "v0.0.38":
-        return read_live_job_v0038(record)
-    return read_live_job_v0040(record)
+    return _for_version(api_version, read_live_job_v0038, read_live_job_v0040)(record)
 
 
 def read_db_job(api_version: str, record: Mapping[str, Any]) -> Job:
     """Read one accounting job record of ``api_version`` into hpcapi's Job."""
-    check_api_version(api_version)
-    if api_version == "v0.0.38":
-        return read_db_job_v0038(record)
-    return read_db_job_v0040(record)
+    return _for_version(api_version, read_db_job_v0038, read_db_job_v0040)(record)
 
 
 # --- partitions ---------------------------------------------------------------------------------
@@ -539,10 +543,7 @@ def read_partition_v0040(record: Mapping[str, Any]) -> Partition:
 
 def read_partition(api_version: str, record: Mapping[str, Any]) -> Partition:
     """Read one partition record of ``api_version`` into hpcapi's Partition."""
-    check_api_version(api_version)
-    if api_version == "v0.0.38":
-        return read_partition_v0038(record)
-    return read_partition_v0040(record)
+    return _for_version(api_version, read_partition_v0038, read_partition_v0040)(record)
 
 
 # --- nodes ---------------------------------------------------------------------------------------
