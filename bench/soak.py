@@ -83,6 +83,25 @@ def format_load(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _pytest_row(out: Path, name: str) -> tuple[str, dict[str, Any], dict[str, Any], str, str, bool]:
+    """The table row of a pytest step: requests and 5xx as Apache logged them, plus for the
+    fuzzing the named errors the test itself counted (its HPCAPI_FUZZ_REPORT). The attacks'
+    answers are mostly refusals by design: each test checks its own, so they are not counted."""
+    rc, logged, server_errors = (int(x) for x in (out / f"{name}.logged").read_text().split())
+    named: dict[str, int] = {}
+    successes = None
+    report = out / f"{name}.json"
+    if report.exists():
+        named = json.loads(report.read_text())["named_errors"]
+        successes = logged - sum(named.values())
+    # Apache's 5xx in these steps are answers to requests, never a 500 from hpcapi: the tests
+    # themselves fail on any 500, and on any 5xx not named by the backend.
+    figures = {"requests": logged, "successes": successes,
+               "named_errors": named, "server_500": server_errors, "unnamed": [], "hangs": 0}
+    jobs = {"duplicates": 0, "lost": []}
+    return name, figures, jobs, "-", "-", rc == 0 and server_errors == 0
+
+
 def _fmt(counts: dict[str, int]) -> str:
     return ", ".join(f"{label} x{n}" for label, n in counts.items()) or "none"
 
@@ -129,9 +148,13 @@ def cmd_summary(args: argparse.Namespace) -> int:
         data = json.loads(load.read_text())
         rows.append((f"load x{data['clients']}", data["figures"], data["jobs"], "-", "-",
                      data["ok"]))
+    rows += [_pytest_row(out, name) for name in ("attacks", "fuzz")
+             if (out / f"{name}.logged").exists()]
     for name, f, j, back, recovery, ok in rows:
         errors = sum(n for label, n in f["named_errors"].items() if not label.startswith("500"))
-        print(f"{name:<17}{f['requests']:>9}{f['successes']:>7}{errors:>10}{f['server_500']:>5}"
+        known = f["successes"] is not None  # an attack's refusals are its test's business
+        print(f"{name:<17}{f['requests']:>9}{f['successes'] if known else '-':>7}"
+              f"{errors if known else '-':>10}{f['server_500']:>5}"
               f"{len(f['unnamed']):>8}{f['hangs']:>6}{j['duplicates']:>5}{len(j['lost']):>5}"
               f"{back:>8}{recovery:>8}  {'ok' if ok else 'FAILED'}")
         totals["requests"] += f["requests"]
@@ -154,6 +177,12 @@ def cmd_summary(args: argparse.Namespace) -> int:
         print(f"load: p50 {f['p50_ms']:.0f} ms, p99 {f['p99_ms']:.0f} ms, "
               f"{f['throughput']:.1f} requests/s, workers' memory "
               f"{data['rss_growth_pct']:+.1f} %")
+    fuzz = out / "fuzz.json"
+    if fuzz.exists():
+        data = json.loads(fuzz.read_text())
+        print(f"fuzz: {data['requests']} requests checked by the test, "
+              f"{data['accepted_submissions']} submissions accepted (each exactly its one held "
+              f"job), {data['refused_submissions']} refused (no job), {data['server_errors']} 5xx")
     for name in ("attacks", "fuzz"):
         text = out / f"{name}.summary"
         if text.exists():
