@@ -115,6 +115,16 @@ def main() -> None:
             raise SystemExit(f"submit failed: {response.status_code} {body}")
         job_ids.append(int(job))
 
+    gid = int(subprocess.run(["id", "-g", USER], capture_output=True, text=True).stdout)
+
+    def direct_history() -> None:
+        # What hpcapi asks Slurm 22.05 for one history: accounting filtered to the user's
+        # primary group (22.05 has no user filter), plus every job slurmctld holds.
+        direct.get(f"{REST}/slurmdb/v0.0.38/jobs", params={
+            "submit_time": "now-24hours", "skip_steps": "true", "groups": str(gid),
+        }).raise_for_status()
+        direct.get(f"{REST}/slurm/v0.0.38/jobs").raise_for_status()
+
     operations = {
         "ping": (
             lambda: direct.get(f"{REST}/slurm/v0.0.38/ping").raise_for_status(),
@@ -127,11 +137,7 @@ def main() -> None:
             lambda: keep(full.post(f"{url}/submit_job", json=api_job)),
         ),
         "history": (
-            lambda: (
-                direct.get(f"{REST}/slurmdb/v0.0.38/jobs", params={
-                    "submit_time": "now-24hours", "skip_steps": "true"}).raise_for_status(),
-                direct.get(f"{REST}/slurm/v0.0.38/jobs").raise_for_status(),
-            ),
+            direct_history,
             lambda: app.get("http://hpcapi/hpcapi/query_status").raise_for_status(),
             lambda: full.get(f"{url}/query_status").raise_for_status(),
         ),

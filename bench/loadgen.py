@@ -120,7 +120,7 @@ def make_session(keytabs: str, keytab_name: str, ca: str, fresh: bool = False) -
 
     tag = uuid.uuid4().hex if fresh else f"{os.getpid()}-{threading.get_ident()}"
     name = gssapi.Name(PRINCIPALS[keytab_name], gssapi.NameType.kerberos_principal)
-    store = {"client_keytab": f"{keytabs}/{keytab_name}.keytab",
+    store: dict[bytes | str, bytes | str] = {"client_keytab": f"{keytabs}/{keytab_name}.keytab",
              "ccache": f"MEMORY:load-{keytab_name}-{tag}"}
     creds = gssapi.Credentials(name=name, usage="initiate", store=store)
     session = requests.Session()

@@ -96,9 +96,9 @@ def _pytest_row(out: Path, name: str) -> tuple[str, dict[str, Any], dict[str, An
         successes = logged - sum(named.values())
     # Apache's 5xx in these steps are answers to requests, never a 500 from hpcapi: the tests
     # themselves fail on any 500, and on any 5xx not named by the backend.
-    figures = {"requests": logged, "successes": successes,
+    figures: dict[str, Any] = {"requests": logged, "successes": successes,
                "named_errors": named, "server_500": server_errors, "unnamed": [], "hangs": 0}
-    jobs = {"duplicates": 0, "lost": []}
+    jobs: dict[str, Any] = {"duplicates": 0, "lost": []}
     return name, figures, jobs, "-", "-", rc == 0 and server_errors == 0
 
 
