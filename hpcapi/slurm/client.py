@@ -6,6 +6,7 @@ user), so slurmrestd and slurmctld make their own access decisions for the real 
 
 from __future__ import annotations
 
+import errno
 import json
 import re
 import time
@@ -28,15 +29,24 @@ from hpcapi.slurm.token import TokenMinter
 _VERSION_IN_PATH_RE = re.compile(r"^/slurm/(v\d+\.\d+\.\d+)/")
 
 
+# Slurm passes a failed socket call's errno on as its error number (seen: 104 "Connection reset
+# by peer" when slurmctld is killed while it reads a submission). Each means the request may not
+# have arrived, never that Slurm refused it.
+_SOCKET_ERRNOS = frozenset({
+    errno.EPIPE, errno.ENETUNREACH, errno.ECONNABORTED, errno.ECONNRESET, errno.ENOTCONN,
+    errno.ETIMEDOUT, errno.ECONNREFUSED, errno.EHOSTUNREACH,
+})
+
+
 def _is_communication_error(number: object) -> bool:
     # slurm_errno.h: 1000-1999 are protocol and communication errors (1001-1004 connection,
     # send, receive, shutdown; 1800-1804 "unable to contact slurm controller"), 5000-5999
-    # socket errors (5005 "Zero Bytes were transmitted or received"). slurmrestd reports them
-    # when slurmctld or slurmdbd is down: an outage, never Slurm's verdict on the request.
-    # 1007 (authentication) is excluded: that is hpcapi's token being refused.
+    # socket errors (5005 "Zero Bytes were transmitted or received"). slurmrestd reports them,
+    # and the socket errnos above, when slurmctld or slurmdbd is down: an outage, never Slurm's
+    # verdict on the request. 1007 (authentication) is excluded: hpcapi's token was refused.
     if not isinstance(number, int) or number == 1007:
         return False
-    return 1000 <= number < 2000 or 5000 <= number < 6000
+    return 1000 <= number < 2000 or 5000 <= number < 6000 or number in _SOCKET_ERRNOS
 
 
 @dataclass(frozen=True)
