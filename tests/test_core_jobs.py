@@ -28,6 +28,7 @@ from hpcapi.core.records import (
     decode_exit_struct,
     decode_wait_status,
     endpoints,
+    filterable_job_name,
     history_query,
     read_db_job,
     read_live_job,
@@ -325,8 +326,26 @@ def test_history_query_from_v0_0_41_uses_start_time_as_submit_time(version: str)
 
 @pytest.mark.parametrize("version", SUPPORTED_API_VERSIONS)
 def test_history_query_sends_exactly_the_declared_keys(version: str) -> None:
-    query = history_query(version, "alice", 1001, 1, 1_000_000)
+    query = history_query(version, "alice", 1001, 1, 1_000_000, job_name="x")
     assert set(query) == endpoints(version).db_jobs.query
+    assert query["job_name"] == "x"
+    assert set(history_query(version, "alice", 1001, 1, 1_000_000)) == (
+        endpoints(version).db_jobs.query - {"job_name"}
+    )
+
+
+@pytest.mark.parametrize("name", ["hpcapi", "run-1.2_b+c", "A" * 200])
+def test_plain_job_names_are_filterable(name: str) -> None:
+    assert filterable_job_name(name) == name
+
+
+@pytest.mark.parametrize(
+    "name", ["", "a,b", "it's", "a b", "x'; DROP TABLE job_table; --", "a%", "a\\b", "é", "A" * 201]
+)
+def test_names_slurmdbd_would_split_or_paste_into_sql_are_not(name: str) -> None:
+    assert filterable_job_name(name) is None
+    with pytest.raises(ValueError):
+        history_query("v0.0.38", "alice", 1001, 1, 1_000_000, job_name=name)
 
 
 def test_endpoint_paths() -> None:

@@ -15,6 +15,7 @@ only) is skipped: 23.02 also serves v0.0.38.
 
 from __future__ import annotations
 
+import re
 import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -83,9 +84,16 @@ class Endpoints:
         return tuple(getattr(self, field.name) for field in fields(self))
 
 
-_HISTORY_KEYS_V0038 = frozenset({"submit_time", "skip_steps", "groups"})
-_HISTORY_KEYS_V0040 = frozenset({"users", "submit_time", "skip_steps"})
-_HISTORY_KEYS_V0041 = frozenset({"users", "start_time", "usage_time_as_submit_time", "skip_steps"})
+# job_name narrows the idempotency look-up (history_query's ``job_name``); every version has it.
+_HISTORY_KEYS_V0038 = frozenset({"submit_time", "skip_steps", "groups", "job_name"})
+_HISTORY_KEYS_V0040 = frozenset({"users", "submit_time", "skip_steps", "job_name"})
+_HISTORY_KEYS_V0041 = frozenset(
+    {"users", "start_time", "usage_time_as_submit_time", "skip_steps", "job_name"}
+)
+# Names passed to slurmdbd as a filter. slurmdbd pastes each one into its SQL between single
+# quotes, unescaped (as_mysql_jobacct_process.c: "t1.job_name='%s'"), and splits the parameter
+# at commas: only names of these characters are ever sent.
+_FILTERABLE_JOB_NAME_RE = re.compile(r"[A-Za-z0-9._+-]{1,200}")
 
 
 def _history_keys(api_version: str) -> frozenset[str]:
@@ -120,9 +128,27 @@ def endpoints(api_version: str) -> Endpoints:
     )
 
 
-def history_query(api_version: str, user: str, gid: int, hours: int, now: float) -> dict[str, str]:
-    """Query for the accounting list: ``user``'s jobs submitted in the last ``hours`` hours."""
+def filterable_job_name(name: str) -> str | None:
+    """``name`` if slurmdbd can safely be asked for jobs of exactly that name, else None."""
+    return name if _FILTERABLE_JOB_NAME_RE.fullmatch(name) else None
+
+
+def history_query(api_version: str, user: str, gid: int, hours: int, now: float,
+                  job_name: str | None = None) -> dict[str, str]:
+    """Query for the accounting list: ``user``'s jobs submitted in the last ``hours`` hours.
+
+    With ``job_name`` (see ``filterable_job_name``), only the jobs of exactly that name."""
     check_api_version(api_version)
+    if job_name is not None and filterable_job_name(job_name) is None:
+        raise ValueError(f"not a job name slurmdbd can be asked for: {job_name!r}")
+    query = _history_window(api_version, user, gid, hours, now)
+    if job_name is not None:
+        query["job_name"] = job_name
+    return query
+
+
+def _history_window(api_version: str, user: str, gid: int, hours: int,
+                    now: float) -> dict[str, str]:
     since = str(int(now) - hours * 3600)
     if api_version == "v0.0.38":
         # Slurm 22.05: no user filter (users= is refused, error 9000), so filter on the user's

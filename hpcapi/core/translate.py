@@ -15,6 +15,13 @@ from hpcapi.core.records import SUPPORTED_API_VERSIONS, check_api_version
 from hpcapi.core.submit import SubmitRequest
 
 DEFAULT_JOB_NAME = "hpcapi"
+
+
+def job_name(req: SubmitRequest) -> str:
+    """The name the job of ``req`` gets in Slurm."""
+    return req.job_name or DEFAULT_JOB_NAME
+
+
 # The only variables outside SLURM_* a job environment ever gets from hpcapi.
 BASE_ENVIRONMENT_KEYS = frozenset({"PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG"})
 
@@ -74,7 +81,7 @@ def build_environment(
         env["SLURM_SUBMIT_DIR"] = submit_dir
     # _opt_verify() in src/sbatch/opt.c: setenv("SLURM_JOB_NAME") whenever a name is known;
     # hpcapi always sends one, as "sbatch --job-name" would.
-    env["SLURM_JOB_NAME"] = req.job_name or DEFAULT_JOB_NAME
+    env["SLURM_JOB_NAME"] = job_name(req)
     # _opt_verify(): setenvfs("SLURM_JOB_DEPENDENCY=%s", opt.dependency).
     if req.dependency is not None:
         env["SLURM_JOB_DEPENDENCY"] = req.dependency.expression
@@ -117,7 +124,7 @@ def _job_fields(req: SubmitRequest, working_directory: str, comment: str | None)
         "comment": comment,
     }
     fields.update({key: value for key, value in optional.items() if value is not None})
-    fields["name"] = req.job_name or DEFAULT_JOB_NAME
+    fields["name"] = job_name(req)
     fields["current_working_directory"] = working_directory
     # sbatch's default output name, anchored in the working directory: without it slurmrestd
     # resolves the default against its own cwd, not the job's. A given pattern is passed as
@@ -277,6 +284,7 @@ def build_submit_body(
 __all__ = [
     "BASE_ENVIRONMENT_KEYS",
     "DEFAULT_JOB_NAME",
+    "job_name",
     "SUPPORTED_API_VERSIONS",
     "JobOwner",
     "build_environment",

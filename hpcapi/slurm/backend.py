@@ -179,12 +179,15 @@ class SlurmBackend:
         jobs = [read_live_job(version, r) for r in _records(answer.body)]
         return [job for job in jobs if job.user == user.name and job.job_id > 0]
 
-    def accounting_jobs(self, user: SlurmUser, gid: int, hours: int) -> list[Job]:
-        """The user's jobs submitted in the last ``hours`` hours, from slurmdbd."""
+    def accounting_jobs(self, user: SlurmUser, gid: int, hours: int,
+                        job_name: str | None = None) -> list[Job]:
+        """The user's jobs submitted in the last ``hours`` hours, from slurmdbd.
+
+        ``job_name`` (a ``filterable_job_name``) keeps only the jobs of that name."""
         version = self.api_version
         # The filter differs per version (see history_query); the user check below keeps any
         # other user's jobs out whatever slurmdbd returns.
-        params = history_query(version, user.name, gid, hours, time.time())
+        params = history_query(version, user.name, gid, hours, time.time(), job_name)
         path = endpoints(version).db_jobs.path()
         answer = self._client.call("GET", path, user, params=params)
         jobs = [read_db_job(version, r) for r in self._db_records(answer.body)]

@@ -93,6 +93,11 @@ def test_job_forgotten_by_slurmctld_is_listed_from_accounting(api):
         assert retry.status_code == 200, retry.text
         assert retry.json()["reason"] == job_id
         assert retry.json()["idempotent_replay"] is True
+        # The same key for another request of the same name: found in accounting too (the
+        # look-up asks slurmdbd for jobs of that name only).
+        reused = alice.post_json("submit_job", {**body, "script-body": SCRIPT + "# other\n"},
+                                 headers=key)
+        assert (reused.status_code, reused.json()["reason"]) == (409, "idempotency_key_reused")
         detail = alice.get(f"job/{job_id}").json()["job"]
         assert detail["state"] == "COMPLETED"
         assert detail["exit_code"] == 0
