@@ -48,15 +48,15 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 0 if data["ok"] else 1
 
 
-def load_ok(report: loadgen.LoadReport) -> bool:
-    """No error at all, Slurm's side right, memory growth under 10 %.
+def load_ok(report: loadgen.LoadReport, max_growth_pct: float = 10.0) -> bool:
+    """No error at all, Slurm's side right, memory growth under ``max_growth_pct`` (10 %).
 
     An attempt whose keep-alive connection was closed without any answer, and that succeeded
     when sent again, is reported (dropped and resent) but is not an error: every HTTP client
     resends an idempotent request then."""
     f = report.figures
     return (f.successes + f.dropped_resent == f.requests and f.requests > 0 and report.jobs.ok
-            and report.same_workers and report.rss_growth_pct < 10.0)
+            and report.same_workers and report.rss_growth_pct < max_growth_pct)
 
 
 def format_load(data: dict[str, Any]) -> str:

@@ -14,6 +14,8 @@ from bench import loadgen, soak
 
 pytestmark = pytest.mark.e2e
 
+SHORT_RUN_MAX_GROWTH_PCT = 50.0  # see the last assertion
+
 
 def test_load_mix(stack: dict[str, str], capsys) -> None:
     paths = loadgen.stack_paths()
@@ -22,7 +24,7 @@ def test_load_mix(stack: dict[str, str], capsys) -> None:
     report = loadgen.load_test(cfg, stack["HPCAPI_DEV_STATE"], warmup=20.0)
     data = report.as_dict()
     data["same_workers"] = report.same_workers
-    data["ok"] = soak.load_ok(report)
+    data["ok"] = soak.load_ok(report, max_growth_pct=SHORT_RUN_MAX_GROWTH_PCT)
     with capsys.disabled():
         print("\n" + soak.format_load(data))
     f = report.figures
@@ -36,4 +38,5 @@ def test_load_mix(stack: dict[str, str], capsys) -> None:
     # Memory *stability* (growth under 10 %) is dev/soak's 5-minute criterion: in 20 s the
     # workers are still reaching the high-water mark of the largest answers (a user's whole
     # 24-hour history in one JSON document). Here only a gross leak is caught.
-    assert report.rss_growth_pct < 50.0, (report.rss_kib_start, report.rss_kib_end)
+    assert report.rss_growth_pct < SHORT_RUN_MAX_GROWTH_PCT, (
+        report.rss_kib_start, report.rss_kib_end)
