@@ -49,6 +49,7 @@ api_version = v0.0.38
 jwt_key_file = /etc/hpcapi/other.key
 token_lifetime = 30
 timeout = 2.5
+max_parallel_lists = 3
 """
 
 MINIMAL = """\
@@ -101,6 +102,7 @@ def test_full_file_parses_every_key() -> None:
         jwt_key_file="/etc/hpcapi/other.key",
         token_lifetime=30,
         backend_timeout=2.5,
+        max_parallel_lists=3,
     )
 
 
@@ -220,6 +222,8 @@ def test_syntax_error_is_a_config_error_naming_the_source() -> None:
         ("slurmrestd", "url = unix:///run/slurmrestd.sock", "[slurmrestd] url"),
         ("slurmrestd", "timeout = 0.1", "[slurmrestd] timeout"),
         ("slurmrestd", "timeout = soon", "[slurmrestd] timeout"),
+        ("slurmrestd", "max_parallel_lists = 0", "[slurmrestd] max_parallel_lists"),
+        ("slurmrestd", "max_parallel_lists = 65", "[slurmrestd] max_parallel_lists"),
     ],
 )
 def test_bad_value_is_refused_naming_section_and_key(section: str, line: str, named: str) -> None:

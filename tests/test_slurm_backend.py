@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
@@ -24,11 +26,12 @@ ALICE = SlurmUser("alice", 1001)
 PING = "/slurm/v0.0.38/ping"
 
 
-def make_backend(session: requests.Session, configured: str = "auto") -> SlurmBackend:
+def make_backend(session: requests.Session, configured: str = "auto",
+                 max_parallel_lists: int = 2) -> SlurmBackend:
     client = SlurmrestClient(
         SLURMRESTD_URL, TokenMinter(JWT_KEY, 60, min_uid=1000), timeout=2.0, session=session
     )
-    return SlurmBackend(client, configured, PROBE)
+    return SlurmBackend(client, configured, PROBE, max_parallel_lists)
 
 
 # --- choose_version -----------------------------------------------------------------------------
@@ -378,3 +381,49 @@ def test_accounting_job_v0_0_44_unknown_is_none(
     body = {"jobs": [], "errors": [], "warnings": [{"description": "Nothing found"}]}
     fake_slurmrestd.answer_json("GET", "/slurmdb/v0.0.44/job/5", body)
     assert backend_v0044(slurm_session, fake_slurmrestd).accounting_job(ALICE, 5) is None
+
+
+# --- bounded list fetches -----------------------------------------------------------------------
+
+
+class SlowSlurmrestd(FakeSlurmrestd):
+    """Answers after a pause, counting how many requests it serves at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self._guard = threading.Lock()
+
+    def send(self, request, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        with self._guard:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            time.sleep(0.05)
+            return super().send(request, *args, **kwargs)
+        finally:
+            with self._guard:
+                self.in_flight -= 1
+
+
+@pytest.mark.parametrize("slots", [1, 2])
+def test_a_worker_fetches_at_most_max_parallel_lists_at_once(slots: int) -> None:
+    slow = SlowSlurmrestd()
+    slow.answer_json("GET", "/slurm/v0.0.38/jobs", {"jobs": [], "errors": []})
+    slow.answer_json("GET", "/slurmdb/v0.0.38/jobs", {"jobs": [], "errors": []})
+    session = requests.Session()
+    session.mount(SLURMRESTD_URL, slow)
+    slow.answer_json("GET", "/openapi/v3", openapi_spec("v0.0.38"))
+    backend = make_backend(session, "v0.0.38", max_parallel_lists=slots)
+    backend.detect_version()
+    answers: list[object] = []
+    calls = [lambda: backend.live_jobs(ALICE), lambda: backend.accounting_jobs(ALICE, 1001, 24)]
+    threads = [threading.Thread(target=lambda i=i: answers.append(calls[i % 2]()))
+               for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [[]] * 6
+    assert slow.most_in_flight == slots

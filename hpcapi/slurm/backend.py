@@ -80,13 +80,19 @@ def choose_version(configured: str, offered: set[str]) -> str:
 class SlurmBackend:
     """The Slurm operations hpcapi performs, for one slurmrestd and one API version."""
 
-    def __init__(self, client: SlurmrestClient, configured_version: str, probe_user: SlurmUser):
+    def __init__(self, client: SlurmrestClient, configured_version: str, probe_user: SlurmUser,
+                 max_parallel_lists: int = 2):
         self._client = client
         self._configured = configured_version
         self._probe_user = probe_user
         self._version: str | None = None
         self._lock = threading.Lock()
         self._nodes: tuple[float, list[NodeCapacity]] | None = None
+        # A job list from Slurm is large (22.05: about 10 KB a job, so megabytes for a busy
+        # user) and decoding it is CPU work that the GIL serialises anyway. Bounding how many
+        # a worker fetches and reads at once bounds its memory under load; threads waiting
+        # here hold nothing large.
+        self._list_slots = threading.BoundedSemaphore(max_parallel_lists)
 
     def offered_versions(self) -> set[str]:
         """Ask slurmrestd which API versions it serves (from its OpenAPI document)."""
@@ -175,8 +181,9 @@ class SlurmBackend:
         version = self.api_version
         # No version has a user filter for live jobs (squeue filters client-side too); with
         # PrivateData=jobs slurmctld itself returns only the user's jobs.
-        answer = self._client.call("GET", endpoints(version).live_jobs.path(), user)
-        jobs = [read_live_job(version, r) for r in _records(answer.body)]
+        with self._list_slots:
+            answer = self._client.call("GET", endpoints(version).live_jobs.path(), user)
+            jobs = [read_live_job(version, r) for r in _records(answer.body)]
         return [job for job in jobs if job.user == user.name and job.job_id > 0]
 
     def accounting_jobs(self, user: SlurmUser, gid: int, hours: int,
@@ -189,8 +196,9 @@ class SlurmBackend:
         # other user's jobs out whatever slurmdbd returns.
         params = history_query(version, user.name, gid, hours, time.time(), job_name)
         path = endpoints(version).db_jobs.path()
-        answer = self._client.call("GET", path, user, params=params)
-        jobs = [read_db_job(version, r) for r in self._db_records(answer.body)]
+        with self._list_slots:
+            answer = self._client.call("GET", path, user, params=params)
+            jobs = [read_db_job(version, r) for r in self._db_records(answer.body)]
         return [job for job in jobs if job.user == user.name and job.job_id > 0]
 
     def cancel(self, user: SlurmUser, job_id: int) -> None:

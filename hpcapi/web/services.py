@@ -48,7 +48,7 @@ def build_services(test_config: Mapping[str, Any]) -> Services:
         session=test_config.get("slurm_session"),
     )
     probe_user = SlurmUser(PROBE_USER, pwd.getpwnam(PROBE_USER).pw_uid)
-    backend = SlurmBackend(client, config.api_version, probe_user)
+    backend = SlurmBackend(client, config.api_version, probe_user, config.max_parallel_lists)
     if test_config.get("detect_version", True):
         try:
             backend.detect_version()
