@@ -551,6 +551,9 @@ def gunicorn_workers(state: str) -> list[int]:
     return [int(pid) for pid in out.split()]
 
 
+RSS_SAMPLE_S = 5.0  # how often the workers' memory is read during a load run
+
+
 def workers_rss_kib(state: str) -> dict[int, int]:
     """Resident memory of each gunicorn worker, KiB."""
     rss = {}
@@ -575,10 +578,23 @@ class LoadReport:
     by_op: dict[str, dict[str, float]]
     rss_kib_start: dict[int, int]
     rss_kib_end: dict[int, int]
+    rss_samples_kib: list[int] = field(default_factory=list)  # summed, every RSS_SAMPLE_S
 
     @property
     def rss_growth_pct(self) -> float:
-        """Growth of the workers' summed resident memory, in percent of the start."""
+        """Growth of the workers' summed resident memory over the run, in percent.
+
+        Under load a worker's RSS swings by 10 % or more from one moment to the next, as
+        answers of several MB are decoded and freed, so two single readings (start, end) say
+        little. With enough samples, the growth is that of the least-squares line through
+        them, from its value at the start to its value at the end: a leak shows in full, a
+        swing hardly."""
+        samples = self.rss_samples_kib
+        if len(samples) >= 8:
+            fit = statistics.linear_regression(range(len(samples)), samples)
+            start_fit = fit.intercept
+            end_fit = fit.intercept + fit.slope * (len(samples) - 1)
+            return (end_fit - start_fit) / start_fit * 100
         start, end = sum(self.rss_kib_start.values()), sum(self.rss_kib_end.values())
         return (end - start) / start * 100 if start else 0.0
 
@@ -592,7 +608,8 @@ class LoadReport:
         return {"clients": self.clients, "duration": self.duration,
                 "figures": self.figures.as_dict(), "jobs": self.jobs.as_dict(),
                 "by_op": self.by_op, "rss_kib_start": self.rss_kib_start,
-                "rss_kib_end": self.rss_kib_end, "rss_growth_pct": self.rss_growth_pct}
+                "rss_kib_end": self.rss_kib_end, "rss_samples_kib": self.rss_samples_kib,
+                "rss_growth_pct": self.rss_growth_pct}
 
 
 def load_test(cfg: LoadConfig, state: str, warmup: float = 5.0) -> LoadReport:
@@ -600,9 +617,23 @@ def load_test(cfg: LoadConfig, state: str, warmup: float = 5.0) -> LoadReport:
     warm = LoadConfig(**{**asdict(cfg), "duration": warmup, "run_id": cfg.run_id})
     warm_outcomes = run_load(warm) if warmup > 0 else []
     rss_start = workers_rss_kib(state)
+    samples = [sum(rss_start.values())]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(RSS_SAMPLE_S):
+            samples.append(sum(workers_rss_kib(state).values()))
+
+    sampler = threading.Thread(target=sample, daemon=True)
     load = Load(cfg).start()
-    outcomes = load.wait()
+    sampler.start()
+    try:
+        outcomes = load.wait()
+    finally:
+        done.set()
+        sampler.join()
     rss_end = workers_rss_kib(state)
+    samples.append(sum(rss_end.values()))
     all_outcomes = warm_outcomes + outcomes
     try:
         jobs = verify_jobs(all_outcomes, cfg.job_name)
@@ -614,4 +645,4 @@ def load_test(cfg: LoadConfig, state: str, warmup: float = 5.0) -> LoadReport:
         by_op[op] = {"requests": len(lat), "p50_ms": statistics.median(lat),
                      "p99_ms": percentile(lat, 99), "max_ms": max(lat)}
     return LoadReport(cfg.clients, cfg.duration, figures(outcomes, cfg.duration), jobs, by_op,
-                      rss_start, rss_end)
+                      rss_start, rss_end, samples)

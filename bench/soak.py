@@ -74,10 +74,13 @@ def format_load(data: dict[str, Any]) -> str:
         lines.append(f"  {op:<8} {fig['requests']:>6} requests, p50 {fig['p50_ms']:.0f} ms, "
                      f"p99 {fig['p99_ms']:.0f} ms, max {fig['max_ms']:.0f} ms")
     start, end = sum(data["rss_kib_start"].values()), sum(data["rss_kib_end"].values())
+    samples = data.get("rss_samples_kib") or [start, end]
     lines += [
         f"  jobs: accepted {j['accepted']}, duplicates {j['duplicates']}, lost {len(j['lost'])}, "
         f"missing in accounting {len(j['not_in_accounting'])}, orphans {len(j['orphans'])}",
-        f"  gunicorn workers RSS {start} KiB -> {end} KiB ({data['rss_growth_pct']:+.1f} %)"
+        f"  gunicorn workers RSS {start} KiB -> {end} KiB, {len(samples)} samples from "
+        f"{min(samples)} to {max(samples)} KiB; growth along their fitted line: "
+        f"{data['rss_growth_pct']:+.1f} %"
         + ("" if data["same_workers"] else " (workers were replaced: not comparable)"),
     ]
     return "\n".join(lines)
