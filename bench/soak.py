@@ -79,7 +79,8 @@ def format_load(data: dict[str, Any]) -> str:
         f"  jobs: accepted {j['accepted']}, duplicates {j['duplicates']}, lost {len(j['lost'])}, "
         f"missing in accounting {len(j['not_in_accounting'])}, orphans {len(j['orphans'])}",
         f"  gunicorn workers RSS {start} KiB -> {end} KiB, {len(samples)} samples from "
-        f"{min(samples)} to {max(samples)} KiB; growth along their fitted line: "
+        f"{min(samples)} to {max(samples)} KiB; growth "
+        f"{'along their fitted line' if len(samples) >= 8 else 'from first to last'}: "
         f"{data['rss_growth_pct']:+.1f} %"
         + ("" if data["same_workers"] else " (workers were replaced: not comparable)"),
     ]
