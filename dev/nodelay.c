@@ -36,15 +36,13 @@ static void set_nodelay_if_tcp(int fd)
 int connect(int fd, const struct sockaddr *address, socklen_t address_len)
 {
 	static int (*real_connect)(int, const struct sockaddr *, socklen_t);
-	int rc;
 
 	if (!real_connect)
 		real_connect = (int (*)(int, const struct sockaddr *, socklen_t))dlsym(RTLD_NEXT, "connect");
 	/* before connecting: a non-blocking connect() returns EINPROGRESS, data may follow at once */
 	if (address && (address->sa_family == AF_INET || address->sa_family == AF_INET6))
 		set_nodelay_if_tcp(fd);
-	rc = real_connect(fd, address, address_len);
-	return rc;
+	return real_connect(fd, address, address_len);
 }
 
 int accept(int fd, struct sockaddr *address, socklen_t *address_len)
