@@ -93,12 +93,13 @@ class FakeSlurmrestd(BaseAdapter):
         )
 
     def answer_text(
-        self, method: str, path: str, text: str, status: int = 200,
+        self, method: str, path: str, text: str | bytes, status: int = 200,
         content_type: str | None = "text/plain",
     ) -> None:
         """Answer ``method path`` with a raw body (any content type, or none)."""
         headers = {"Content-Type": content_type} if content_type else {}
-        self._routes[(method, path)] = CannedAnswer(status, text.encode(), headers)
+        raw = text if isinstance(text, bytes) else text.encode()
+        self._routes[(method, path)] = CannedAnswer(status, raw, headers)
 
     def fail(
         self, method: str, path: str, exc: type[requests.exceptions.RequestException]

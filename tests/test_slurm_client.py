@@ -380,3 +380,62 @@ def test_a_refused_token_on_500_stays_a_refusal(
     fake_slurmrestd.answer_json("GET", "/slurm/v0.0.38/jobs", body, status=500)
     with pytest.raises(SlurmrestRejectedError):
         slurm_client.call("GET", "/slurm/v0.0.38/jobs", ALICE)
+
+
+# --- lists, read one record at a time -----------------------------------------------------------
+
+JOBS = "/slurmdb/v0.0.38/jobs"
+
+
+def test_a_listing_reads_each_record(
+    slurm_client: SlurmrestClient, fake_slurmrestd: FakeSlurmrestd
+) -> None:
+    fake_slurmrestd.answer_json(
+        "GET", JOBS, {"meta": {}, "errors": [], "jobs": [{"job_id": 5}, {"job_id": 6}]}
+    )
+    answer, ids = slurm_client.call_listing(
+        JOBS, ALICE, "jobs", lambda job: job["job_id"], params={"groups": "1001"}
+    )
+    assert ids == [5, 6]
+    assert answer.body == {"meta": {}, "errors": []}
+    (request,) = fake_slurmrestd.requests_to(JOBS)
+    assert request.headers["X-SLURM-USER-NAME"] == "alice"
+    assert "groups=1001" in (request.url or "")
+
+
+@pytest.mark.parametrize("body", ['{"jobs": [{}', "", '{"jobs": [{}]} trailing', "[]",
+                                  '{"jobs": [{"a": 1}] "errors": []}'])
+def test_a_malformed_listing_is_a_protocol_error(
+    slurm_client: SlurmrestClient, fake_slurmrestd: FakeSlurmrestd, body: str
+) -> None:
+    fake_slurmrestd.answer_text("GET", JOBS, body, 200, "application/json")
+    with pytest.raises(SlurmrestProtocolError, match="malformed JSON"):
+        slurm_client.call_listing(JOBS, ALICE, "jobs", dict)
+
+
+def test_a_listing_that_is_not_utf8_is_a_protocol_error(
+    slurm_client: SlurmrestClient, fake_slurmrestd: FakeSlurmrestd
+) -> None:
+    fake_slurmrestd.answer_text("GET", JOBS, b'{"jobs": [{"name": "\xff"}]}', 200,
+                                "application/json")
+    with pytest.raises(SlurmrestProtocolError, match="malformed JSON"):
+        slurm_client.call_listing(JOBS, ALICE, "jobs", dict)
+
+
+def test_a_listing_that_is_not_json_is_a_protocol_error(
+    slurm_client: SlurmrestClient, fake_slurmrestd: FakeSlurmrestd
+) -> None:
+    fake_slurmrestd.answer_text("GET", JOBS, "<html>", 200, "text/html")
+    with pytest.raises(SlurmrestProtocolError, match="text/html"):
+        slurm_client.call_listing(JOBS, ALICE, "jobs", dict)
+
+
+def test_a_refused_listing_is_classified_as_any_call(
+    slurm_client: SlurmrestClient, fake_slurmrestd: FakeSlurmrestd
+) -> None:
+    fake_slurmrestd.answer_json("GET", JOBS, {"errors": BAD_PARTITION}, status=500)
+    with pytest.raises(SlurmrestRejectedError, match="Invalid partition"):
+        slurm_client.call_listing(JOBS, ALICE, "jobs", dict)
+    fake_slurmrestd.answer_json("GET", JOBS, {"errors": [{"error_number": 1800}]}, status=500)
+    with pytest.raises(SlurmrestUnavailableError):
+        slurm_client.call_listing(JOBS, ALICE, "jobs", dict)

@@ -182,8 +182,10 @@ class SlurmBackend:
         # No version has a user filter for live jobs (squeue filters client-side too); with
         # PrivateData=jobs slurmctld itself returns only the user's jobs.
         with self._list_slots:
-            answer = self._client.call("GET", endpoints(version).live_jobs.path(), user)
-            jobs = [read_live_job(version, r) for r in _records(answer.body)]
+            _, jobs = self._client.call_listing(
+                endpoints(version).live_jobs.path(), user, "jobs",
+                lambda record: read_live_job(version, record),
+            )
         return [job for job in jobs if job.user == user.name and job.job_id > 0]
 
     def accounting_jobs(self, user: SlurmUser, gid: int, hours: int,
@@ -197,8 +199,10 @@ class SlurmBackend:
         params = history_query(version, user.name, gid, hours, time.time(), job_name)
         path = endpoints(version).db_jobs.path()
         with self._list_slots:
-            answer = self._client.call("GET", path, user, params=params)
-            jobs = [read_db_job(version, r) for r in self._db_records(answer.body)]
+            answer, jobs = self._client.call_listing(
+                path, user, "jobs", lambda record: read_db_job(version, record), params=params
+            )
+        self._check_db_errors(answer.body)
         return [job for job in jobs if job.user == user.name and job.job_id > 0]
 
     def cancel(self, user: SlurmUser, job_id: int) -> None:
@@ -242,15 +246,19 @@ class SlurmBackend:
                  if partition in node.partitions and node.real_memory]
         return max(sizes) if sizes else None
 
+    @classmethod
+    def _db_records(cls, body: dict[str, Any]) -> list[dict[str, Any]]:
+        cls._check_db_errors(body)
+        return _records(body)
+
     @staticmethod
-    def _db_records(body: dict[str, Any]) -> list[dict[str, Any]]:
+    def _check_db_errors(body: dict[str, Any]) -> None:
         errors = slurm_errors(body)
         numbers = {e.get("error_number", e.get("error_code")) for e in errors}
         # Slurm 22.05 reports "Nothing found" as error 9003; 23.11+ as a warning.
         if errors and not numbers <= _NOTHING_FOUND:
             # slurmdbd answers 200 with errors (e.g. 1007 authentication) as well.
             raise SlurmrestRejectedError(describe_slurm_errors(body), errors)
-        return _records(body)
 
 
 class JobGoneError(SlurmrestRejectedError):

@@ -10,8 +10,9 @@ import errno
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -24,7 +25,10 @@ from hpcapi.slurm.errors import (
     SlurmrestTimeoutError,
     SlurmrestUnavailableError,
 )
+from hpcapi.slurm.listing import decode_listing
 from hpcapi.slurm.token import TokenMinter
+
+Record = TypeVar("Record")
 
 _VERSION_IN_PATH_RE = re.compile(r"^/slurm/(v\d+\.\d+\.\d+)/")
 
@@ -97,6 +101,30 @@ class SlurmrestClient:
         body: dict[str, Any] | None = None,
     ) -> SlurmResponse:
         """Send one request as ``user`` and return the decoded JSON answer."""
+        response, elapsed_ms = self._send(method, path, user, params, body)
+        return SlurmResponse(response.status_code, _decode(response), elapsed_ms)
+
+    def call_listing(
+        self,
+        path: str,
+        user: SlurmUser,
+        list_key: str,
+        read: Callable[[dict[str, Any]], Record],
+        *,
+        params: dict[str, str] | None = None,
+    ) -> tuple[SlurmResponse, list[Record]]:
+        """GET a list as ``user``: each object of ``list_key`` is passed to ``read`` as decoded.
+
+        The answer's body comes back without ``list_key``; see ``hpcapi.slurm.listing``."""
+        response, elapsed_ms = self._send("GET", path, user, params)
+        if not 200 <= response.status_code < 300:
+            return SlurmResponse(response.status_code, _decode(response), elapsed_ms), []
+        body, records = _decode_listing(response, list_key, read)
+        return SlurmResponse(response.status_code, body, elapsed_ms), records
+
+    def _send(self, method: str, path: str, user: SlurmUser, params: dict[str, str] | None,
+              body: dict[str, Any] | None = None) -> tuple[requests.Response, float]:
+        """Send one request as ``user``; return the undecoded answer and how long it took."""
         headers = {
             "X-SLURM-USER-NAME": user.name,
             "X-SLURM-USER-TOKEN": self._minter.token_for(user.name, user.uid),
@@ -130,12 +158,29 @@ class SlurmrestClient:
             raise SlurmrestUnavailableError(
                 f"slurmrestd failed while answering: {type(exc).__name__}"
             ) from None
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        return SlurmResponse(response.status_code, _decode(response), elapsed_ms)
+        return response, (time.perf_counter() - started) * 1000
 
     def close(self) -> None:
         """Close the pooled connections."""
         self._session.close()
+
+
+def _decode_listing(
+    response: requests.Response, list_key: str, read: Callable[[dict[str, Any]], Record]
+) -> tuple[dict[str, Any], list[Record]]:
+    """A 2xx list answer: the body without ``list_key``, and its objects as ``read`` made them."""
+    _require_json(response)
+    try:
+        return decode_listing(response.content.decode("utf-8"), list_key, read)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise SlurmrestProtocolError("slurmrestd answered malformed JSON") from None
+
+
+def _require_json(response: requests.Response) -> None:
+    """Refuse a 2xx answer that is not JSON."""
+    content_type = response.headers.get("Content-Type", "")
+    if "json" not in content_type:
+        raise SlurmrestProtocolError(f"slurmrestd answered {content_type or 'no content type'}")
 
 
 def _decode(response: requests.Response) -> dict[str, Any]:
