@@ -9,6 +9,7 @@ every request, so tests can check the headers and the JWT hpcapi sent. Local acc
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import pwd
 import sys
@@ -70,6 +71,22 @@ class CannedAnswer:
     body: bytes = b""
     headers: dict[str, str] = dataclasses.field(default_factory=dict)
     raises: type[requests.exceptions.RequestException] | None = None
+    cut_by: Exception | None = None  # raised by the socket once ``body`` has been read
+
+
+class _CutStream:
+    """A urllib3 response body that breaks off, as when slurmrestd dies or stalls mid-answer."""
+
+    def __init__(self, head: bytes, cut_by: Exception) -> None:
+        self._head = head
+        self._cut_by = cut_by
+
+    def stream(self, chunk_size: int, decode_content: bool = True) -> Iterator[bytes]:
+        yield self._head
+        raise self._cut_by
+
+    def close(self) -> None:
+        pass
 
 
 class FakeSlurmrestd(BaseAdapter):
@@ -101,6 +118,12 @@ class FakeSlurmrestd(BaseAdapter):
         raw = text if isinstance(text, bytes) else text.encode()
         self._routes[(method, path)] = CannedAnswer(status, raw, headers)
 
+    def answer_cut(self, method: str, path: str, head: bytes, cut_by: Exception) -> None:
+        """Answer 200 JSON, but fail with ``cut_by`` (a urllib3 error) after sending ``head``."""
+        self._routes[(method, path)] = CannedAnswer(
+            200, head, {"Content-Type": "application/json"}, cut_by=cut_by
+        )
+
     def fail(
         self, method: str, path: str, exc: type[requests.exceptions.RequestException]
     ) -> None:
@@ -129,7 +152,12 @@ class FakeSlurmrestd(BaseAdapter):
         response = requests.Response()
         response.status_code = canned.status
         response.headers = CaseInsensitiveDict(canned.headers)
-        response._content = canned.body
+        # A streamed answer is read from raw, as from a socket; any other is read already.
+        response.raw = _CutStream(canned.body, canned.cut_by) if canned.cut_by else io.BytesIO(
+            canned.body
+        )
+        if not stream:
+            response._content = canned.body
         response.encoding = "utf-8"
         response.url = request.url or ""
         response.request = request

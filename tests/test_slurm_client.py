@@ -11,6 +11,7 @@ from typing import Any
 import jwt
 import pytest
 import requests
+import urllib3
 from conftest import JWT_KEY, PING_BODY, SLURMRESTD_URL, FakeSlurmrestd
 
 from hpcapi.slurm.client import (
@@ -438,4 +439,20 @@ def test_a_refused_listing_is_classified_as_any_call(
         slurm_client.call_listing(JOBS, ALICE, "jobs", dict)
     fake_slurmrestd.answer_json("GET", JOBS, {"errors": [{"error_number": 1800}]}, status=500)
     with pytest.raises(SlurmrestUnavailableError):
+        slurm_client.call_listing(JOBS, ALICE, "jobs", dict)
+
+
+@pytest.mark.parametrize(("cut_by", "expected", "words"), [
+    (urllib3.exceptions.ProtocolError("Connection broken"), SlurmrestUnavailableError,
+     "failed while answering"),
+    (urllib3.exceptions.ReadTimeoutError(None, "/", "Read timed out."),  # type: ignore[arg-type]
+     SlurmrestTimeoutError, "did not finish answering GET /slurmdb/v0.0.38/jobs within 3.5 s"),
+])
+def test_a_listing_cut_off_mid_answer_is_classified(
+    slurm_client: SlurmrestClient, fake_slurmrestd: FakeSlurmrestd, cut_by: Exception,
+    expected: type[SlurmrestError], words: str,
+) -> None:
+    """Records read before the cut are not taken as the whole list."""
+    fake_slurmrestd.answer_cut("GET", JOBS, b'{"jobs": [{"job_id": 5}, {"jo', cut_by)
+    with pytest.raises(expected, match=words):
         slurm_client.call_listing(JOBS, ALICE, "jobs", dict)

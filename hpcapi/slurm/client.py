@@ -6,16 +6,19 @@ user), so slurmrestd and slurmctld make their own access decisions for the real 
 
 from __future__ import annotations
 
+import codecs
 import errno
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
 
 from hpcapi.slurm.errors import (
     SlurmrestAuthError,
@@ -29,6 +32,9 @@ from hpcapi.slurm.listing import decode_listing
 from hpcapi.slurm.token import TokenMinter
 
 Record = TypeVar("Record")
+
+# How much of a list answer is read from the socket at a time.
+_LISTING_PIECE = 64 * 1024
 
 _VERSION_IN_PATH_RE = re.compile(r"^/slurm/(v\d+\.\d+\.\d+)/")
 
@@ -101,7 +107,9 @@ class SlurmrestClient:
         body: dict[str, Any] | None = None,
     ) -> SlurmResponse:
         """Send one request as ``user`` and return the decoded JSON answer."""
-        response, elapsed_ms = self._send(method, path, user, params, body)
+        started = time.perf_counter()
+        response = self._send(method, path, user, params, body)
+        elapsed_ms = (time.perf_counter() - started) * 1000
         return SlurmResponse(response.status_code, _decode(response), elapsed_ms)
 
     def call_listing(
@@ -113,26 +121,34 @@ class SlurmrestClient:
         *,
         params: dict[str, str] | None = None,
     ) -> tuple[SlurmResponse, list[Record]]:
-        """GET a list as ``user``: each object of ``list_key`` is passed to ``read`` as decoded.
+        """GET a list as ``user``: each object of ``list_key`` is passed to ``read`` as it arrives.
 
         The answer's body comes back without ``list_key``; see ``hpcapi.slurm.listing``."""
-        response, elapsed_ms = self._send("GET", path, user, params)
-        if not 200 <= response.status_code < 300:
-            return SlurmResponse(response.status_code, _decode(response), elapsed_ms), []
-        body, records = _decode_listing(response, list_key, read)
+        started = time.perf_counter()
+        response = self._send("GET", path, user, params, stream=True)
+        try:
+            if not 200 <= response.status_code < 300:
+                body, records = _decode(response), list[Record]()
+            else:
+                _require_json(response)
+                with self._transport_failures("GET", path):
+                    body, records = _decode_listing(response, list_key, read)
+        finally:
+            # Back to the pool when read to the end; closed if the answer was left half-read.
+            response.close()
+        elapsed_ms = (time.perf_counter() - started) * 1000
         return SlurmResponse(response.status_code, body, elapsed_ms), records
 
     def _send(self, method: str, path: str, user: SlurmUser, params: dict[str, str] | None,
-              body: dict[str, Any] | None = None) -> tuple[requests.Response, float]:
-        """Send one request as ``user``; return the undecoded answer and how long it took."""
+              body: dict[str, Any] | None = None, stream: bool = False) -> requests.Response:
+        """Send one request as ``user``; with ``stream``, the body is left to be read."""
         headers = {
             "X-SLURM-USER-NAME": user.name,
             "X-SLURM-USER-TOKEN": self._minter.token_for(user.name, user.uid),
             "Accept": "application/json",
         }
-        started = time.perf_counter()
-        try:
-            response = self._session.request(
+        with self._transport_failures(method, path):
+            return self._session.request(
                 method,
                 self._base_url + path,
                 params=params,
@@ -140,7 +156,14 @@ class SlurmrestClient:
                 headers=headers,
                 timeout=self._timeout,
                 allow_redirects=False,
+                stream=stream,
             )
+
+    @contextmanager
+    def _transport_failures(self, method: str, path: str) -> Iterator[None]:
+        """Turn the transport's exceptions into the SlurmrestError they mean."""
+        try:
+            yield
         except requests.exceptions.ConnectTimeout:
             raise SlurmrestUnavailableError(
                 f"slurmrestd at {self._base_url} did not accept a connection in time"
@@ -150,6 +173,12 @@ class SlurmrestClient:
                 f"slurmrestd did not answer {method} {path} within {self._timeout:g} s"
             ) from None
         except requests.exceptions.ConnectionError as exc:
+            if exc.args and isinstance(exc.args[0], ReadTimeoutError):
+                # requests reports a read timeout while a body streams in as a ConnectionError
+                raise SlurmrestTimeoutError(
+                    f"slurmrestd did not finish answering {method} {path} within"
+                    f" {self._timeout:g} s"
+                ) from None
             raise SlurmrestUnavailableError(
                 f"cannot reach slurmrestd at {self._base_url}: {type(exc).__name__}"
             ) from None
@@ -158,7 +187,6 @@ class SlurmrestClient:
             raise SlurmrestUnavailableError(
                 f"slurmrestd failed while answering: {type(exc).__name__}"
             ) from None
-        return response, (time.perf_counter() - started) * 1000
 
     def close(self) -> None:
         """Close the pooled connections."""
@@ -168,10 +196,17 @@ class SlurmrestClient:
 def _decode_listing(
     response: requests.Response, list_key: str, read: Callable[[dict[str, Any]], Record]
 ) -> tuple[dict[str, Any], list[Record]]:
-    """A 2xx list answer: the body without ``list_key``, and its objects as ``read`` made them."""
-    _require_json(response)
+    """A 2xx list answer, read as it arrives: the body without ``list_key``, and its objects
+    as ``read`` made them."""
+    utf8 = codecs.getincrementaldecoder("utf-8")()
+
+    def text() -> Iterator[str]:
+        for piece in response.iter_content(_LISTING_PIECE):
+            yield utf8.decode(piece)
+        yield utf8.decode(b"", final=True)
+
     try:
-        return decode_listing(response.content.decode("utf-8"), list_key, read)
+        return decode_listing(text(), list_key, read)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise SlurmrestProtocolError("slurmrestd answered malformed JSON") from None
 
