@@ -89,9 +89,9 @@ class SlurmBackend:
         self._lock = threading.Lock()
         self._nodes: tuple[float, list[NodeCapacity]] | None = None
         # A job list from Slurm is large (22.05: about 10 KB a job, so megabytes for a busy
-        # user) and decoding it is CPU work that the GIL serialises anyway. Bounding how many
-        # a worker fetches and reads at once bounds its memory under load; threads waiting
-        # here hold nothing large.
+        # user) and reading it is CPU work that the GIL serialises anyway. Lists are read as
+        # they arrive (hpcapi.slurm.listing), but each keeps its records until answered:
+        # bounding how many a worker reads at once bounds that too; waiting threads hold nothing.
         self._list_slots = threading.BoundedSemaphore(max_parallel_lists)
 
     def offered_versions(self) -> set[str]:
