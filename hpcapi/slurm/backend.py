@@ -163,7 +163,9 @@ class SlurmBackend:
         """slurmdbd's record of one job, or None if accounting does not know it."""
         version = self.api_version
         body = self._job_answer(endpoints(version).db_job.path(job_id=job_id), user)
-        jobs = [read_db_job(version, r) for r in self._db_records(body)] if body else []
+        if body:
+            self._check_db_errors(body)
+        jobs = [read_db_job(version, r) for r in _records(body)] if body else []
         return next((job for job in jobs if job.job_id == job_id), None)
 
     def _job_answer(self, path: str, user: SlurmUser) -> dict[str, Any] | None:
@@ -245,11 +247,6 @@ class SlurmBackend:
         sizes = [node.real_memory for node in self._nodes[1]
                  if partition in node.partitions and node.real_memory]
         return max(sizes) if sizes else None
-
-    @classmethod
-    def _db_records(cls, body: dict[str, Any]) -> list[dict[str, Any]]:
-        cls._check_db_errors(body)
-        return _records(body)
 
     @staticmethod
     def _check_db_errors(body: dict[str, Any]) -> None:

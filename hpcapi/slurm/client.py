@@ -212,7 +212,7 @@ def _decode_listing(
 
 
 def _require_json(response: requests.Response) -> None:
-    """Refuse a 2xx answer that is not JSON."""
+    """Refuse an answer that is not JSON as a protocol error."""
     content_type = response.headers.get("Content-Type", "")
     if "json" not in content_type:
         raise SlurmrestProtocolError(f"slurmrestd answered {content_type or 'no content type'}")
@@ -229,13 +229,11 @@ def _decode(response: requests.Response) -> dict[str, Any]:
         raise SlurmrestAuthError(
             "slurmrestd refused hpcapi's token (is hpcapi's JWT key the one in slurm.conf?)"
         )
-    content_type = response.headers.get("Content-Type", "")
-    if "json" not in content_type:
+    if status >= 400 and "json" not in response.headers.get("Content-Type", ""):
+        # 22.05 answers unparseable bodies with text/plain "Unable to parse query."
         text = response.text.strip()[:200]
-        if status >= 400:
-            # 22.05 answers unparseable bodies with text/plain "Unable to parse query."
-            raise SlurmrestRejectedError(f"slurmrestd answered HTTP {status}: {text}")
-        raise SlurmrestProtocolError(f"slurmrestd answered {content_type or 'no content type'}")
+        raise SlurmrestRejectedError(f"slurmrestd answered HTTP {status}: {text}")
+    _require_json(response)
     try:
         body = response.json()
     except (ValueError, json.JSONDecodeError):

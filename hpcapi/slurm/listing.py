@@ -49,7 +49,6 @@ def decode_listing(
             if seen_list:
                 raise stream.error(f"{list_key!r} repeated")
             seen_list = True
-            rest.pop(key, None)
             stream.pos += 1
             _read_array(stream, read, records)
         else:
