@@ -43,7 +43,8 @@ RECOVERY_LIMIT = 5.0  # seconds, the requirement
 SLURMCTLD_SAVE_DURATION = 0.5
 PROBE_GIVE_UP = 120.0
 
-# component -> (pid file under the state directory, process name)
+# component -> (pid file under the state directory, process name); the Slurm cluster's parts
+# (CLUSTER_PARTS) under the chosen cluster's state directory, the others under the front's
 PID_FILES = {
     "slurmrestd": ("slurm/run/slurmrestd.pid", "slurmrestd"),
     "slurmctld": ("slurm/run/slurmctld.pid", "slurmctld"),
@@ -54,6 +55,7 @@ PID_FILES = {
     "gunicorn-master": ("hpcapi/run/gunicorn.pid", "gunicorn"),
 }
 COMPONENTS = list(PID_FILES)
+CLUSTER_PARTS = {"slurmrestd", "slurmctld", "slurmdbd", "mariadb"}
 
 
 def state_dir() -> Path:
@@ -61,15 +63,21 @@ def state_dir() -> Path:
     return Path(os.environ.get("HPCAPI_DEV_STATE", "/var/lib/hpcapi-dev/state"))
 
 
+def slurm_state_dir() -> Path:
+    """The chosen Slurm cluster's state directory (`dev/stack env`: HPCAPI_DEV_SLURM_STATE)."""
+    return Path(os.environ.get("HPCAPI_DEV_SLURM_STATE", str(state_dir())))
+
+
 def slurmctld_last_save() -> float:
     """When slurmctld last wrote its job state (the file's mtime); called once it is dead."""
-    return (state_dir() / "slurm" / "spool" / "ctld" / "job_state").stat().st_mtime
+    return (slurm_state_dir() / "slurm" / "spool" / "ctld" / "job_state").stat().st_mtime
 
 
 def component_pid(component: str) -> int:
     """The pid to kill for a component; for the worker, the gunicorn master's first child."""
     relative, name = PID_FILES[component]
-    pid = int((state_dir() / relative).read_text().strip())
+    base = slurm_state_dir() if component in CLUSTER_PARTS else state_dir()
+    pid = int((base / relative).read_text().strip())
     if component == "gunicorn-worker":
         workers = loadgen.gunicorn_workers(str(state_dir()))
         if not workers:

@@ -564,7 +564,11 @@ def test_partition_reader_accepts_any_schema_valid_record(version: str, seed: in
         partition = read_partition(version, record)
         assert isinstance(partition, Partition)
         assert isinstance(partition.name, str) and isinstance(partition.state, str)
-        assert isinstance(partition.default, bool)
+        # v0.0.40+ records carry no partition flags: the default is unknown, never guessed.
+        if version == "v0.0.38":
+            assert isinstance(partition.default, bool)
+        else:
+            assert partition.default is None
         for value in (partition.max_time, partition.default_time, partition.max_nodes,
                       partition.total_nodes, partition.total_cpus):
             assert value is None or (isinstance(value, int) and 0 <= value < 0xFFFFFFFE)

@@ -248,7 +248,9 @@ class _DefaultPartition:
                 name = self.ctx.client.default_partition()
                 if name is None:
                     raise UsageError(
-                        "no partition: pass -p/--partition or add #SBATCH --partition"
+                        "no partition, and the server names no default (Slurm 23.11 and later"
+                        " do not say which it is): pass -p/--partition or add"
+                        " #SBATCH --partition"
                     )
                 self.ctx.say(f"using the default partition {name}")
                 self.name = name
@@ -438,7 +440,8 @@ def cmd_wait(ctx: Context) -> int:
 def cmd_partitions(ctx: Context) -> int:
     """hpcapi partitions."""
     partitions = ctx.client.partitions()
-    rows = [[p.get("name"), bool(p.get("default")), p.get("state"),
+    # "default" is null where slurmrestd does not say (Slurm 23.11+): shown as unknown, not no.
+    rows = [[p.get("name"), p.get("default"), p.get("state"),
              render.minutes(p.get("max_time")),
              render.minutes(p.get("default_time")) if p.get("default_time") is not None else None,
              p.get("max_nodes"), p.get("total_nodes"), p.get("total_cpus")] for p in partitions]

@@ -509,7 +509,8 @@ class Partition:
     """One partition as hpcapi reports it; times in minutes, None when unlimited or unset."""
 
     name: str
-    default: bool
+    # None when slurmrestd does not say (Slurm 23.11 and later: see read_partition_v0040).
+    default: bool | None
     state: str
     max_time: int | None
     default_time: int | None
@@ -546,7 +547,8 @@ def read_partition_v0040(record: Mapping[str, Any]) -> Partition:
     # Slurm 23.11 (v0.0.40): nested objects; limits are {set, infinite, number} structs; the
     # state a list. The data parser skips the partition flags ("add_skip(flags), //FIXME" in
     # src/plugins/data_parser/v0.0.4x/parsers.c, still so in 25.11), so no record says which
-    # partition is the default: ``default`` is always False here.
+    # partition is the default (seen on a real 25.11.7, v0.0.41 to v0.0.44): ``default`` is
+    # unknown, None, never a guess.
     state = record.get("partition")
     states = _mapping(state).get("state")
     words = (
@@ -557,7 +559,7 @@ def read_partition_v0040(record: Mapping[str, Any]) -> Partition:
     maximums = _mapping(record.get("maximums"))
     return Partition(
         name=_text(record.get("name")),
-        default=False,
+        default=None,
         state=words[0] if words else "UNKNOWN",
         max_time=_count(maximums.get("time")),
         default_time=_count(_mapping(record.get("defaults")).get("time")),

@@ -39,6 +39,16 @@ def stack() -> dict[str, str]:
     return env
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip a test marked ``slurm_release(...)`` on the other releases (its reason says why)."""
+    marker = item.get_closest_marker("slurm_release")
+    if marker is None:
+        return
+    release = _stack_env()["HPCAPI_DEV_SLURM"]
+    if release not in marker.args:
+        pytest.skip(f"Slurm {' and '.join(marker.args)} only: {marker.kwargs['reason']}")
+
+
 @dataclass
 class Ticket:
     """A Kerberos credential cache holding one principal's TGT, for curl and the clients."""

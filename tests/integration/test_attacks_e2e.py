@@ -689,8 +689,9 @@ def test_job_sees_nothing_of_the_service(stack, api, cleanup_jobs):
     gunicorn_pid = (state / "hpcapi" / "run" / "gunicorn.pid").read_text().strip()
     workers = subprocess.run(["pgrep", "-P", gunicorn_pid], capture_output=True, text=True
                              ).stdout.split()
+    cluster_key = Path(stack["HPCAPI_DEV_SLURM_STATE"]) / "slurm" / "etc" / "jwt_hs256.key"
     targets = [state / "hpcapi" / "etc" / "jwt_hs256.key", state / "hpcapi" / "etc" / "hpcapi.conf",
-               state / "slurm" / "etc" / "jwt_hs256.key", Path(f"/proc/{gunicorn_pid}/environ"),
+               cluster_key, Path(f"/proc/{gunicorn_pid}/environ"),
                *[Path(f"/proc/{pid}/environ") for pid in workers]]
     script = "#!/bin/bash\necho ENV-BEGIN\nenv\necho ENV-END\n" + "".join(
         f"if cat {t} >/dev/null 2>&1; then echo READ-OK {t}; else echo READ-DENIED {t}; fi\n"

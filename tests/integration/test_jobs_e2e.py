@@ -106,13 +106,23 @@ def test_partitions_lists_only_allowed_ones_with_limits(api):
     assert response.status_code == 200
     parts = {p["name"]: p for p in response.json()["partitions"]}
     assert list(parts) == ["norm", "quick"]
-    assert parts["norm"]["default"] is True
-    assert parts["quick"]["default"] is False
     assert parts["norm"]["max_time"] == 1440
     assert parts["quick"]["max_time"] == 30
     assert parts["quick"]["default_time"] == 5
     assert parts["norm"]["state"] == "UP"
     assert parts["norm"]["total_nodes"] == 1
+
+
+@pytest.mark.slurm_release("22.05", reason="v0.0.38's partition records carry flags")
+def test_partitions_name_slurms_default_partition(api):
+    parts = {p["name"]: p for p in api("alice").get("partitions").json()["partitions"]}
+    assert (parts["norm"]["default"], parts["quick"]["default"]) == (True, False)
+
+
+@pytest.mark.slurm_release("25.11", reason="v0.0.41+ partition records carry no flags")
+def test_partitions_say_the_default_is_unknown(api):
+    parts = {p["name"]: p for p in api("alice").get("partitions").json()["partitions"]}
+    assert (parts["norm"]["default"], parts["quick"]["default"]) == (None, None)
 
 
 def test_dry_run_creates_nothing_and_shows_no_secret(api):

@@ -49,16 +49,16 @@ def test_down_then_up_keeps_state_and_survives_stale_state(stack, kinit):
     try:
         (state / "krb5" / "krb5kdc.pid").write_text(f"{bystander.pid}\n")
         (state / "hpcapi" / "run" / "gunicorn.pid").write_text("999999\n")
-        munge_socket = state / "munge" / "run" / "munge.socket.2"
+        munge = Path(stack["HPCAPI_DEV_SLURM_STATE"]) / "munge"
         subprocess.run(
-            ["runuser", "-u", "munge", "--", "munged", f"--socket={munge_socket}",
-             f"--key-file={state}/munge/etc/munge.key",
-             f"--seed-file={state}/munge/lib/munged.seed",
-             f"--log-file={state}/munge/log/munged.log",
-             f"--pid-file={state}/munge/run/munged.pid"],
+            ["runuser", "-u", "munge", "--", "munged", f"--socket={munge}/run/munge.socket.2",
+             f"--key-file={munge}/etc/munge.key",
+             f"--seed-file={munge}/lib/munged.seed",
+             f"--log-file={munge}/log/munged.log",
+             f"--pid-file={munge}/run/munged.pid"],
             check=True,
         )
-        (state / "munge" / "run" / "munged.pid").unlink(missing_ok=True)
+        (munge / "run" / "munged.pid").unlink(missing_ok=True)
 
         started = time.monotonic()
         up = _stack("up")

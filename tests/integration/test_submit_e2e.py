@@ -237,7 +237,7 @@ def test_auth_errors_through_apache(stack, kinit):
 
 
 def _slurmrestd_pid(stack) -> int:
-    pidfile = Path(stack["HPCAPI_DEV_STATE"]) / "slurm" / "run" / "slurmrestd.pid"
+    pidfile = Path(stack["HPCAPI_DEV_SLURM_STATE"]) / "slurm" / "run" / "slurmrestd.pid"
     return int(pidfile.read_text().strip())
 
 
