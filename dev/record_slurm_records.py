@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import sys
 import time
 from pathlib import Path
@@ -26,7 +27,8 @@ from typing import Any
 import jwt
 import requests
 
-from hpcapi.core.records import SUPPORTED_API_VERSIONS, endpoints
+from hpcapi.slurm.endpoints import endpoints, history_query
+from hpcapi.slurm.versions import SUPPORTED_API_VERSIONS
 
 # What each release serves (BUILD-25.11.md: 25.11 answers 404 for v0.0.38 and v0.0.40).
 RELEASE_VERSIONS = {
@@ -93,10 +95,9 @@ class Recorder:
 
 
 def history_params(version: str) -> dict[str, str]:
-    """The last hour of alice's accounting, spelled for ``version``."""
-    if version == "v0.0.38":
-        return {"submit_time": "now-1hours", "skip_steps": "true"}
-    return {"users": "alice", "submit_time": str(int(time.time()) - 3600), "skip_steps": "true"}
+    """The last hour of alice's accounting, as hpcapi asks for it in ``version``."""
+    alice = pwd.getpwnam("alice")
+    return history_query(version, "alice", alice.pw_gid, 1, time.time())
 
 
 def record_errors(rec: Recorder, version: str, finished_job: int) -> dict[str, Any]:
@@ -111,13 +112,13 @@ def record_errors(rec: Recorder, version: str, finished_job: int) -> dict[str, A
            "environment": ENV if version == "v0.0.38" else [f"{k}={v}" for k, v in ENV.items()]}
     calls = {
         "live_job_unknown": rec.get(ends.live_job.path(job_id=no_job)),
-        "db_job_unknown": rec.get(ends.db_job.path(job_id=no_job)),
+        "accounting_job_unknown": rec.get(ends.accounting_job.path(job_id=no_job)),
         "cancel_unknown": rec.session.delete(base + ends.cancel.path(job_id=no_job)),
         "cancel_finished": rec.session.delete(base + ends.cancel.path(job_id=finished_job)),
         "submit_bad_partition": rec.session.post(
             base + ends.submit.path(), json={"script": "#!/bin/bash\ntrue\n", "job": job}),
         "ping_bad_token": requests.get(base + ends.ping.path(), headers=stale, timeout=30),
-        "db_jobs_bad_token": requests.get(base + ends.db_jobs.path(), headers=stale,
+        "accounting_jobs_bad_token": requests.get(base + ends.accounting_jobs.path(), headers=stale,
                                           params=history_params(version), timeout=30),
         "live_jobs_bad_token": requests.get(base + ends.live_jobs.path(), headers=stale,
                                             timeout=30),
@@ -151,7 +152,7 @@ def main() -> None:
         live = [j for j in rec.get(ends.live_jobs.path()).json()["jobs"] if j["job_id"] in wanted]
         db: list[dict[str, Any]] = []
         for _ in range(30):
-            answer = rec.get(ends.db_jobs.path(), **history_params(version)).json()
+            answer = rec.get(ends.accounting_jobs.path(), **history_params(version)).json()
             db = [j for j in answer["jobs"] if j["job_id"] in wanted]
             if len(db) == len(wanted):
                 break

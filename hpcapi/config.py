@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hpcapi.identity import DEFAULT_MAX_UID, LOCAL_USER_RE
+from hpcapi.protocol import MAX_BODY_BYTES
+
 DEFAULT_CONFIG_PATH = "/etc/hpcapi/hpcapi.conf"
 CONFIG_PATH_ENV = "HPCAPI_CONFIG"
 
 _REALM_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,254}")
-_USER_RE = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 _PARTITION_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _API_VERSION_RE = re.compile(r"auto|v0\.0\.\d{2}")
 
@@ -37,7 +39,7 @@ class ServerConfig:
     # [identity]
     allowed_realms: frozenset[str] = frozenset()
     min_uid: int = 1000
-    max_uid: int = 60000
+    max_uid: int = DEFAULT_MAX_UID
     identity_header: str = "X-Remote-User"
     # [principal_map]: exact principal -> local user (service accounts, explicit instances)
     principal_map: Mapping[str, str] = field(default_factory=dict)
@@ -46,7 +48,7 @@ class ServerConfig:
     working_directory: str = "{home}"
     job_path: str = "/usr/local/bin:/usr/bin:/bin"
     job_lang: str = "C.UTF-8"
-    max_body_bytes: int = 4096
+    max_body_bytes: int = MAX_BODY_BYTES
     # [history]
     history_default_hours: int = 24
     history_max_hours: int = 168
@@ -231,7 +233,7 @@ def _parse_principal_map(section: Mapping[str, str], source: str) -> dict[str, s
         user = user.strip()
         if "@" not in principal or principal.count("@") != 1:
             raise ConfigError(f"{source}: [principal_map] {principal!r} is not a full principal")
-        if not _USER_RE.fullmatch(user):
+        if not LOCAL_USER_RE.fullmatch(user):
             raise ConfigError(f"{source}: [principal_map] {principal}: {user!r} is not a user name")
         mapping[principal] = user
     return mapping

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hpcapi.errors import ErrorCode, HpcapiError
+from hpcapi.model import Identity
 
 # primary[/instance]@REALM, each component free of separators, whitespace and control chars.
 _PRINCIPAL_RE = re.compile(
@@ -25,19 +26,10 @@ _PRINCIPAL_RE = re.compile(
     r"@(?P<realm>[A-Za-z0-9][A-Za-z0-9.-]{0,254})"
 )
 # POSIX-portable user names, as useradd accepts them by default.
-_LOCAL_USER_RE = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
-
-
-@dataclass(frozen=True)
-class Identity:
-    """An authenticated caller: their principal and the local account they act as."""
-
-    principal: str
-    local_user: str
-    uid: int
-    gid: int
-    home: str
-    shell: str
+LOCAL_USER_RE = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+# The highest uid hpcapi acts for by default: system accounts also live above the regular
+# range (Debian: slurm 64030, nobody 65534).
+DEFAULT_MAX_UID = 60000
 
 
 @dataclass(frozen=True)
@@ -47,8 +39,7 @@ class IdentityPolicy:
     allowed_realms: frozenset[str]
     min_uid: int
     principal_map: Mapping[str, str]
-    # System accounts also live above the regular range (Debian: slurm 64030, nobody 65534).
-    max_uid: int = 60000
+    max_uid: int = DEFAULT_MAX_UID
 
 
 def _refuse(principal: str, why: str) -> HpcapiError:
@@ -72,7 +63,7 @@ def map_principal(raw: str | None, policy: IdentityPolicy) -> tuple[str, str]:
     if match["instance"] is not None:
         raise _refuse(principal, "is an instance principal and is not mapped explicitly")
     user = match["primary"]
-    if not _LOCAL_USER_RE.fullmatch(user):
+    if not LOCAL_USER_RE.fullmatch(user):
         raise _refuse(principal, "does not name a valid local user")
     return principal, user
 
@@ -82,7 +73,7 @@ def lookup_local_user(
     user: str,
     min_uid: int,
     getpwnam: Callable[[str], Any] = pwd.getpwnam,
-    max_uid: int = 60000,
+    max_uid: int = DEFAULT_MAX_UID,
 ) -> Identity:
     """Find the local account for a mapped principal; refuse root and system accounts."""
     try:

@@ -7,8 +7,9 @@ import json
 import pytest
 import requests
 
-from hpcapi.client.api import MAX_BODY_BYTES, HpcapiClient, encode_submit_body, job_records
+from hpcapi.client.api import HpcapiClient, encode_submit_body, job_records
 from hpcapi.client.errors import ApiError, AuthenticationError, UnreachableError
+from hpcapi.protocol import MAX_BODY_BYTES
 from tests.client_fakes import FakeTransport, StaticAuth
 
 URL = "https://hpcapi.test/hpcapi"

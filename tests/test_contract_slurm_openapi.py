@@ -25,24 +25,12 @@ from jsonschema import Draft4Validator, FormatChecker, ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from hpcapi.core import translate
-from hpcapi.core.jobs import Job
-from hpcapi.core.records import (
-    SUPPORTED_API_VERSIONS,
-    Partition,
-    endpoints,
-    history_query,
-    read_db_job,
-    read_live_job,
-    read_partition,
-)
 from hpcapi.core.slurmsyntax import (
     MAIL_TYPES,
     MAX_ARRAY_INDEX,
     MAX_MEMORY_MB,
     MAX_NODES,
     MAX_TIME_LIMIT_MINUTES,
-    BeginTime,
     parse_dependency,
 )
 from hpcapi.core.submit import (
@@ -52,7 +40,12 @@ from hpcapi.core.submit import (
     SubmitRequest,
     parse_submit_request,
 )
-from hpcapi.core.translate import JobOwner, build_submit_body
+from hpcapi.model import BeginTime, Identity, Job, Partition
+from hpcapi.slurm import submit_body
+from hpcapi.slurm.endpoints import endpoints, history_query
+from hpcapi.slurm.records import read_accounting_job, read_live_job, read_partition
+from hpcapi.slurm.versions import SUPPORTED_API_VERSIONS
+from tests.submit_bodies import build_submit_body, owner
 
 SPEC_DIR = Path(__file__).resolve().parents[2] / "shared" / "slurm-openapi"
 DATA = Path(__file__).resolve().parent / "data" / "slurmrestd"
@@ -72,7 +65,7 @@ BODY_ERRATA = {
     ("v0.0.38", "begin_time"): str,
 }
 
-OWNER = JobOwner("alice", 1001, "/home/alice", "/bin/bash")
+OWNER = owner("alice", 1001, "/home/alice", "/bin/bash")
 PATH = "/usr/local/bin:/usr/bin:/bin"
 LANG = "C.UTF-8"
 SCRIPT = "#!/bin/bash\necho hi\n"
@@ -288,7 +281,7 @@ _REQUESTS = st.builds(
     or r.nodes[0] != r.nodes[1] or r.nodes[0] * r.ntasks_per_node <= MAX_TASKS
 )
 _OWNERS = st.builds(
-    JobOwner,
+    owner,
     user=st.from_regex(r"[a-z_][a-z0-9_-]{0,15}", fullmatch=True),
     uid=st.integers(1000, 2**31),
     home=st.from_regex(r"/home/[a-z]{1,8}", fullmatch=True),
@@ -302,7 +295,7 @@ _DIRS = st.from_regex(r"/[a-z0-9/._-]{0,30}", fullmatch=True)
 @given(req=_REQUESTS, owner=_OWNERS, directory=_DIRS,
        comment=st.none() | st.text(max_size=80), now=st.floats(1e9, 4e9))
 def test_every_generated_body_matches_the_spec(
-    version: str, req: SubmitRequest, owner: JobOwner, directory: str, comment: str | None,
+    version: str, req: SubmitRequest, owner: Identity, directory: str, comment: str | None,
     now: float,
 ) -> None:
     body = build_submit_body(req, owner, directory, PATH, LANG, api_version=version,
@@ -382,14 +375,14 @@ def test_a_builder_sending_an_environment_object_fails_the_contract(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The deliberate mistake of the issue: environment as an object for v0.0.40.
-    monkeypatch.setattr(translate, "_render_environment", lambda version, env: dict(env))
+    monkeypatch.setattr(submit_body, "_render_environment", lambda version, env: dict(env))
     body = build_submit_body(_full(), OWNER, "/home/alice", PATH, LANG, api_version="v0.0.40")
     with pytest.raises(ValidationError, match="is not of type 'array'"):
         check_submit_body("v0.0.40", body)
 
 
 def test_a_builder_sending_plain_ints_fails_the_contract(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(translate, "_render_numbers", lambda version, fields: dict(fields))
+    monkeypatch.setattr(submit_body, "_render_numbers", lambda version, fields: dict(fields))
     body = build_submit_body(_full(), OWNER, "/home/alice", PATH, LANG, api_version="v0.0.44")
     with pytest.raises(ValidationError, match="is not of type 'object'"):
         check_submit_body("v0.0.44", body)
@@ -423,7 +416,8 @@ def test_every_call_exists_in_the_spec(version: str) -> None:
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_history_query_uses_only_declared_parameters(version: str) -> None:
-    assert set(history_query(version, "alice", 1001, 24, 1.8e9)) <= endpoints(version).db_jobs.query
+    query = history_query(version, "alice", 1001, 24, 1.8e9)
+    assert set(query) <= endpoints(version).accounting_jobs.query
 
 
 def test_errata_are_still_errata() -> None:
@@ -435,7 +429,8 @@ def test_errata_are_still_errata() -> None:
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_a_wrong_parameter_would_be_caught(version: str) -> None:
-    declared = {p["name"] for p in _parameters(version, endpoints(version).db_jobs.template, "get")}
+    template = endpoints(version).accounting_jobs.template
+    declared = {p["name"] for p in _parameters(version, template, "get")}
     assert "user" not in declared  # 25.11 ignores `user=` with a warning (REST-25.11.md)
 
 
@@ -515,9 +510,9 @@ def test_live_reader_accepts_any_schema_valid_record(version: str, seed: int) ->
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 2**32))
 def test_accounting_reader_accepts_any_schema_valid_record(version: str, seed: int) -> None:
-    path = endpoints(version).db_job.template
+    path = endpoints(version).accounting_job.template
     for record in _generated_records(version, path, seed):
-        job = read_db_job(version, record)
+        job = read_accounting_job(version, record)
         _assert_well_formed(job, "accounting")
 
 
@@ -536,7 +531,7 @@ def _assert_well_formed(job: Job, source: str) -> None:
 @pytest.mark.parametrize("kind", ["live", "accounting"])
 def test_v0_0_38_readers_accept_the_recorded_records(kind: str) -> None:
     document = json.loads((DATA / "v0.0.38" / f"{kind}.json").read_text())
-    read = read_live_job if kind == "live" else read_db_job
+    read = read_live_job if kind == "live" else read_accounting_job
     jobs = [read("v0.0.38", record) for record in document["jobs"]]
     for job in jobs:
         _assert_well_formed(job, kind)
@@ -591,7 +586,8 @@ def test_the_partition_fields_hpcapi_reads_are_in_the_record_schemas() -> None:
 @pytest.mark.parametrize("version", NEW_VERSIONS)
 def test_the_job_fields_hpcapi_reads_are_in_the_record_schemas(version: str) -> None:
     live = schema_at(version, response_record_ref(version, endpoints(version).live_job.template))
-    db = schema_at(version, response_record_ref(version, endpoints(version).db_job.template))
+    accounting_template = endpoints(version).accounting_job.template
+    db = schema_at(version, response_record_ref(version, accounting_template))
     assert {"job_id", "user_name", "name", "partition", "job_state", "state_reason",
             "submit_time", "start_time", "end_time", "exit_code"} <= set(live["properties"])
     assert {"job_id", "user", "name", "partition", "state", "time", "exit_code"} <= set(

@@ -15,26 +15,23 @@ import pytest
 
 from hpcapi.core.jobs import (
     NO_ARRAY_TASK,
-    Job,
     expand_output_path,
     first_node,
     format_time,
     frce_job_entry,
     merge_jobs,
 )
-from hpcapi.core.records import (
-    SUPPORTED_API_VERSIONS,
-    Partition,
+from hpcapi.model import Job, Partition
+from hpcapi.slurm.endpoints import endpoints, filterable_job_name, history_query
+from hpcapi.slurm.records import (
     decode_exit_struct,
     decode_wait_status,
-    endpoints,
-    filterable_job_name,
-    history_query,
-    read_db_job,
+    read_accounting_job,
     read_live_job,
     read_partition,
     read_pings,
 )
+from hpcapi.slurm.versions import SUPPORTED_API_VERSIONS
 
 DATA = Path(__file__).resolve().parent / "data" / "slurmrestd" / "v0.0.38"
 NEW_VERSIONS = [v for v in SUPPORTED_API_VERSIONS if v != "v0.0.38"]
@@ -105,7 +102,7 @@ def test_recorded_v0_0_38_live_records(kind: str) -> None:
 
 def test_recorded_v0_0_38_accounting_records() -> None:
     records = recorded("accounting")
-    read = {kind: read_db_job("v0.0.38", record) for kind, record in records.items()}
+    read = {kind: read_accounting_job("v0.0.38", record) for kind, record in records.items()}
     assert read["completed"] == job(source="accounting", **NO_PATHS)
     # 22.05's slurmdbd reports return_code 0 for exit 3: hpcapi reports it unknown instead.
     assert read["failed"] == job(job_id=27, name="rec-failed", state="FAILED",
@@ -121,7 +118,7 @@ def test_recorded_v0_0_38_accounting_records() -> None:
 
 def test_merge_prefers_live_over_recorded_accounting() -> None:
     live = [read_live_job("v0.0.38", r) for r in recorded("live").values()]
-    db = [read_db_job("v0.0.38", r) for r in recorded("accounting").values()]
+    db = [read_accounting_job("v0.0.38", r) for r in recorded("accounting").values()]
     merged = merge_jobs(db, live[:2])
     assert merged[27].exit_code == 3 and merged[27].source == "live"
     assert merged[28].source == "accounting"
@@ -205,13 +202,13 @@ def test_live_records_read_the_same_in_every_version(version: str, kind: str) ->
 @pytest.mark.parametrize("version", NEW_VERSIONS)
 @pytest.mark.parametrize("kind", ["completed", "cancelled", "held"])
 def test_accounting_records_read_the_same_in_every_version(version: str, kind: str) -> None:
-    from_v0038 = read_db_job("v0.0.38", recorded("accounting")[kind])
-    assert read_db_job(version, db_v0044(kind)) == from_v0038
+    from_v0038 = read_accounting_job("v0.0.38", recorded("accounting")[kind])
+    assert read_accounting_job(version, db_v0044(kind)) == from_v0038
 
 
 @pytest.mark.parametrize("version", NEW_VERSIONS)
 def test_accounting_exit_code_is_right_from_slurm_23_11(version: str) -> None:
-    read = read_db_job(version, db_v0044("failed"))
+    read = read_accounting_job(version, db_v0044("failed"))
     assert (read.state, read.exit_code, read.signal) == ("FAILED", 3, None)
 
 
@@ -250,7 +247,7 @@ def test_infinite_and_unset_times_are_unknown() -> None:
 def test_readers_never_raise_on_sparse_or_odd_records(
     version: str, record: dict[str, Any]
 ) -> None:
-    for read in (read_live_job, read_db_job):
+    for read in (read_live_job, read_accounting_job):
         result = read(version, record)
         assert isinstance(result, Job)
         assert result.job_id in (0, 5)
@@ -260,7 +257,7 @@ def test_readers_refuse_unknown_versions() -> None:
     with pytest.raises(ValueError, match="unsupported slurmrestd API version"):
         read_live_job("v0.0.39", {})
     with pytest.raises(ValueError, match="unsupported slurmrestd API version"):
-        read_db_job("v0.0.45", {})
+        read_accounting_job("v0.0.45", {})
 
 
 # --- exit status decoding -----------------------------------------------------------------------
@@ -314,8 +311,8 @@ def test_history_query_v0_0_40_filters_by_user_and_submit_time() -> None:
     }
 
 
-@pytest.mark.parametrize("version", ["v0.0.41", "v0.0.42", "v0.0.43", "v0.0.44"])
-def test_history_query_from_v0_0_41_uses_start_time_as_submit_time(version: str) -> None:
+@pytest.mark.parametrize("version", ["v0.0.42", "v0.0.43", "v0.0.44"])
+def test_history_query_from_v0_0_42_uses_start_time_as_submit_time(version: str) -> None:
     assert history_query(version, "alice", 1001, 1, 1_000_000) == {
         "users": "alice",
         "start_time": str(1_000_000 - 3600),
@@ -324,13 +321,23 @@ def test_history_query_from_v0_0_41_uses_start_time_as_submit_time(version: str)
     }
 
 
+def test_history_query_v0_0_41_counts_the_window_on_slurmdbds_clock() -> None:
+    # 25.11.7's v0.0.41 parser refuses an epoch start_time (422, error 9202).
+    assert history_query("v0.0.41", "alice", 1001, 3, 1_000_000) == {
+        "users": "alice",
+        "start_time": "now-3hours",
+        "usage_time_as_submit_time": "true",
+        "skip_steps": "true",
+    }
+
+
 @pytest.mark.parametrize("version", SUPPORTED_API_VERSIONS)
 def test_history_query_sends_exactly_the_declared_keys(version: str) -> None:
     query = history_query(version, "alice", 1001, 1, 1_000_000, job_name="x")
-    assert set(query) == endpoints(version).db_jobs.query
+    assert set(query) == endpoints(version).accounting_jobs.query
     assert query["job_name"] == "x"
     assert set(history_query(version, "alice", 1001, 1, 1_000_000)) == (
-        endpoints(version).db_jobs.query - {"job_name"}
+        endpoints(version).accounting_jobs.query - {"job_name"}
     )
 
 
@@ -353,10 +360,10 @@ def test_endpoint_paths() -> None:
     assert v38.ping.path() == "/slurm/v0.0.38/ping"
     assert v44.ping.path() == "/slurm/v0.0.44/ping/"
     assert v44.live_jobs.path() == "/slurm/v0.0.44/jobs/"
-    assert v44.db_jobs.path() == "/slurmdb/v0.0.44/jobs/"
+    assert v44.accounting_jobs.path() == "/slurmdb/v0.0.44/jobs/"
     assert v44.live_job.path(job_id=7) == "/slurm/v0.0.44/job/7"
     assert (v44.cancel.method, v44.cancel.path(job_id=7)) == ("DELETE", "/slurm/v0.0.44/job/7")
-    assert v38.db_job.path(job_id=8) == "/slurmdb/v0.0.38/job/8"
+    assert v38.accounting_job.path(job_id=8) == "/slurmdb/v0.0.38/job/8"
 
 
 def test_read_pings_v0_0_38() -> None:
@@ -422,7 +429,7 @@ def test_v0_0_38_accounting_comment_is_the_job_comment() -> None:
     record = {**recorded("accounting")["completed"],
               "comment": {"administrator": "admin", "job": "mine", "system": "sys"},
               "array": {"job_id": 40, "task_id": 7}}
-    read = read_db_job("v0.0.38", record)
+    read = read_accounting_job("v0.0.38", record)
     assert (read.comment, read.array_job_id, read.array_task_id) == ("mine", 40, 7)
 
 
@@ -430,7 +437,7 @@ def test_v0_0_38_accounting_comment_is_the_job_comment() -> None:
 def test_accounting_output_paths_from_slurm_24_05(version: str) -> None:
     record = {**db_v0044("completed"), "stdout": "/w/o-%j", "stderr": "",
               "stdout_expanded": "/w/o-26", "array": {"job_id": 40, "task_id": nv(2)}}
-    read = read_db_job(version, record)
+    read = read_accounting_job(version, record)
     assert (read.output, read.error, read.array_job_id, read.array_task_id) == (
         "/w/o-%j", "/w/o-%j", 40, 2
     )

@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hpcapi.core.script import MAX_SCRIPT_BYTES, check_script, strip_sbatch_lines
+from hpcapi.core.script import MAX_SCRIPT_BYTES, check_script
 from hpcapi.errors import ErrorCode, HpcapiError
+from hpcapi.protocol import strip_sbatch_lines
 
 # Lines built from pieces that matter to the rule, so directives turn up often.
 _LINE_PIECES = st.sampled_from(

@@ -18,17 +18,14 @@ from jsonschema import Draft202012Validator, ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from hpcapi.core.slurmsyntax import BeginTime, parse_dependency
+from hpcapi.core.slurmsyntax import parse_dependency
 from hpcapi.core.submit import SubmitRequest
-from hpcapi.core.translate import (
-    BASE_ENVIRONMENT_KEYS,
-    JobOwner,
-    build_environment,
-    build_submit_body,
-)
+from hpcapi.core.translate import BASE_ENVIRONMENT_KEYS, build_environment
+from hpcapi.model import BeginTime, Identity
+from tests.submit_bodies import build_submit_body, owner
 
 # Positional: ruff S604 mistakes a field named "shell" for subprocess(shell=True).
-OWNER = JobOwner("alice", 1001, "/home/alice", "/bin/bash")
+OWNER = owner("alice", 1001, "/home/alice", "/bin/bash")
 PATH = "/usr/local/bin:/usr/bin:/bin"
 LANG = "C.UTF-8"
 SCRIPT = "#!/bin/bash\necho hi\n"
@@ -211,7 +208,7 @@ def test_body_memory_per_node_is_a_struct_from_v0_0_40() -> None:
 
 
 def test_body_environment_list_keeps_values_with_equals_signs() -> None:
-    odd = JobOwner("alice", 1001, "/home/a=b", "/bin/bash")
+    odd = owner("alice", 1001, "/home/a=b", "/bin/bash")
     job = build_submit_body(MINIMAL, odd, "/w", PATH, LANG, api_version="v0.0.44")["job"]
     assert "HOME=/home/a=b" in job["environment"]
 
@@ -303,15 +300,6 @@ def test_absolute_begin_per_version() -> None:
     job = build_submit_body(request, OWNER, "/w", PATH, LANG, api_version="v0.0.43", now=NOW)["job"]
     # The wall-clock time in this host's time zone, as sbatch reads it.
     assert job["begin_time"]["number"] == int(when.timestamp())
-
-
-def test_relative_begin_counts_from_the_current_time_by_default(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr("hpcapi.core.translate.time.time", lambda: 1_000.5)
-    request = SubmitRequest(SCRIPT, 0, "norm", begin=BeginTime(delay_seconds=60))
-    job = build_submit_body(request, OWNER, "/w", PATH, LANG, api_version="v0.0.40")["job"]
-    assert job["begin_time"]["number"] == 1_060
 
 
 @pytest.mark.parametrize("version", ["v0.0.38", *NEW_VERSIONS])
@@ -423,7 +411,7 @@ _REQUESTS = st.builds(
     job_name=st.none() | st.text(st.characters(categories=["L", "N", "P", "Zs"]), min_size=1),
 ).filter(lambda r: r.mem_per_cpu_mb is None or r.mem_per_node_mb is None)
 _OWNERS = st.builds(
-    JobOwner,
+    owner,
     user=st.from_regex(r"[a-z_][a-z0-9_-]{0,15}", fullmatch=True),
     uid=st.integers(1000, 2**31),
     home=st.from_regex(r"/home/[a-z]{1,8}", fullmatch=True),
@@ -438,7 +426,7 @@ def test_every_body_validates_against_the_v0_0_38_spec(
     submit_validator: Draft202012Validator,
     spec: dict[str, Any],
     req: SubmitRequest,
-    owner: JobOwner,
+    owner: Identity,
     directory: str,
 ) -> None:
     body = build_submit_body(req, owner, directory, PATH, LANG)
@@ -455,7 +443,7 @@ def test_every_body_validates_against_the_v0_0_38_spec(
 @settings(max_examples=200)
 @given(_REQUESTS, _OWNERS, st.none() | _DIRS)
 def test_environment_keys_are_base_or_slurm(
-    req: SubmitRequest, owner: JobOwner, submit_dir: str | None
+    req: SubmitRequest, owner: Identity, submit_dir: str | None
 ) -> None:
     env = build_environment(req, owner, PATH, LANG, submit_dir=submit_dir)
     assert BASE_ENVIRONMENT_KEYS <= set(env)

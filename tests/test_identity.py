@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 
 from hpcapi.errors import ErrorCode, HpcapiError
 from hpcapi.identity import (
-    Identity,
     IdentityPolicy,
     IdentityResolver,
     lookup_local_user,
     map_principal,
 )
+from hpcapi.model import Identity
 
 POLICY = IdentityPolicy(
     allowed_realms=frozenset({REALM}),

@@ -1,7 +1,8 @@
-"""Tests for hpcapi.slurm.backend: choosing the API version, and the calls per version."""
+"""Tests for hpcapi.slurm.backend: detecting the API version, and the calls per version."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from urllib.parse import parse_qs, urlsplit
@@ -11,8 +12,9 @@ import pytest
 import requests
 from conftest import JWT_KEY, PING_BODY, SLURMRESTD_URL, FakeSlurmrestd, openapi_spec
 
-from hpcapi.slurm.backend import SUPPORTED_VERSIONS, SlurmBackend, choose_version
-from hpcapi.slurm.client import SlurmrestClient, SlurmUser, versions_in_spec
+from hpcapi.model import Identity, JobDescription
+from hpcapi.slurm.backend import SlurmBackend
+from hpcapi.slurm.client import SlurmrestClient
 from hpcapi.slurm.errors import (
     SlurmrestAuthError,
     SlurmrestRejectedError,
@@ -21,8 +23,8 @@ from hpcapi.slurm.errors import (
 )
 from hpcapi.slurm.token import TokenMinter
 
-PROBE = SlurmUser("nobody", 65534)
-ALICE = SlurmUser("alice", 1001)
+PROBE = Identity("", "nobody", 65534, 65534, "/nonexistent", "/usr/sbin/nologin")
+ALICE = Identity("alice@HPCAPI.TEST", "alice", 1001, 1001, "/home/alice", "/bin/bash")
 PING = "/slurm/v0.0.38/ping"
 
 
@@ -32,87 +34,6 @@ def make_backend(session: requests.Session, configured: str = "auto",
         SLURMRESTD_URL, TokenMinter(JWT_KEY, 60, min_uid=1000), timeout=2.0, session=session
     )
     return SlurmBackend(client, configured, PROBE, max_parallel_lists)
-
-
-# --- choose_version -----------------------------------------------------------------------------
-
-
-def test_supported_versions_include_v0_0_38() -> None:
-    assert "v0.0.38" in SUPPORTED_VERSIONS
-
-
-def test_auto_picks_the_newest_supported_version(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        "hpcapi.slurm.backend.SUPPORTED_VERSIONS", ("v0.0.37", "v0.0.38", "v0.0.39")
-    )
-    assert choose_version("auto", {"v0.0.36", "v0.0.37", "v0.0.38"}) == "v0.0.38"
-    assert choose_version("auto", {"v0.0.37", "v0.0.39", "v0.0.40"}) == "v0.0.39"
-
-
-def test_auto_compares_versions_numerically(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("hpcapi.slurm.backend.SUPPORTED_VERSIONS", ("v0.0.9", "v0.0.10"))
-    assert choose_version("auto", {"v0.0.9", "v0.0.10"}) == "v0.0.10"
-
-
-def test_auto_on_a_slurm_22_05_server() -> None:
-    assert choose_version("auto", {"v0.0.36", "v0.0.37", "v0.0.38"}) == "v0.0.38"
-
-
-def test_auto_with_nothing_in_common_is_refused() -> None:
-    with pytest.raises(SlurmrestVersionError) as caught:
-        choose_version("auto", {"v0.0.39", "v0.0.45"})
-    assert "v0.0.39, v0.0.45" in caught.value.message
-    assert "none in common" in caught.value.message
-
-
-def test_auto_with_nothing_offered_is_refused() -> None:
-    with pytest.raises(SlurmrestVersionError, match="offers API versions none"):
-        choose_version("auto", set())
-
-
-def test_configured_version_offered_is_used() -> None:
-    assert choose_version("v0.0.38", {"v0.0.37", "v0.0.38"}) == "v0.0.38"
-
-
-def test_configured_version_not_offered_names_what_the_server_offers() -> None:
-    with pytest.raises(SlurmrestVersionError) as caught:
-        choose_version("v0.0.38", {"v0.0.41", "v0.0.40", "v0.0.39"})
-    message = caught.value.message
-    assert "api_version = v0.0.38 is not offered" in message
-    assert message.endswith("offers v0.0.39, v0.0.40, v0.0.41")
-
-
-@pytest.mark.parametrize("configured", ["v0.0.36", "v0.0.37", "v0.0.99"])
-def test_unsupported_configured_version_is_refused(configured: str) -> None:
-    # Refused even when the server offers it: hpcapi cannot speak it.
-    with pytest.raises(SlurmrestVersionError, match=f"{configured} is not supported by hpcapi"):
-        choose_version(configured, {"v0.0.36", "v0.0.37", "v0.0.38", "v0.0.99"})
-
-
-# --- versions_in_spec ---------------------------------------------------------------------------
-
-
-def test_versions_in_spec_reads_slurm_paths() -> None:
-    spec = {
-        "paths": {
-            "/openapi/v3": {},
-            "/slurm/v0.0.38/ping/": {},
-            "/slurm/v0.0.38/jobs/": {},
-            "/slurmdb/v0.0.38/jobs/": {},
-            "/slurm/v0.0.37/diag/": {},
-        }
-    }
-    assert versions_in_spec(spec) == {"v0.0.37", "v0.0.38"}
-
-
-def test_versions_in_spec_ignores_slurmdb_only_versions() -> None:
-    spec = {"paths": {"/slurmdb/v0.0.39/jobs/": {}, "/slurm/v0.0.38/ping/": {}}}
-    assert versions_in_spec(spec) == {"v0.0.38"}
-
-
-def test_versions_in_spec_without_paths() -> None:
-    assert versions_in_spec({}) == set()
-    assert versions_in_spec({"paths": {"/slurm/ping": {}, "/xslurm/v0.0.38/": {}}}) == set()
 
 
 # --- detection ----------------------------------------------------------------------------------
@@ -230,27 +151,6 @@ def test_ping_raises_on_a_500_with_errors(
 V44_PING = "/slurm/v0.0.44/ping/"
 
 
-def test_supported_versions_are_the_six() -> None:
-    assert SUPPORTED_VERSIONS == (
-        "v0.0.38", "v0.0.40", "v0.0.41", "v0.0.42", "v0.0.43", "v0.0.44"
-    )
-
-
-@pytest.mark.parametrize(
-    ("offered", "chosen"),
-    [
-        ({"v0.0.37", "v0.0.38", "v0.0.39"}, "v0.0.38"),  # Slurm 23.02
-        ({"v0.0.39", "v0.0.40"}, "v0.0.40"),  # 23.11
-        ({"v0.0.39", "v0.0.40", "v0.0.41"}, "v0.0.41"),  # 24.05
-        ({"v0.0.40", "v0.0.41", "v0.0.42"}, "v0.0.42"),  # 24.11
-        ({"v0.0.41", "v0.0.42", "v0.0.43"}, "v0.0.43"),  # 25.05
-        ({"v0.0.42", "v0.0.43", "v0.0.44"}, "v0.0.44"),  # 25.11
-    ],
-)
-def test_auto_on_each_slurm_release(offered: set[str], chosen: str) -> None:
-    assert choose_version("auto", offered) == chosen
-
-
 def backend_v0044(
     session: requests.Session, fake: FakeSlurmrestd, configured: str = "auto"
 ) -> SlurmBackend:
@@ -305,7 +205,13 @@ def test_submit_v0_0_44_posts_to_its_path(
     answer = {"job_id": 5, "step_id": "batch", "errors": [], "warnings": []}
     fake_slurmrestd.answer_json("POST", "/slurm/v0.0.44/job/submit", answer)
     backend = backend_v0044(slurm_session, fake_slurmrestd)
-    assert backend.submit(ALICE, {"job": {"script": "#!/bin/sh"}}) == 5
+    job = JobDescription(script="#!/bin/sh\n", name="j", partition="norm",
+                         working_directory="/home/alice", standard_output="/home/alice/o",
+                         environment=(("PATH", "/bin"),))
+    assert backend.submit(ALICE, job) == 5
+    (sent,) = fake_slurmrestd.requests_to("/slurm/v0.0.44/job/submit")
+    assert json.loads(sent.body or b"") == backend.submit_body(job)
+    assert json.loads(sent.body or b"")["job"]["environment"] == ["PATH=/bin"]
 
 
 def test_live_job_v0_0_44_nonexistent_is_none(
@@ -352,7 +258,7 @@ def test_accounting_jobs_v0_0_44_filters_by_user_and_submit_time(
                      {"job_id": 4, "user": "bob", "state": {"current": ["COMPLETED"]}}],
             "errors": [], "warnings": [{"description": "nothing", "source": "x"}]}
     fake_slurmrestd.answer_json("GET", "/slurmdb/v0.0.44/jobs/", body)
-    jobs = backend_v0044(slurm_session, fake_slurmrestd).accounting_jobs(ALICE, 1001, 2)
+    jobs = backend_v0044(slurm_session, fake_slurmrestd).accounting_jobs(ALICE, 2)
     assert [(job.job_id, job.exit_code, job.source) for job in jobs] == [(3, 0, "accounting")]
     (sent,) = fake_slurmrestd.requests_to("/slurmdb/v0.0.44/jobs/")
     assert parse_qs(urlsplit(sent.url or "").query) == {
@@ -368,7 +274,7 @@ def test_accounting_jobs_v0_0_38_keeps_its_filter(
 ) -> None:
     nothing = [{"description": "Nothing found", "error_number": 9003}]
     fake_slurmrestd.answer_json("GET", "/slurmdb/v0.0.38/jobs", {"jobs": [], "errors": nothing})
-    assert make_backend(slurm_session).accounting_jobs(ALICE, 1001, 24) == []
+    assert make_backend(slurm_session).accounting_jobs(ALICE, 24) == []
     (sent,) = fake_slurmrestd.requests_to("/slurmdb/v0.0.38/jobs")
     assert parse_qs(urlsplit(sent.url or "").query) == {
         "submit_time": ["now-24hours"], "skip_steps": ["true"], "groups": ["1001"]
@@ -418,7 +324,7 @@ def test_a_worker_fetches_at_most_max_parallel_lists_at_once(slots: int) -> None
     backend = make_backend(session, "v0.0.38", max_parallel_lists=slots)
     backend.detect_version()
     answers: list[object] = []
-    calls = [lambda: backend.live_jobs(ALICE), lambda: backend.accounting_jobs(ALICE, 1001, 24)]
+    calls = [lambda: backend.live_jobs(ALICE), lambda: backend.accounting_jobs(ALICE, 24)]
     threads = [threading.Thread(target=lambda i=i: answers.append(calls[i % 2]()))
                for i in range(6)]
     for thread in threads:

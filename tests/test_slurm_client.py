@@ -14,9 +14,9 @@ import requests
 import urllib3
 from conftest import JWT_KEY, PING_BODY, SLURMRESTD_URL, FakeSlurmrestd
 
+from hpcapi.model import Identity
 from hpcapi.slurm.client import (
     SlurmrestClient,
-    SlurmUser,
     describe_slurm_errors,
     slurm_errors,
 )
@@ -31,7 +31,9 @@ from hpcapi.slurm.errors import (
 from hpcapi.slurm.token import TokenMinter
 
 PING = "/slurm/v0.0.38/ping"
-ALICE = SlurmUser("alice", 1001)
+ALICE = Identity("alice@HPCAPI.TEST", "alice", 1001, 1001, "/home/alice", "/bin/bash")
+BOB = Identity("bob@HPCAPI.TEST", "bob", 1002, 1002, "/home/bob", "/bin/bash")
+ROOT = Identity("root@HPCAPI.TEST", "root", 0, 0, "/root", "/bin/bash")
 
 # errors[] exactly as slurmrestd v0.0.38 answered them (NOTES.md 2e)
 BAD_PARTITION = [{"error_code": 2000, "error": "Invalid partition name specified"}]
@@ -76,7 +78,7 @@ def test_success_is_decoded(slurm_client: SlurmrestClient, fake_slurmrestd: Fake
 def test_request_acts_as_the_user(
     slurm_client: SlurmrestClient, fake_slurmrestd: FakeSlurmrestd
 ) -> None:
-    slurm_client.call("GET", PING, SlurmUser("bob", 1002))
+    slurm_client.call("GET", PING, BOB)
     (sent,) = fake_slurmrestd.requests_to(PING)
     assert sent.url == SLURMRESTD_URL + PING
     assert sent.headers["X-SLURM-USER-NAME"] == "bob"
@@ -132,7 +134,7 @@ def test_no_token_is_minted_for_root(
     slurm_client: SlurmrestClient, fake_slurmrestd: FakeSlurmrestd
 ) -> None:
     with pytest.raises(PermissionError):
-        slurm_client.call("GET", PING, SlurmUser("root", 0))
+        slurm_client.call("GET", PING, ROOT)
     assert fake_slurmrestd.requests == []
 
 

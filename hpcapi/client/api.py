@@ -31,27 +31,15 @@ from hpcapi.client.errors import (
     TlsError,
     UnreachableError,
 )
-
-# Slurm's final job states: once a job is in one of these it never changes again.
-FINISHED_STATES = frozenset(
-    {
-        "COMPLETED",
-        "FAILED",
-        "CANCELLED",
-        "TIMEOUT",
-        "NODE_FAIL",
-        "OUT_OF_MEMORY",
-        "PREEMPTED",
-        "BOOT_FAIL",
-        "DEADLINE",
-    }
+from hpcapi.protocol import (
+    FINISHED_STATES,
+    IDEMPOTENCY_KEY_RE,
+    MAX_BODY_BYTES,
+    strip_sbatch_lines,
 )
-IDEMPOTENCY_KEY_RE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
 JOB_ID_RE = re.compile(r"[0-9]+(_[0-9]+)?")
-# Apache refuses larger bodies (apache/hpcapi.conf); see submit() for how we stay under it.
-MAX_BODY_BYTES = 4096
 RETRY_STATUSES = frozenset({502, 503, 504})
-_SBATCH_LINE = re.compile(r"[ \t]*#SBATCH")
 
 
 @dataclass(frozen=True)
@@ -81,15 +69,6 @@ def is_finished(job: Mapping[str, Any]) -> bool:
     return str(job.get("state") or "").split(" ")[0].upper() in FINISHED_STATES
 
 
-def strip_sbatch_lines(script: str) -> str:
-    """Drop ``#SBATCH`` lines exactly as the server would (see hpcapi.core.script)."""
-    lines = script.split("\n")
-    kept = [line for line in lines if not _SBATCH_LINE.match(line)]
-    if kept and lines and _SBATCH_LINE.match(lines[-1]):
-        kept.append("")
-    return "\n".join(kept)
-
-
 def encode_submit_body(fields: Mapping[str, Any]) -> bytes:
     """The JSON body for submit_job, shrunk to fit the server's limit when it can be."""
     body = json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
@@ -98,7 +77,7 @@ def encode_submit_body(fields: Mapping[str, Any]) -> bytes:
         # The server strips #SBATCH lines anyway and the client already turned them into
         # fields, so removing them here changes nothing but the size. Deterministic, so a
         # retry with the same idempotency key still sends the same body.
-        smaller = dict(fields, **{"script-body": strip_sbatch_lines(script)})
+        smaller = dict(fields, **{"script-body": strip_sbatch_lines(script)[0]})
         body = json.dumps(smaller, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     return body
 

@@ -1,65 +1,20 @@
-"""hpcapi's own job model, how history merges its two sources, and FRCE's job entry.
+"""How hpcapi shows a job: the merge of its two sources, its output paths, its two renderings.
 
 slurmctld's live record and slurmdbd's accounting record describe the same job differently;
-``hpcapi.core.records`` reads both, for every API version, into ``Job`` so that history can merge
-them (the live record wins: accounting lags by seconds, and Slurm 22.05's accounting reports exit
-code 0 for every normal exit).
+``hpcapi.slurm.records`` reads both, for every API version, into ``Job`` so that history can
+merge them (the live record wins: accounting lags by seconds, and Slurm 22.05's accounting
+reports exit code 0 for every normal exit). A job is rendered two ways: FRCE's query_status
+entry (``frce_job_entry``) and hpcapi's job detail (``job_detail``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-# States after which a job no longer changes (Slurm's job_state_string() names).
-FINISHED_STATES = frozenset(
-    {
-        "BOOT_FAIL",
-        "CANCELLED",
-        "COMPLETED",
-        "DEADLINE",
-        "FAILED",
-        "NODE_FAIL",
-        "OUT_OF_MEMORY",
-        "PREEMPTED",
-        "TIMEOUT",
-    }
-)
-
-
-@dataclass(frozen=True)
-class Job:
-    """One job as hpcapi reports it; times are epoch seconds, None when not (yet) known."""
-
-    job_id: int
-    user: str
-    name: str
-    partition: str
-    state: str
-    reason: str | None
-    submit_time: int | None
-    start_time: int | None
-    end_time: int | None
-    exit_code: int | None
-    signal: int | None
-    source: str  # "live" (slurmctld) or "accounting" (slurmdbd)
-    time_limit: int | None = None  # minutes; None when unlimited or unknown
-    nodes: str | None = None  # Slurm node list, e.g. "localhost" or "cn[01-04]"
-    output: str | None = None  # raw stdout pattern, e.g. "/home/alice/slurm-%j.out"
-    error: str | None = None  # raw stderr pattern; the output's when Slurm has none
-    working_directory: str | None = None
-    comment: str | None = None  # the job's own comment (not the admin or system one)
-    array_job_id: int | None = None  # the array's master job id, for array tasks only
-    array_task_id: int | None = None
-
-    @property
-    def finished(self) -> bool:
-        """True once the job is in a final state."""
-        return self.state in FINISHED_STATES
-
+from hpcapi.model import Job
 
 # Slurm's NO_VAL: what %a prints for a job that is not part of an array.
 NO_ARRAY_TASK = 0xFFFFFFFE
@@ -149,4 +104,28 @@ def frce_job_entry(job: Job) -> dict[str, Any]:
         "submit": format_time(job.submit_time),
         "exit_code": job.exit_code,
         "reason": job.reason,
+    }
+
+
+def job_detail(job: Job) -> dict[str, Any]:
+    """A job as GET /hpcapi/job/<id> shows it."""
+    output = expand_output_path(job.output, job) if job.output else None
+    error = expand_output_path(job.error, job) if job.error else output
+    return {
+        "job_id": str(job.job_id),
+        "user": job.user,
+        "name": job.name,
+        "partition": job.partition,
+        "state": job.state,
+        "reason": job.reason,
+        "submit": format_time(job.submit_time),
+        "start": format_time(job.start_time),
+        "end": format_time(job.end_time),
+        "time_limit": job.time_limit,
+        "exit_code": job.exit_code,
+        "signal": job.signal,
+        "nodes": job.nodes,
+        "output": output,
+        "error": error,
+        "working_directory": job.working_directory,
     }

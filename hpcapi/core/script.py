@@ -1,4 +1,4 @@
-"""Batch-script checks and the FRCE ``#SBATCH`` stripping rule."""
+"""Batch-script checks (the ``#SBATCH`` stripping rule is in ``hpcapi.protocol``)."""
 
 from __future__ import annotations
 
@@ -10,26 +10,8 @@ from hpcapi.errors import ErrorCode, HpcapiError
 # refusing bigger scripts here gives a clear message instead of a generic slurmctld rejection.
 MAX_SCRIPT_BYTES = 4 * 1024 * 1024
 
-# "#SBATCH" after optional blanks; case-sensitive, as sbatch only honours the upper-case word.
-_SBATCH_LINE = re.compile(r"[ \t]*#SBATCH")
 # An interpreter path must follow "#!" (blanks between are allowed, as the kernel allows them).
 _SHEBANG = re.compile(r"#![ \t]*[^\s]")
-
-
-def strip_sbatch_lines(script: str) -> tuple[str, int]:
-    """Remove every ``#SBATCH`` line; return the new script and how many lines went."""
-    # Split on "\n" only: str.splitlines() would also split on \v, \f, \x1c, U+2028 ...,
-    # which the shell does not treat as line ends, and would lose which ending a line had.
-    lines = script.split("\n")
-    kept = [line for line in lines if not _SBATCH_LINE.match(line)]
-    removed = len(lines) - len(kept)
-    if removed == 0:
-        return script, 0
-    if kept and _SBATCH_LINE.match(lines[-1]):
-        # The last line was a removed #SBATCH line without a trailing newline: the line before
-        # it still ended in "\n", and an empty final piece keeps that ending on the join.
-        kept.append("")
-    return "\n".join(kept), removed
 
 
 def check_script(script: object) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hpcapi.errors import ErrorCode, HpcapiError
+from hpcapi.model import BeginTime
 
 MAX_TIME_LIMIT_MINUTES = 365 * 24 * 60
 # 1 PiB: far above any node, far below the 64-bit field whose top bit Slurm uses as a flag.
@@ -300,27 +301,6 @@ def parse_mail_types(value: str) -> tuple[str, ...]:
     if "NONE" in types and len(types) > 1:
         raise HpcapiError(code, "mail-type NONE cannot be combined with other types")
     return tuple(types)
-
-
-@dataclass(frozen=True)
-class BeginTime:
-    """A validated start time: a local wall-clock time, or a delay after submission."""
-
-    local_time: datetime | None = None  # naive, in the local time zone as sbatch reads it
-    delay_seconds: int | None = None
-
-    def slurm_time(self) -> str:
-        """The time in parse_time() syntax, for slurmrestd to read (Slurm 22.05)."""
-        if self.local_time is not None:
-            return self.local_time.strftime("%Y-%m-%dT%H:%M:%S")
-        return f"now+{self.delay_seconds or 0}"  # parse_time(): seconds are the default unit
-
-    def epoch(self, now: float) -> int:
-        """The time as epoch seconds; ``now`` is the submission time."""
-        if self.local_time is not None:
-            # Like parse_time()'s mktime(): the wall-clock time in this host's time zone.
-            return int(self.local_time.timestamp())
-        return int(now) + (self.delay_seconds or 0)
 
 
 _BEGIN_DATE = re.compile(

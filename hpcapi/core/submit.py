@@ -18,7 +18,7 @@ from typing import Any, Final, TypeVar
 
 from jsonschema import Draft202012Validator
 
-from hpcapi.core.script import check_script, strip_sbatch_lines
+from hpcapi.core.script import check_script
 from hpcapi.core.slurmsyntax import (
     BeginTime,
     Dependency,
@@ -34,6 +34,7 @@ from hpcapi.core.slurmsyntax import (
     quote_value,
 )
 from hpcapi.errors import ErrorCode, HpcapiError
+from hpcapi.protocol import strip_sbatch_lines
 
 MAX_TASKS = 100_000
 # tasks_per_node, tasks_per_core and cpus_per_task are uint16 in job_desc_msg_t; slurmrestd

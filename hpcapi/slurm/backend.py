@@ -11,37 +11,26 @@ import threading
 import time
 from typing import Any
 
-from hpcapi.core.jobs import Job
-from hpcapi.core.records import (
-    SUPPORTED_API_VERSIONS,
-    NodeCapacity,
-    Partition,
-    endpoints,
-    history_query,
-    read_db_job,
+from hpcapi.model import Identity, Job, JobDescription, NodeCapacity, Partition
+from hpcapi.slurm.client import SlurmrestClient, describe_slurm_errors, slurm_errors
+from hpcapi.slurm.endpoints import endpoints, history_query
+from hpcapi.slurm.errors import (
+    JobFinishedError,
+    JobGoneError,
+    SlurmrestAuthError,
+    SlurmrestRejectedError,
+)
+from hpcapi.slurm.records import (
+    read_accounting_job,
     read_live_job,
     read_node_capacity,
     read_partition,
     read_pings,
 )
-from hpcapi.slurm.client import (
-    SlurmrestClient,
-    SlurmUser,
-    describe_slurm_errors,
-    slurm_errors,
-    versions_in_spec,
-)
-from hpcapi.slurm.errors import (
-    SlurmrestAuthError,
-    SlurmrestRejectedError,
-    SlurmrestVersionError,
-)
+from hpcapi.slurm.submit_body import render_submit_body
+from hpcapi.slurm.versions import choose_version, version_key, versions_in_spec
 
 log = logging.getLogger("hpcapi.slurm")
-
-# Oldest first: v0.0.38 (Slurm 22.05) and v0.0.40-v0.0.44 (Slurm 23.11-25.11). Slurm 22.05
-# serves v0.0.36-v0.0.38; later releases drop older ones (25.11 serves v0.0.42-v0.0.44).
-SUPPORTED_VERSIONS: tuple[str, ...] = SUPPORTED_API_VERSIONS
 
 # Slurm error numbers that mean "no such job" rather than a failure.
 _NO_SUCH_JOB = {2017}  # ESLURM_INVALID_JOB_ID
@@ -50,37 +39,10 @@ _ALREADY_DONE = {2021}  # ESLURM_ALREADY_DONE: "Job/step already completing or c
 _ACCESS_DENIED = {2002}  # ESLURM_ACCESS_DENIED
 
 
-def _version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.lstrip("v").split("."))
-
-
-def choose_version(configured: str, offered: set[str]) -> str:
-    """Pick the API version to use from what the server offers, or raise SlurmrestVersionError."""
-    offered_text = ", ".join(sorted(offered, key=_version_key)) or "none"
-    if configured == "auto":
-        usable = [version for version in SUPPORTED_VERSIONS if version in offered]
-        if not usable:
-            raise SlurmrestVersionError(
-                f"slurmrestd offers API versions {offered_text}; hpcapi supports "
-                f"{', '.join(SUPPORTED_VERSIONS)}: none in common"
-            )
-        return max(usable, key=_version_key)
-    if configured not in SUPPORTED_VERSIONS:
-        raise SlurmrestVersionError(
-            f"api_version = {configured} is not supported by hpcapi "
-            f"(supported: {', '.join(SUPPORTED_VERSIONS)})"
-        )
-    if configured not in offered:
-        raise SlurmrestVersionError(
-            f"api_version = {configured} is not offered by slurmrestd, which offers {offered_text}"
-        )
-    return configured
-
-
 class SlurmBackend:
     """The Slurm operations hpcapi performs, for one slurmrestd and one API version."""
 
-    def __init__(self, client: SlurmrestClient, configured_version: str, probe_user: SlurmUser,
+    def __init__(self, client: SlurmrestClient, configured_version: str, probe_user: Identity,
                  max_parallel_lists: int = 2):
         self._client = client
         self._configured = configured_version
@@ -108,7 +70,7 @@ class SlurmBackend:
             self._version = choose_version(self._configured, offered)
         log.info(
             "slurmrestd offers %s; using API version %s (api_version = %s)",
-            ",".join(sorted(offered, key=_version_key)),
+            ",".join(sorted(offered, key=version_key)),
             self._version,
             self._configured,
         )
@@ -121,7 +83,7 @@ class SlurmBackend:
             return self.detect_version()
         return self._version
 
-    def ping(self, user: SlurmUser) -> dict[str, Any]:
+    def ping(self, user: Identity) -> dict[str, Any]:
         """Ping slurmctld through slurmrestd as ``user``; return version and latency."""
         version = self.api_version
         answer = self._client.call("GET", endpoints(version).ping.path(), user)
@@ -142,33 +104,38 @@ class SlurmBackend:
             "controllers": controllers,
         }
 
-    def submit(self, user: SlurmUser, body: dict[str, Any]) -> int:
+    def submit_body(self, job: JobDescription) -> dict[str, Any]:
+        """The body a submission of ``job`` sends to slurmrestd (what a dry run shows)."""
+        return render_submit_body(self.api_version, job)
+
+    def submit(self, user: Identity, job: JobDescription) -> int:
         """Submit a batch job as ``user``; return its id or raise SlurmrestRejectedError."""
-        path = endpoints(self.api_version).submit.path()
-        answer = self._client.call("POST", path, user, body=body)
+        version = self.api_version
+        path = endpoints(version).submit.path()
+        answer = self._client.call("POST", path, user, body=render_submit_body(version, job))
         job_id = answer.body.get("job_id")
         # Success is a job id: a held job comes back with an informational error 2042.
         if isinstance(job_id, int) and not isinstance(job_id, bool) and job_id > 0:
             return job_id
         raise SlurmrestRejectedError(describe_slurm_errors(answer.body), slurm_errors(answer.body))
 
-    def live_job(self, user: SlurmUser, job_id: int) -> Job | None:
+    def live_job(self, user: Identity, job_id: int) -> Job | None:
         """slurmctld's record of one job, or None if slurmctld does not hold it (any more)."""
         version = self.api_version
         body = self._job_answer(endpoints(version).live_job.path(job_id=job_id), user)
         jobs = [read_live_job(version, r) for r in _records(body)] if body else []
         return next((job for job in jobs if job.job_id == job_id), None)
 
-    def accounting_job(self, user: SlurmUser, job_id: int) -> Job | None:
+    def accounting_job(self, user: Identity, job_id: int) -> Job | None:
         """slurmdbd's record of one job, or None if accounting does not know it."""
         version = self.api_version
-        body = self._job_answer(endpoints(version).db_job.path(job_id=job_id), user)
+        body = self._job_answer(endpoints(version).accounting_job.path(job_id=job_id), user)
         if body:
             self._check_db_errors(body)
-        jobs = [read_db_job(version, r) for r in _records(body)] if body else []
+        jobs = [read_accounting_job(version, r) for r in _records(body)] if body else []
         return next((job for job in jobs if job.job_id == job_id), None)
 
-    def _job_answer(self, path: str, user: SlurmUser) -> dict[str, Any] | None:
+    def _job_answer(self, path: str, user: Identity) -> dict[str, Any] | None:
         """The answer about one job, or None when Slurm says there is no such job."""
         try:
             # Slurm 22.05 answers an unknown job with 500, 23.11+ with 404; both say 2017.
@@ -178,7 +145,7 @@ class SlurmBackend:
                 return None
             raise
 
-    def live_jobs(self, user: SlurmUser) -> list[Job]:
+    def live_jobs(self, user: Identity) -> list[Job]:
         """The user's jobs that slurmctld holds: pending, running, recently finished."""
         version = self.api_version
         # No version has a user filter for live jobs (squeue filters client-side too); with
@@ -188,9 +155,9 @@ class SlurmBackend:
                 endpoints(version).live_jobs.path(), user, "jobs",
                 lambda record: read_live_job(version, record),
             )
-        return [job for job in jobs if job.user == user.name and job.job_id > 0]
+        return [job for job in jobs if job.user == user.local_user and job.job_id > 0]
 
-    def accounting_jobs(self, user: SlurmUser, gid: int, hours: int,
+    def accounting_jobs(self, user: Identity, hours: int,
                         job_name: str | None = None) -> list[Job]:
         """The user's jobs submitted in the last ``hours`` hours, from slurmdbd.
 
@@ -198,16 +165,17 @@ class SlurmBackend:
         version = self.api_version
         # The filter differs per version (see history_query); the user check below keeps any
         # other user's jobs out whatever slurmdbd returns.
-        params = history_query(version, user.name, gid, hours, time.time(), job_name)
-        path = endpoints(version).db_jobs.path()
+        params = history_query(version, user.local_user, user.gid, hours, time.time(), job_name)
+        path = endpoints(version).accounting_jobs.path()
         with self._list_slots:
             answer, jobs = self._client.call_listing(
-                path, user, "jobs", lambda record: read_db_job(version, record), params=params
+                path, user, "jobs", lambda record: read_accounting_job(version, record),
+                params=params,
             )
         self._check_db_errors(answer.body)
-        return [job for job in jobs if job.user == user.name and job.job_id > 0]
+        return [job for job in jobs if job.user == user.local_user and job.job_id > 0]
 
-    def cancel(self, user: SlurmUser, job_id: int) -> None:
+    def cancel(self, user: Identity, job_id: int) -> None:
         """Cancel one job as ``user``; raise JobGoneError or JobFinishedError when Slurm says so."""
         version = self.api_version
         path = endpoints(version).cancel.path(job_id=job_id)
@@ -228,14 +196,14 @@ class SlurmBackend:
             _raise_cancel_refusal(numbers, refusal)
             raise refusal
 
-    def partitions(self, user: SlurmUser) -> list[Partition]:
+    def partitions(self, user: Identity) -> list[Partition]:
         """Every partition slurmctld reports, as ``user`` sees them."""
         version = self.api_version
         answer = self._client.call("GET", endpoints(version).partitions.path(), user)
         records = [r for r in answer.body.get("partitions") or [] if isinstance(r, dict)]
         return [read_partition(version, record) for record in records]
 
-    def largest_node_memory(self, user: SlurmUser, partition: str) -> int | None:
+    def largest_node_memory(self, user: Identity, partition: str) -> int | None:
         """The most memory (MB) any one node of ``partition`` has; None if unknown."""
         # Node sizes change rarely: ask at most every five minutes per worker.
         now = time.monotonic()
@@ -258,19 +226,11 @@ class SlurmBackend:
             raise SlurmrestRejectedError(describe_slurm_errors(body), errors)
 
 
-class JobGoneError(SlurmrestRejectedError):
-    """Slurm does not know the job, or it is not the caller's to act on."""
-
-
-class JobFinishedError(SlurmrestRejectedError):
-    """The job has already finished (or is completing)."""
-
-
 def _raise_cancel_refusal(numbers: set[Any], exc: SlurmrestRejectedError) -> None:
     if numbers & _ALREADY_DONE:
-        raise JobFinishedError(exc.message, exc.slurm_errors) from None
+        raise JobFinishedError(exc.message, exc.slurm_errors) from exc
     if numbers & (_NO_SUCH_JOB | _ACCESS_DENIED):
-        raise JobGoneError(exc.message, exc.slurm_errors) from None
+        raise JobGoneError(exc.message, exc.slurm_errors) from exc
 
 
 def _records(body: dict[str, Any]) -> list[dict[str, Any]]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import codecs
 import errno
 import json
-import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ReadTimeoutError
 
+from hpcapi.model import Identity
 from hpcapi.slurm.errors import (
     SlurmrestAuthError,
     SlurmrestError,
@@ -35,9 +35,6 @@ Record = TypeVar("Record")
 
 # How much of a list answer is read from the socket at a time.
 _LISTING_PIECE = 64 * 1024
-
-_VERSION_IN_PATH_RE = re.compile(r"^/slurm/(v\d+\.\d+\.\d+)/")
-
 
 # Slurm passes a failed socket call's errno on as its error number (seen: 104 "Connection reset
 # by peer" when slurmctld is killed while it reads a submission). Each means the request may not
@@ -57,14 +54,6 @@ def _is_communication_error(number: object) -> bool:
     if not isinstance(number, int) or number == 1007:
         return False
     return 1000 <= number < 2000 or 5000 <= number < 6000 or number in _SOCKET_ERRNOS
-
-
-@dataclass(frozen=True)
-class SlurmUser:
-    """The local account a call to slurmrestd is made for."""
-
-    name: str
-    uid: int
 
 
 @dataclass(frozen=True)
@@ -101,7 +90,7 @@ class SlurmrestClient:
         self,
         method: str,
         path: str,
-        user: SlurmUser,
+        user: Identity,
         *,
         params: dict[str, str] | None = None,
         body: dict[str, Any] | None = None,
@@ -115,7 +104,7 @@ class SlurmrestClient:
     def call_listing(
         self,
         path: str,
-        user: SlurmUser,
+        user: Identity,
         list_key: str,
         read: Callable[[dict[str, Any]], Record],
         *,
@@ -139,12 +128,12 @@ class SlurmrestClient:
         elapsed_ms = (time.perf_counter() - started) * 1000
         return SlurmResponse(response.status_code, body, elapsed_ms), records
 
-    def _send(self, method: str, path: str, user: SlurmUser, params: dict[str, str] | None,
+    def _send(self, method: str, path: str, user: Identity, params: dict[str, str] | None,
               body: dict[str, Any] | None = None, stream: bool = False) -> requests.Response:
         """Send one request as ``user``; with ``stream``, the body is left to be read."""
         headers = {
-            "X-SLURM-USER-NAME": user.name,
-            "X-SLURM-USER-TOKEN": self._minter.token_for(user.name, user.uid),
+            "X-SLURM-USER-NAME": user.local_user,
+            "X-SLURM-USER-TOKEN": self._minter.token_for(user.local_user, user.uid),
             "Accept": "application/json",
         }
         with self._transport_failures(method, path):
@@ -278,22 +267,10 @@ def describe_slurm_errors(body: dict[str, Any], status: int | None = None) -> st
     return "; ".join(parts)
 
 
-def versions_in_spec(spec: dict[str, Any]) -> set[str]:
-    """The ``/slurm/vX.Y.Z/`` API versions an OpenAPI document served by slurmrestd offers."""
-    found = set()
-    for path in spec.get("paths", {}):
-        match = _VERSION_IN_PATH_RE.match(path)
-        if match:
-            found.add(match.group(1))
-    return found
-
-
 __all__ = [
     "SlurmResponse",
-    "SlurmUser",
     "SlurmrestClient",
     "SlurmrestError",
     "describe_slurm_errors",
     "slurm_errors",
-    "versions_in_spec",
 ]

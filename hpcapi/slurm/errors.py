@@ -41,3 +41,11 @@ class SlurmrestProtocolError(SlurmrestError):
 
 class SlurmrestVersionError(SlurmrestError):
     """The configured API version is not offered by this slurmrestd."""
+
+
+class JobGoneError(SlurmrestRejectedError):
+    """Slurm does not know the job, or it is not the caller's to act on."""
+
+
+class JobFinishedError(SlurmrestRejectedError):
+    """The job has already finished (or is completing)."""

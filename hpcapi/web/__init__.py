@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from hpcapi.web.services import build_services
+from hpcapi.service.context import build_services
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:

@@ -8,12 +8,8 @@ from flask import Flask, Response, current_app, g
 from werkzeug.exceptions import HTTPException
 
 from hpcapi.errors import ErrorCode, HpcapiError
-from hpcapi.slurm.errors import (
-    SlurmrestError,
-    SlurmrestRejectedError,
-    SlurmrestTimeoutError,
-    SlurmrestUnavailableError,
-)
+from hpcapi.service.failures import slurm_failure
+from hpcapi.slurm.errors import SlurmrestError
 from hpcapi.web.responses import failure
 
 log = logging.getLogger("hpcapi")
@@ -25,21 +21,6 @@ _HTTP_TO_CODE = {
     413: ErrorCode.POSTDATA_TOO_BIG,
     415: ErrorCode.WRONG_CONTENT_TYPE,
 }
-
-
-def backend_error(
-    exc: SlurmrestError, refused: ErrorCode = ErrorCode.BACKEND_QUERY_FAILED
-) -> HpcapiError:
-    """Translate a slurmrestd failure; ``refused`` is the code for Slurm saying no."""
-    if isinstance(exc, SlurmrestUnavailableError):
-        code = ErrorCode.BACKEND_UNAVAILABLE
-    elif isinstance(exc, SlurmrestTimeoutError):
-        code = ErrorCode.BACKEND_TIMEOUT
-    elif isinstance(exc, SlurmrestRejectedError):
-        code = refused
-    else:
-        code = ErrorCode.BACKEND_QUERY_FAILED
-    return HpcapiError(code, exc.message)
 
 
 def _render_hpcapi(error: HpcapiError) -> Response:
@@ -66,7 +47,8 @@ def _render_http(exc: HTTPException) -> Response:
 
 
 def _render_backend(exc: SlurmrestError) -> Response:
-    return _render_hpcapi(backend_error(exc))
+    # A slurmrestd failure no use case mapped itself (ping, health, a look-up).
+    return _render_hpcapi(slurm_failure(exc))
 
 
 def _render_unexpected(exc: Exception) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, g, request
 
-from hpcapi.identity import Identity
+from hpcapi.model import Identity
 from hpcapi.web.services import services
 
 # Paths that answer without an identity (none reveal user data). By path, not endpoint, so

@@ -6,10 +6,10 @@ from dataclasses import asdict
 
 from flask import Blueprint, Response
 
+from hpcapi.service.partitions import allowed_partitions
 from hpcapi.web.identity import caller
 from hpcapi.web.responses import success
 from hpcapi.web.services import services
-from hpcapi.web.submit import slurm_user
 
 blueprint = Blueprint("partitions", __name__, url_prefix="/hpcapi")
 
@@ -17,7 +17,5 @@ blueprint = Blueprint("partitions", __name__, url_prefix="/hpcapi")
 @blueprint.get("/partitions")
 def partitions() -> Response:
     """The allowed partitions Slurm knows, in the site's configured order."""
-    svc = services()
-    known = {part.name: part for part in svc.backend.partitions(slurm_user(caller()))}
-    allowed = [asdict(known[name]) for name in svc.config.allowed_partitions if name in known]
-    return success("query_success", partitions=allowed)
+    found = allowed_partitions(services(), caller())
+    return success("query_success", partitions=[asdict(part) for part in found])

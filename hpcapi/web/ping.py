@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from hpcapi.slurm.client import SlurmUser
 from hpcapi.web.identity import caller
 from hpcapi.web.responses import success
 from hpcapi.web.services import services
@@ -15,6 +14,5 @@ blueprint = Blueprint("ping", __name__, url_prefix="/hpcapi")
 @blueprint.get("/ping")
 def ping() -> Response:
     """Ping Slurm through slurmrestd as the caller; report API version and latency."""
-    identity = caller()
-    answer = services().backend.ping(SlurmUser(identity.local_user, identity.uid))
+    answer = services().backend.ping(caller())
     return success("ping_success", backend={"reachable": True, **answer})

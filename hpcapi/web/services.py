@@ -1,75 +1,10 @@
-"""The long-lived objects a worker builds once at start-up and shares between requests."""
+"""The current app's services (built once at start-up by ``hpcapi.service.context``)."""
 
 from __future__ import annotations
 
-import logging
-import pwd
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
-
 from flask import current_app
 
-from hpcapi.config import ServerConfig, load_config
-from hpcapi.core.submit import SubmitPolicy
-from hpcapi.identity import IdentityPolicy, IdentityResolver
-from hpcapi.slurm.backend import SlurmBackend
-from hpcapi.slurm.client import SlurmrestClient, SlurmUser
-from hpcapi.slurm.errors import SlurmrestAuthError, SlurmrestError, SlurmrestVersionError
-from hpcapi.slurm.token import TokenMinter, read_signing_key
-
-log = logging.getLogger("hpcapi")
-
-# The account whose token is used for start-up questions that concern no user (which API
-# versions slurmrestd serves). It must exist; it needs no Slurm association.
-PROBE_USER = "nobody"
-
-
-@dataclass(frozen=True)
-class Services:
-    """Configuration, identity resolution and the Slurm backend of one worker."""
-
-    config: ServerConfig
-    identities: IdentityResolver
-    backend: SlurmBackend
-    submit_policy: SubmitPolicy
-    probe_user: SlurmUser
-
-
-def build_services(test_config: Mapping[str, Any]) -> Services:
-    """Read the configuration and key, connect the backend, choose the API version."""
-    config = test_config.get("config") or load_config(test_config.get("config_path"))
-    key = test_config.get("jwt_key") or read_signing_key(config.jwt_key_file)
-    minter = TokenMinter(key, config.token_lifetime, min_uid=config.min_uid)
-    client = SlurmrestClient(
-        config.slurmrestd_url,
-        minter,
-        timeout=config.backend_timeout,
-        session=test_config.get("slurm_session"),
-    )
-    probe_user = SlurmUser(PROBE_USER, pwd.getpwnam(PROBE_USER).pw_uid)
-    backend = SlurmBackend(client, config.api_version, probe_user, config.max_parallel_lists)
-    if test_config.get("detect_version", True):
-        try:
-            backend.detect_version()
-        except (SlurmrestVersionError, SlurmrestAuthError):
-            raise  # a configuration mistake: stop start-up with its message
-        except SlurmrestError as exc:
-            # slurmrestd down at start-up is an outage, not a mistake: answer backend_unavailable
-            # until it is back, then detect on first use.
-            log.warning("cannot detect the slurmrestd API version yet: %s", exc.message)
-    identities = IdentityResolver(
-        IdentityPolicy(
-            config.allowed_realms, config.min_uid, config.principal_map, config.max_uid
-        )
-    )
-    return Services(
-        config=config,
-        identities=identities,
-        backend=backend,
-        submit_policy=SubmitPolicy(allowed_partitions=config.allowed_partitions),
-        probe_user=probe_user,
-    )
+from hpcapi.service.context import Services
 
 
 def services() -> Services:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import time
-
 from flask import Blueprint, Response, request
 
-from hpcapi.core.jobs import frce_job_entry, merge_jobs
+from hpcapi.core.jobs import frce_job_entry
 from hpcapi.errors import ErrorCode, HpcapiError
+from hpcapi.service.history import recent_jobs
 from hpcapi.web.identity import caller
 from hpcapi.web.responses import success
 from hpcapi.web.services import services
-from hpcapi.web.submit import slurm_user
 
 blueprint = Blueprint("status", __name__, url_prefix="/hpcapi")
 
@@ -30,14 +28,8 @@ def _hours(default: int, maximum: int) -> int:
 @blueprint.get("/query_status")
 def query_status() -> Response:
     """The caller's jobs: slurmdbd's history merged with slurmctld's live view."""
-    identity = caller()
     svc = services()
     hours = _hours(svc.config.history_default_hours, svc.config.history_max_hours)
-    user = slurm_user(identity)
-    accounting = svc.backend.accounting_jobs(user, identity.gid, hours)
-    # A job submitted a moment ago may not be in accounting yet: slurmctld's record wins.
-    cutoff = time.time() - hours * 3600
-    live = [job for job in svc.backend.live_jobs(user) if (job.submit_time or 0) >= cutoff]
-    jobs = merge_jobs(accounting, live)
+    jobs = recent_jobs(svc, caller(), hours)
     entries = {str(job_id): frce_job_entry(jobs[job_id]) for job_id in sorted(jobs)}
     return success("query_success", **entries)

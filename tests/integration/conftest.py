@@ -39,6 +39,27 @@ def stack() -> dict[str, str]:
     return env
 
 
+@dataclass(frozen=True)
+class SlurmApi:
+    """What the chosen cluster's slurmrestd serves (BUILD-25.11.md, NOTES.md)."""
+
+    newest: str  # the version hpcapi's api_version = auto takes
+    offered: str  # as hpcapi's start-up message lists them
+    unoffered: str  # a version hpcapi speaks that this slurmrestd does not serve
+
+
+SLURM_APIS = {
+    "22.05": SlurmApi("v0.0.38", "v0.0.38", "v0.0.42"),
+    "25.11": SlurmApi("v0.0.44", "v0.0.41, v0.0.42, v0.0.43, v0.0.44", "v0.0.40"),
+}
+
+
+@pytest.fixture(scope="session")
+def slurm_api(stack: dict[str, str]) -> SlurmApi:
+    """The API versions of the dev stack's chosen Slurm release."""
+    return SLURM_APIS[stack["HPCAPI_DEV_SLURM"]]
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Skip a test marked ``slurm_release(...)`` on the other releases (its reason says why)."""
     marker = item.get_closest_marker("slurm_release")

@@ -125,10 +125,10 @@ def test_5kb_body_is_refused_by_apache_before_the_app(
     assert gunicorn_requests() == before
 
 
-def test_ping_as_alice_reaches_slurmrestd(stack, kinit):
+def test_ping_as_alice_reaches_slurmrestd(stack, slurm_api, kinit):
     result = curl(stack, "ping", kinit("alice"))
     assert result.status == 200
     backend = result.json()["backend"]
     assert backend["reachable"] is True
-    assert backend["api_version"] == "v0.0.38"
+    assert backend["api_version"] == slurm_api.newest
     assert backend["controllers"][0]["status"] == "UP"

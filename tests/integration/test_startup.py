@@ -51,15 +51,16 @@ def _start_gunicorn(stack, tmp_path: Path, api_version: str) -> subprocess.Compl
     )
 
 
-def test_unoffered_api_version_stops_startup_naming_what_is_offered(stack, shared_tmp):
-    result = _start_gunicorn(stack, shared_tmp, "v0.0.42")
+def test_unoffered_api_version_stops_startup_naming_what_is_offered(stack, slurm_api,
+                                                                    shared_tmp):
+    result = _start_gunicorn(stack, shared_tmp, slurm_api.unoffered)
     assert result.returncode != 0
     output = result.stdout + result.stderr
-    assert "api_version = v0.0.42" in output
-    assert "offers v0.0.38" in output
+    assert f"api_version = {slurm_api.unoffered}" in output
+    assert f"offers {slurm_api.offered}" in output
 
 
-def test_auto_detects_v0038_in_process(stack, shared_tmp):
+def test_auto_detects_the_newest_version_in_process(stack, slurm_api, shared_tmp):
     from hpcapi.web import create_app
 
     os.environ["HPCAPI_CONFIG"] = str(_config(stack, shared_tmp, "auto"))
@@ -67,4 +68,4 @@ def test_auto_detects_v0038_in_process(stack, shared_tmp):
         app = create_app()
     finally:
         del os.environ["HPCAPI_CONFIG"]
-    assert app.extensions["hpcapi"].backend.api_version == "v0.0.38"
+    assert app.extensions["hpcapi"].backend.api_version == slurm_api.newest

@@ -1,175 +1,25 @@
-"""What hpcapi asks slurmrestd, per API version, and how it reads the answers into ``Job``.
+"""How hpcapi reads slurmrestd's answers, per API version: ping, jobs, partitions, nodes.
 
-The read side of every version difference lives here: the paths and query parameters hpcapi
-sends (``endpoints``, ``history_query``), the ping answer (``read_pings``), slurmctld's live
-and slurmdbd's accounting job records (``read_live_job``, ``read_db_job``), and the partition
-records (``read_partition``). The submit body is
-built in ``hpcapi.core.translate``. Each branch names the Slurm release that made the change.
-
-The API versions and the Slurm release that introduced each (the saved specs were dumped from the
-release in brackets; ``info.version`` / ``info.x-slurm.release``): v0.0.38 Slurm 22.05 (also
-served by 23.02; the spec says only 0.0.38), v0.0.40 23.11 [24.05.4], v0.0.41 24.05 [24.05.8],
-v0.0.42 24.11 [24.11.6], v0.0.43 25.05 [25.05.8], v0.0.44 25.11 [25.11.7]. v0.0.39 (23.02
-only) is skipped: 23.02 also serves v0.0.38.
+slurmctld's live records and slurmdbd's accounting records become ``Job``; each branch names the
+Slurm release that made the change. Real records of each release are the tests' data
+(tests/data/slurmrestd/, recorded by dev/record-slurm-records).
 """
 
 from __future__ import annotations
 
-import re
 import signal
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from hpcapi.core.jobs import FINISHED_STATES, Job
+from hpcapi.model import Job, NodeCapacity, Partition
+from hpcapi.protocol import FINISHED_STATES
+from hpcapi.slurm.versions import check_api_version
 
 T = TypeVar("T")
 
-# API version -> the Slurm release that introduced it. Oldest first.
-SLURM_RELEASES: dict[str, str] = {
-    "v0.0.38": "22.05",
-    "v0.0.40": "23.11",
-    "v0.0.41": "24.05",
-    "v0.0.42": "24.11",
-    "v0.0.43": "25.05",
-    "v0.0.44": "25.11",
-}
-SUPPORTED_API_VERSIONS: tuple[str, ...] = tuple(SLURM_RELEASES)
-
 # Slurm's base job states; a v0.0.40+ job_state list may add flags (COMPLETING, REQUEUED, ...).
 _BASE_STATES = FINISHED_STATES | {"PENDING", "RUNNING", "SUSPENDED"}
-
-
-def check_api_version(api_version: str) -> None:
-    """Raise ValueError unless hpcapi speaks ``api_version``."""
-    if api_version not in SLURM_RELEASES:
-        raise ValueError(
-            f"unsupported slurmrestd API version {api_version!r};"
-            f" supported: {', '.join(SUPPORTED_API_VERSIONS)}"
-        )
-
-
-# --- the calls ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """One slurmrestd call: method, path template as the spec spells it, query keys hpcapi sends."""
-
-    method: str
-    template: str
-    query: frozenset[str] = frozenset()
-
-    def path(self, **values: object) -> str:
-        """The path with its ``{placeholders}`` filled in."""
-        return self.template.format(**values)
-
-
-@dataclass(frozen=True)
-class Endpoints:
-    """Every slurmrestd call hpcapi makes, for one API version."""
-
-    ping: Endpoint
-    submit: Endpoint
-    live_job: Endpoint
-    live_jobs: Endpoint
-    cancel: Endpoint
-    db_job: Endpoint
-    db_jobs: Endpoint
-    partitions: Endpoint
-    nodes: Endpoint
-
-    def all(self) -> tuple[Endpoint, ...]:
-        """All of them, for the contract tests."""
-        return tuple(getattr(self, field.name) for field in fields(self))
-
-
-# job_name narrows the idempotency look-up (history_query's ``job_name``); every version has it.
-_HISTORY_KEYS_V0038 = frozenset({"submit_time", "skip_steps", "groups", "job_name"})
-_HISTORY_KEYS_V0040 = frozenset({"users", "submit_time", "skip_steps", "job_name"})
-_HISTORY_KEYS_V0041 = frozenset(
-    {"users", "start_time", "usage_time_as_submit_time", "skip_steps", "job_name"}
-)
-# Names passed to slurmdbd as a filter. slurmdbd pastes each one into its SQL between single
-# quotes, unescaped (as_mysql_jobacct_process.c: "t1.job_name='%s'"), and splits the parameter
-# at commas: only names of these characters are ever sent.
-_FILTERABLE_JOB_NAME_RE = re.compile(r"[A-Za-z0-9._+-]{1,200}")
-
-
-def _history_keys(api_version: str) -> frozenset[str]:
-    if api_version == "v0.0.38":
-        return _HISTORY_KEYS_V0038
-    if api_version == "v0.0.40":
-        return _HISTORY_KEYS_V0040
-    return _HISTORY_KEYS_V0041
-
-
-def endpoints(api_version: str) -> Endpoints:
-    """The paths and query keys hpcapi uses with ``api_version``."""
-    check_api_version(api_version)
-    v = api_version
-    # Slurm 23.11 (v0.0.40): the spec spells the ping and list paths with a trailing slash
-    # (25.11 answers both spellings, REST-25.11.md); 22.05's v0.0.38 spec spells them without.
-    slash = "" if v == "v0.0.38" else "/"
-    job = f"/slurm/{v}/job/{{job_id}}"
-    return Endpoints(
-        ping=Endpoint("GET", f"/slurm/{v}/ping{slash}"),
-        submit=Endpoint("POST", f"/slurm/{v}/job/submit"),
-        live_job=Endpoint("GET", job),
-        # No version has a user filter for live jobs: only update_time and (23.11+) flags.
-        live_jobs=Endpoint("GET", f"/slurm/{v}/jobs{slash}"),
-        cancel=Endpoint("DELETE", job),
-        db_job=Endpoint("GET", f"/slurmdb/{v}/job/{{job_id}}"),
-        db_jobs=Endpoint("GET", f"/slurmdb/{v}/jobs{slash}", _history_keys(v)),
-        # Both spellings like the list calls; no query: update_time would only make an
-        # unchanged answer empty (304 in 22.05), and 23.11's flags add hidden partitions.
-        partitions=Endpoint("GET", f"/slurm/{v}/partitions{slash}"),
-        nodes=Endpoint("GET", f"/slurm/{v}/nodes{slash}"),
-    )
-
-
-def filterable_job_name(name: str) -> str | None:
-    """``name`` if slurmdbd can safely be asked for jobs of exactly that name, else None."""
-    return name if _FILTERABLE_JOB_NAME_RE.fullmatch(name) else None
-
-
-def history_query(api_version: str, user: str, gid: int, hours: int, now: float,
-                  job_name: str | None = None) -> dict[str, str]:
-    """Query for the accounting list: ``user``'s jobs submitted in the last ``hours`` hours.
-
-    With ``job_name`` (see ``filterable_job_name``), only the jobs of exactly that name."""
-    check_api_version(api_version)
-    if job_name is not None and filterable_job_name(job_name) is None:
-        raise ValueError(f"not a job name slurmdbd can be asked for: {job_name!r}")
-    query = _history_window(api_version, user, gid, hours, now)
-    if job_name is not None:
-        query["job_name"] = job_name
-    return query
-
-
-def _history_window(api_version: str, user: str, gid: int, hours: int,
-                    now: float) -> dict[str, str]:
-    since = str(int(now) - hours * 3600)
-    if api_version == "v0.0.38":
-        # Slurm 22.05: no user filter (users= is refused, error 9000), so filter on the user's
-        # primary group, by gid (22.05 matches `groups` against numbers only; its spec says
-        # `group`, its code reads `groups`). Times are Slurm time strings: an epoch is refused.
-        # submit_time returns jobs in any state, held and never-eligible ones included.
-        return {"submit_time": f"now-{hours}hours", "skip_steps": "true", "groups": str(gid)}
-    if api_version == "v0.0.40":
-        # Slurm 23.11: a `users` filter at last; times are UNIX timestamps; submit_time listed.
-        return {"users": user, "submit_time": since, "skip_steps": "true"}
-    # Slurm 24.05 (v0.0.41) drops submit_time from the spec (25.11 still honours it, unlisted,
-    # REST-25.11.md). Closest listed: start_time plus the usage_time_as_submit_time flag, which
-    # applies the window to the submit time as submit_time did. Trade-off: should a release
-    # ignore the flag, start_time alone has `sacct -S` usage-window semantics and omits held and
-    # never-eligible jobs; slurmctld still holds those, so the live view (which wins) shows them.
-    return {
-        "users": user,
-        "start_time": since,
-        "usage_time_as_submit_time": "true",
-        "skip_steps": "true",
-    }
 
 
 # --- ping ---------------------------------------------------------------------------------------
@@ -419,7 +269,7 @@ def read_live_job_v0040(record: Mapping[str, Any]) -> Job:
     )
 
 
-def _db_exit_v0038(state: str, value: object) -> tuple[int | None, int | None]:
+def _accounting_exit_v0038(state: str, value: object) -> tuple[int | None, int | None]:
     # Slurm 22.05's slurmdbd reports {"status": "SUCCESS", "return_code": 0} for every normal
     # exit, exit 3 included (NOTES.md, _dump_job_exit_code): 0 is only right for COMPLETED.
     exit_code, signal_number = decode_exit_struct(value)
@@ -428,7 +278,7 @@ def _db_exit_v0038(state: str, value: object) -> tuple[int | None, int | None]:
     return exit_code, signal_number
 
 
-def _db_exit(state: str, value: object) -> tuple[int | None, int | None]:
+def _accounting_exit(state: str, value: object) -> tuple[int | None, int | None]:
     exit_code, signal_number = decode_exit_struct(value)
     # slurmdbd records SUCCESS/0 for a job cancelled while running, where slurmctld reports
     # SIGNALED/TERM (25.11, REST-25.11.md): the exit code of a cancelled job is unknown.
@@ -437,11 +287,11 @@ def _db_exit(state: str, value: object) -> tuple[int | None, int | None]:
     return exit_code, signal_number
 
 
-def _read_db_job(record: Mapping[str, Any], v0038: bool) -> Job:
+def _read_accounting_job(record: Mapping[str, Any], v0038: bool) -> Job:
     state_block = _mapping(record.get("state"))
     state = _state_word(state_block.get("current"))
     times = _mapping(record.get("time"))
-    decode = _db_exit_v0038 if v0038 else _db_exit
+    decode = _accounting_exit_v0038 if v0038 else _accounting_exit
     array = _mapping(record.get("array"))
     details = _Details(
         # A plain int in 22.05; a struct from Slurm 23.11 (v0.0.40).
@@ -471,16 +321,16 @@ def _read_db_job(record: Mapping[str, Any], v0038: bool) -> Job:
     )
 
 
-def read_db_job_v0038(record: Mapping[str, Any]) -> Job:
+def read_accounting_job_v0038(record: Mapping[str, Any]) -> Job:
     """Read one v0.0.38 ``/slurmdb/v0.0.38/job(s)`` record (slurmdbd's view, Slurm 22.05)."""
-    return _read_db_job(record, v0038=True)
+    return _read_accounting_job(record, v0038=True)
 
 
-def read_db_job_v0040(record: Mapping[str, Any]) -> Job:
+def read_accounting_job_v0040(record: Mapping[str, Any]) -> Job:
     """Read one v0.0.40-v0.0.44 ``/slurmdb/vX/job(s)`` record (slurmdbd's view, Slurm 23.11+)."""
     # Slurm 23.11 (v0.0.40): state.current a list; exit_code the verbose struct, whose
     # return_code is right (exit 3 -> 3, checked on 25.11). time.* stay plain ints.
-    return _read_db_job(record, v0038=False)
+    return _read_accounting_job(record, v0038=False)
 
 
 def _for_version(
@@ -496,28 +346,12 @@ def read_live_job(api_version: str, record: Mapping[str, Any]) -> Job:
     return _for_version(api_version, read_live_job_v0038, read_live_job_v0040)(record)
 
 
-def read_db_job(api_version: str, record: Mapping[str, Any]) -> Job:
+def read_accounting_job(api_version: str, record: Mapping[str, Any]) -> Job:
     """Read one accounting job record of ``api_version`` into hpcapi's Job."""
-    return _for_version(api_version, read_db_job_v0038, read_db_job_v0040)(record)
+    return _for_version(api_version, read_accounting_job_v0038, read_accounting_job_v0040)(record)
 
 
 # --- partitions ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Partition:
-    """One partition as hpcapi reports it; times in minutes, None when unlimited or unset."""
-
-    name: str
-    # None when slurmrestd does not say (Slurm 23.11 and later: see read_partition_v0040).
-    default: bool | None
-    state: str
-    max_time: int | None
-    default_time: int | None
-    max_nodes: int | None
-    total_nodes: int | None
-    total_cpus: int | None
-
 
 def read_partition_v0038(record: Mapping[str, Any]) -> Partition:
     """Read one v0.0.38 ``/slurm/v0.0.38/partitions`` record (Slurm 22.05)."""
@@ -575,16 +409,6 @@ def read_partition(api_version: str, record: Mapping[str, Any]) -> Partition:
 
 
 # --- nodes ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NodeCapacity:
-    """What a node can give one job: its memory, and the partitions it belongs to."""
-
-    name: str
-    real_memory: int | None  # MB
-    partitions: tuple[str, ...]
-
 
 def read_node_capacity(api_version: str, record: Mapping[str, Any]) -> NodeCapacity:
     """Read one ``/slurm/vX/nodes`` record's name, memory and partitions."""

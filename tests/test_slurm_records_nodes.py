@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from hpcapi.core.records import NodeCapacity, endpoints, read_node_capacity
+from hpcapi.model import NodeCapacity
+from hpcapi.slurm.endpoints import endpoints
+from hpcapi.slurm.records import read_node_capacity
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,125 @@
+"""The things hpcapi's layers pass to each other: the caller, a job asked for, a job reported.
+
+Version-independent values only. ``hpcapi.core`` builds a ``JobDescription``; ``hpcapi.slurm``
+encodes it for one slurmrestd API version and reads Slurm's records into ``Job``,
+``Partition`` and ``NodeCapacity``. This module imports nothing of hpcapi's but the protocol,
+so that every layer can import it without a cycle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from hpcapi.protocol import FINISHED_STATES
+
+
+@dataclass(frozen=True)
+class Identity:
+    """An authenticated caller: their principal and the local account they act as."""
+
+    principal: str
+    local_user: str
+    uid: int
+    gid: int
+    home: str
+    shell: str
+
+
+@dataclass(frozen=True)
+class BeginTime:
+    """A validated start time: a local wall-clock time, or a delay after submission."""
+
+    local_time: datetime | None = None  # naive, in the local time zone as sbatch reads it
+    delay_seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class JobDescription:
+    """A batch job as hpcapi asks Slurm for it, in plain values (minutes, MB, sbatch names).
+
+    Optional fields are None when not asked for; ``hpcapi.slurm.submit_body`` encodes the
+    description for the API version in use."""
+
+    script: str
+    name: str
+    partition: str
+    working_directory: str
+    standard_output: str
+    environment: tuple[tuple[str, str], ...]  # (NAME, value), in order
+    tasks: int | None = None
+    tasks_per_core: int | None = None
+    tasks_per_node: int | None = None
+    cpus_per_task: int | None = None
+    memory_per_cpu: int | None = None  # MB
+    memory_per_node: int | None = None  # MB
+    time_limit: int | None = None  # minutes
+    dependency: str | None = None  # Slurm's dependency expression
+    account: str | None = None
+    qos: str | None = None
+    array: str | None = None
+    constraints: str | None = None
+    standard_error: str | None = None
+    mail_user: str | None = None
+    hold: bool | None = None
+    comment: str | None = None
+    nodes: tuple[int, int] | None = None  # (min, max)
+    gres: str | None = None  # "gpu:1,gpu:tesla:2", without gres: prefixes
+    mail_types: tuple[str, ...] | None = None  # sbatch --mail-type names, upper case
+    begin: BeginTime | None = None
+    submitted_at: float = 0.0  # the time a relative begin counts from (epoch seconds)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One job as hpcapi reports it; times are epoch seconds, None when not (yet) known."""
+
+    job_id: int
+    user: str
+    name: str
+    partition: str
+    state: str
+    reason: str | None
+    submit_time: int | None
+    start_time: int | None
+    end_time: int | None
+    exit_code: int | None
+    signal: int | None
+    source: str  # "live" (slurmctld) or "accounting" (slurmdbd)
+    time_limit: int | None = None  # minutes; None when unlimited or unknown
+    nodes: str | None = None  # Slurm node list, e.g. "localhost" or "cn[01-04]"
+    output: str | None = None  # raw stdout pattern, e.g. "/home/alice/slurm-%j.out"
+    error: str | None = None  # raw stderr pattern; the output's when Slurm has none
+    working_directory: str | None = None
+    comment: str | None = None  # the job's own comment (not the admin or system one)
+    array_job_id: int | None = None  # the array's master job id, for array tasks only
+    array_task_id: int | None = None
+
+    @property
+    def finished(self) -> bool:
+        """True once the job is in a final state."""
+        return self.state in FINISHED_STATES
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One partition as hpcapi reports it; times in minutes, None when unlimited or unset."""
+
+    name: str
+    # None when slurmrestd does not say (Slurm 23.11 and later give no partition flags).
+    default: bool | None
+    state: str
+    max_time: int | None
+    default_time: int | None
+    max_nodes: int | None
+    total_nodes: int | None
+    total_cpus: int | None
+
+
+@dataclass(frozen=True)
+class NodeCapacity:
+    """What a node can give one job: its memory, and the partitions it belongs to."""
+
+    name: str
+    real_memory: int | None  # MB
+    partitions: tuple[str, ...]

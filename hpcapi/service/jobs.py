@@ -1,0 +1,46 @@
+"""One of the caller's jobs: its detail, and cancelling it. Someone else's job and a job that
+does not exist are the same ``job_not_found``."""
+
+from __future__ import annotations
+
+from hpcapi.errors import ErrorCode, HpcapiError
+from hpcapi.model import Identity, Job
+from hpcapi.service.context import Services
+from hpcapi.slurm.errors import JobFinishedError, JobGoneError
+
+
+def parse_job_id(raw: object) -> int:
+    """A job id as the caller gave it (text or a JSON number); anything else is no job of theirs."""
+    text = str(raw).strip() if isinstance(raw, str | int) and not isinstance(raw, bool) else ""
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) < 2**32:
+        raise HpcapiError(ErrorCode.JOB_NOT_FOUND, f"there is no job {str(raw)[:40]!r} of yours")
+    return int(text)
+
+
+def find_own_job(svc: Services, caller: Identity, job_id: int) -> Job:
+    """The caller's job, from slurmctld or else from accounting; job_not_found if not theirs."""
+    backend = svc.backend
+    # The live record first: it is fresh, and its exit code is right where Slurm 22.05's
+    # accounting reports 0 for every normal exit.
+    job = backend.live_job(caller, job_id) or backend.accounting_job(caller, job_id)
+    if job is None or job.user != caller.local_user:
+        raise HpcapiError(ErrorCode.JOB_NOT_FOUND, f"there is no job {job_id} of yours")
+    return job
+
+
+def cancel_job(svc: Services, caller: Identity, job_id: int) -> None:
+    """Cancel one of the caller's jobs; job_already_finished once it has ended."""
+    job = find_own_job(svc, caller, job_id)
+    if job.finished:
+        raise HpcapiError(
+            ErrorCode.JOB_ALREADY_FINISHED, f"job {job_id} has already finished ({job.state})"
+        )
+    try:
+        svc.backend.cancel(caller, job_id)
+    except JobFinishedError as exc:
+        # It ended between the look-up and the cancel.
+        raise HpcapiError(
+            ErrorCode.JOB_ALREADY_FINISHED, f"job {job_id} has already finished"
+        ) from exc
+    except JobGoneError as exc:
+        raise HpcapiError(ErrorCode.JOB_NOT_FOUND, f"there is no job {job_id} of yours") from exc
