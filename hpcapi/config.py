@@ -69,8 +69,8 @@ def _int_in(low: int, high: int) -> Callable[[str], int]:
     def convert(raw: str) -> int:
         try:
             value = int(raw.strip())
-        except ValueError:
-            raise ValueError(f"{raw!r} is not an integer") from None
+        except ValueError as err:
+            raise ValueError(f"{raw!r} is not an integer") from err
         if not low <= value <= high:
             raise ValueError(f"{value} is outside {low}..{high}")
         return value
@@ -82,8 +82,8 @@ def _float_in(low: float, high: float) -> Callable[[str], float]:
     def convert(raw: str) -> float:
         try:
             value = float(raw.strip())
-        except ValueError:
-            raise ValueError(f"{raw!r} is not a number") from None
+        except ValueError as err:
+            raise ValueError(f"{raw!r} is not a number") from err
         if not low <= value <= high:
             raise ValueError(f"{value} is outside {low}..{high}")
         return value
@@ -131,8 +131,8 @@ def _working_directory(raw: str) -> str:
     value = raw.strip()
     try:
         rendered = value.format(home="/home/x", user="x")
-    except (KeyError, IndexError, ValueError):
-        raise ValueError(f"{value!r} may only use the placeholders {{home}} and {{user}}") from None
+    except (KeyError, IndexError, ValueError) as err:
+        raise ValueError(f"{value!r} may only use the placeholders {{home}} and {{user}}") from err
     if not rendered.startswith("/"):
         raise ValueError(f"{value!r} must be an absolute path")
     return value
@@ -194,7 +194,7 @@ def parse_config(
     try:
         parser.read_string(text, source=source)
     except configparser.Error as exc:
-        raise ConfigError(f"{source}: {exc}") from None
+        raise ConfigError(f"{source}: {exc}") from exc
 
     if parser.defaults():
         raise ConfigError(f"{source}: a [DEFAULT] section is not supported; name each section")
@@ -217,12 +217,12 @@ def parse_config(
             try:
                 values[attribute] = convert(raw)
             except ValueError as exc:
-                raise ConfigError(f"{source}: [{section}] {key}: {exc}") from None
+                raise ConfigError(f"{source}: [{section}] {key}: {exc}") from exc
     values.update(overrides or {})
     try:
         config = ServerConfig(**values)
     except TypeError as exc:
-        raise ConfigError(f"{source}: {exc}") from None
+        raise ConfigError(f"{source}: {exc}") from exc
     _check_coherence(config, source)
     return config
 
@@ -261,10 +261,10 @@ def check_principal_map_users(config: ServerConfig, lookup: UserLookup = pwd.get
     for principal, user in config.principal_map.items():
         try:
             entry = lookup(user)
-        except KeyError:
+        except KeyError as err:
             raise ConfigError(
                 f"[principal_map] {principal} maps to {user!r}, which is not a local user"
-            ) from None
+            ) from err
         if entry.pw_uid == 0 or not config.min_uid <= entry.pw_uid <= config.max_uid:
             raise ConfigError(
                 f"[principal_map] {principal} maps to {user!r} (uid {entry.pw_uid}), "
@@ -281,7 +281,7 @@ def load_config(
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"cannot read configuration {path}: {exc.strerror}") from None
+        raise ConfigError(f"cannot read configuration {path}: {exc.strerror}") from exc
     config = parse_config(text, source=path, overrides=overrides)
     check_principal_map_users(config)
     return config

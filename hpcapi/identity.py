@@ -78,8 +78,8 @@ def lookup_local_user(
     """Find the local account for a mapped principal; refuse root and system accounts."""
     try:
         entry = getpwnam(user)
-    except KeyError:
-        raise _refuse(principal, f"maps to {user!r}, which is not a local user") from None
+    except KeyError as err:
+        raise _refuse(principal, f"maps to {user!r}, which is not a local user") from err
     if entry.pw_uid == 0 or not min_uid <= entry.pw_uid <= max_uid:
         raise _refuse(principal, f"maps to {user!r}, a system account")
     return Identity(

@@ -163,13 +163,13 @@ class HpcapiClient:
                 raise TlsError(
                     f"cannot verify the TLS certificate of {self.url}: set ca in the client "
                     f"configuration or pass --ca ({_short(exc)})"
-                ) from None
+                ) from exc
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if attempt == attempts:
                     raise UnreachableError(
                         f"cannot reach {self.url}: {_short(exc)}"
                         + (f" (after {attempts} attempts)" if attempts > 1 else "")
-                    ) from None
+                    ) from exc
                 self._sleep(self.retry.delay(attempt))
                 continue
             except Exception as exc:
@@ -178,7 +178,7 @@ class HpcapiClient:
                 if type(exc).__name__ == "MutualAuthenticationError":
                     raise AuthenticationError(
                         "unauthenticated", f"the server failed mutual authentication: {exc}"
-                    ) from None
+                    ) from exc
                 raise
             if response.status_code in RETRY_STATUSES and attempt < attempts:
                 self._sleep(self.retry.delay(attempt, response.headers.get("Retry-After")))

@@ -14,10 +14,10 @@ def acquire_credentials(principal: str | None = None, keytab: str | None = None)
     """Return usable initiator credentials, or raise ``CredentialsError`` before any request."""
     try:
         import gssapi
-    except ImportError:
+    except ImportError as err:
         raise ConfigError(
             "the hpcapi client needs gssapi and requests-gssapi: pip install 'hpcapi[client]'"
-        ) from None
+        ) from err
     try:
         if keytab:
             name = gssapi.Name(principal, gssapi.NameType.kerberos_principal)
@@ -41,8 +41,8 @@ def acquire_credentials(principal: str | None = None, keytab: str | None = None)
             raise CredentialsError(
                 f"cannot get a Kerberos ticket for {principal} from keytab {keytab}: "
                 f"{_gss_message(exc)}"
-            ) from None
-        raise CredentialsError(NO_TICKET_MESSAGE) from None
+            ) from exc
+        raise CredentialsError(NO_TICKET_MESSAGE) from exc
     # None means an indefinite lifetime; 0 means expired.
     if lifetime is not None and lifetime <= 0:
         raise CredentialsError(NO_TICKET_MESSAGE)

@@ -305,7 +305,7 @@ def cmd_submit(ctx: Context) -> int:
     try:
         script = ctx.stdin.read() if args.script == "-" else Path(args.script).read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {label}: {exc}") from None
+        raise UsageError(f"cannot read {label}: {exc}") from exc
     key = args.idempotency_key or f"hpcapi-submit:{uuid.uuid4().hex}"
     fields = _fields_for(ctx, script, label, _DefaultPartition(ctx))
     if args.dry_run:

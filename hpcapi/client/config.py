@@ -48,9 +48,9 @@ def _read_file(path: Path) -> dict[str, str | None]:
         with path.open(encoding="utf-8") as handle:
             parser.read_file(handle)
     except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
     except (configparser.Error, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not a valid INI file: {exc}") from None
+        raise ConfigError(f"{path}: not a valid INI file: {exc}") from exc
     unknown_sections = [name for name in parser.sections() if name != SECTION]
     if unknown_sections:
         raise ConfigError(

@@ -36,9 +36,9 @@ def check_script(script: object) -> str:
         )
     try:
         size = len(script.encode("utf-8"))
-    except UnicodeEncodeError:
+    except UnicodeEncodeError as err:
         # JSON may carry lone surrogates ("\ud800"), which no UTF-8 file can hold.
-        raise HpcapiError(ErrorCode.BAD_SCRIPT, "script-body is not valid Unicode text") from None
+        raise HpcapiError(ErrorCode.BAD_SCRIPT, "script-body is not valid Unicode text") from err
     if size > MAX_SCRIPT_BYTES:
         raise HpcapiError(
             ErrorCode.BAD_SCRIPT,

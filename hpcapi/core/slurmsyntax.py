@@ -339,8 +339,8 @@ def parse_begin(value: str) -> BeginTime:
             parts["y"], parts["mo"], parts["d"], parts.get("h", 0), parts.get("mi", 0),
             parts.get("s", 0),
         )  # fmt: skip
-    except ValueError:
-        raise HpcapiError(code, f"begin {quote_value(value)} is not a real date and time") from None
+    except ValueError as err:
+        raise HpcapiError(code, f"begin {quote_value(value)} is not a real date and time") from err
     if when.year < 2000:
         raise HpcapiError(code, "begin must be in the year 2000 or later")
     return BeginTime(local_time=when)

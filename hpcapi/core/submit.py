@@ -368,7 +368,7 @@ def _slurm_value(key: str, value: object, parse: Callable[[Any], T]) -> T:
         return parse(value)
     except HpcapiError as error:
         # The parsers speak of "memory" or "timelimit"; name the request's own key.
-        raise HpcapiError(error.code, f"{key}: {error.message}") from None
+        raise HpcapiError(error.code, f"{key}: {error.message}") from error
 
 
 def parse_submit_request(body: object, policy: SubmitPolicy) -> SubmitRequest:

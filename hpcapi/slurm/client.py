@@ -153,29 +153,29 @@ class SlurmrestClient:
         """Turn the transport's exceptions into the SlurmrestError they mean."""
         try:
             yield
-        except requests.exceptions.ConnectTimeout:
+        except requests.exceptions.ConnectTimeout as err:
             raise SlurmrestUnavailableError(
                 f"slurmrestd at {self._base_url} did not accept a connection in time"
-            ) from None
-        except requests.exceptions.Timeout:
+            ) from err
+        except requests.exceptions.Timeout as err:
             raise SlurmrestTimeoutError(
                 f"slurmrestd did not answer {method} {path} within {self._timeout:g} s"
-            ) from None
+            ) from err
         except requests.exceptions.ConnectionError as exc:
             if exc.args and isinstance(exc.args[0], ReadTimeoutError):
                 # requests reports a read timeout while a body streams in as a ConnectionError
                 raise SlurmrestTimeoutError(
                     f"slurmrestd did not finish answering {method} {path} within"
                     f" {self._timeout:g} s"
-                ) from None
+                ) from exc
             raise SlurmrestUnavailableError(
                 f"cannot reach slurmrestd at {self._base_url}: {type(exc).__name__}"
-            ) from None
+            ) from exc
         except requests.exceptions.RequestException as exc:
             # e.g. slurmrestd died half-way through its answer (ChunkedEncodingError)
             raise SlurmrestUnavailableError(
                 f"slurmrestd failed while answering: {type(exc).__name__}"
-            ) from None
+            ) from exc
 
     def close(self) -> None:
         """Close the pooled connections."""
@@ -196,8 +196,8 @@ def _decode_listing(
 
     try:
         return decode_listing(text(), list_key, read)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise SlurmrestProtocolError("slurmrestd answered malformed JSON") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise SlurmrestProtocolError("slurmrestd answered malformed JSON") from err
 
 
 def _require_json(response: requests.Response) -> None:
@@ -225,8 +225,8 @@ def _decode(response: requests.Response) -> dict[str, Any]:
     _require_json(response)
     try:
         body = response.json()
-    except (ValueError, json.JSONDecodeError):
-        raise SlurmrestProtocolError("slurmrestd answered malformed JSON") from None
+    except (ValueError, json.JSONDecodeError) as err:
+        raise SlurmrestProtocolError("slurmrestd answered malformed JSON") from err
     if not isinstance(body, dict):
         raise SlurmrestProtocolError("slurmrestd answered JSON that is not an object")
     if status >= 400:

@@ -26,7 +26,7 @@ def read_signing_key(path: str) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as exc:
-        raise TokenKeyError(f"cannot open JWT signing key {path}: {exc.strerror}") from None
+        raise TokenKeyError(f"cannot open JWT signing key {path}: {exc.strerror}") from exc
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):

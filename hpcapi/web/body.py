@@ -43,7 +43,7 @@ def read_json_body() -> Any:
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise HpcapiError(
             ErrorCode.POSTDATA_PARSE_ERROR, f"the body is not valid JSON: {exc}"[:300]
-        ) from None
+        ) from exc
 
 
 def _buffer_unsized_body() -> None:
