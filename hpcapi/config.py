@@ -15,10 +15,12 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from hpcapi.identity import DEFAULT_MAX_UID, LOCAL_USER_RE
 from hpcapi.protocol import MAX_BODY_BYTES
+
+N = TypeVar("N", int, float)
 
 DEFAULT_CONFIG_PATH = "/etc/hpcapi/hpcapi.conf"
 CONFIG_PATH_ENV = "HPCAPI_CONFIG"
@@ -65,30 +67,25 @@ def _text(raw: str) -> str:
     return raw.strip()
 
 
-def _int_in(low: int, high: int) -> Callable[[str], int]:
-    def convert(raw: str) -> int:
+def _number_in(kind: Callable[[str], N], what: str, low: N, high: N) -> Callable[[str], N]:
+    def convert(raw: str) -> N:
         try:
-            value = int(raw.strip())
+            value = kind(raw.strip())
         except ValueError as err:
-            raise ValueError(f"{raw!r} is not an integer") from err
-        if not low <= value <= high:
+            raise ValueError(f"{raw!r} is not {what}") from err
+        if not low <= value <= high:  # type: ignore[operator]
             raise ValueError(f"{value} is outside {low}..{high}")
         return value
 
     return convert
+
+
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    return _number_in(int, "an integer", low, high)
 
 
 def _float_in(low: float, high: float) -> Callable[[str], float]:
-    def convert(raw: str) -> float:
-        try:
-            value = float(raw.strip())
-        except ValueError as err:
-            raise ValueError(f"{raw!r} is not a number") from err
-        if not low <= value <= high:
-            raise ValueError(f"{value} is outside {low}..{high}")
-        return value
-
-    return convert
+    return _number_in(float, "a number", low, high)
 
 
 def _word_list(pattern: re.Pattern[str], what: str) -> Callable[[str], tuple[str, ...]]:

@@ -22,20 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from hpcapi.client import errors as client_errors
 from hpcapi.client import render
 from hpcapi.client.api import JOB_ID_RE, HpcapiClient, job_records
 from hpcapi.client.auth import acquire_credentials
 from hpcapi.client.config import ClientConfig, load_config
 from hpcapi.client.directives import OPTIONS, build_fields
-from hpcapi.client.errors import (
-    ApiError,
-    AuthenticationError,
-    ConfigError,
-    CredentialsError,
-    HpcapiClientError,
-    TlsError,
-    UnreachableError,
-)
 from hpcapi.client.many import (
     RUN_ID_RE,
     RunStoppedError,
@@ -65,7 +57,7 @@ configuration: /etc/hpcapi/client.conf, ~/.config/hpcapi/client.conf, $HPCAPI_CL
 $HPCAPI_URL, then options; INI section [client] with url, principal, keytab, ca."""
 
 
-class UsageError(ConfigError):
+class UsageError(client_errors.ConfigError):
     """The command line asks for something impossible."""
 
 
@@ -403,9 +395,9 @@ def cmd_status(ctx: Context) -> int:
     for job_id in _job_ids(ctx.args.jobs):
         try:
             jobs[job_id] = ctx.client.job(job_id)
-        except AuthenticationError:
+        except client_errors.AuthenticationError:
             raise
-        except ApiError as exc:
+        except client_errors.ApiError as exc:
             errors[job_id] = {"reason": exc.reason, "message": exc.message}
             ctx.say(f"job {job_id}: error {exc.reason}: {exc.message}")
     ctx.emit({"jobs": jobs, "errors": errors}, _jobs_table(jobs) if jobs else "")
@@ -420,9 +412,9 @@ def cmd_cancel(ctx: Context) -> int:
         try:
             ctx.client.cancel(job_id)
             cancelled.append(job_id)
-        except AuthenticationError:
+        except client_errors.AuthenticationError:
             raise
-        except ApiError as exc:
+        except client_errors.ApiError as exc:
             errors[job_id] = {"reason": exc.reason, "message": exc.message}
             ctx.say(f"job {job_id}: error {exc.reason}: {exc.message}")
     ctx.emit({"cancelled": cancelled, "errors": errors},
@@ -492,7 +484,7 @@ COMMANDS: dict[str, Callable[[Context], int]] = {
 def default_client_factory(config: ClientConfig, creds: Any) -> HpcapiClient:
     """The real client: requests-gssapi with the checked credential."""
     if config.url is None:
-        raise ConfigError("no server URL")
+        raise client_errors.ConfigError("no server URL")
     return HpcapiClient(config.url, creds=creds, ca=config.ca)
 
 
@@ -524,7 +516,7 @@ def main(
             {"url": args.url, "principal": args.principal, "keytab": args.keytab, "ca": args.ca},
             environ=env,
         )
-    except ConfigError as exc:
+    except client_errors.ConfigError as exc:
         return fail(EXIT_USAGE, str(exc))
     if not config.url:
         return fail(EXIT_USAGE, "no server URL: set url in ~/.config/hpcapi/client.conf, "
@@ -537,21 +529,21 @@ def main(
                   stderr=err, stdin=stdin or sys.stdin, environ=env, sleep=sleep)
     try:
         return COMMANDS[args.command](ctx)
-    except CredentialsError as exc:
+    except client_errors.CredentialsError as exc:
         return fail(EXIT_AUTH, str(exc))
-    except AuthenticationError as exc:
+    except client_errors.AuthenticationError as exc:
         if args.json:
             ctx.emit(exc.body, "")
         return fail(EXIT_AUTH, f"error {exc.reason} (HTTP {exc.status}): {exc.message}")
-    except ApiError as exc:
+    except client_errors.ApiError as exc:
         if args.json:
             ctx.emit(exc.body, "")
         return fail(EXIT_API_ERROR, f"error {exc.reason} (HTTP {exc.status}): {exc.message}")
-    except UnreachableError as exc:
+    except client_errors.UnreachableError as exc:
         return fail(EXIT_UNREACHABLE, str(exc))
-    except (ConfigError, TlsError) as exc:
+    except (client_errors.ConfigError, client_errors.TlsError) as exc:
         return fail(EXIT_USAGE, str(exc))
-    except HpcapiClientError as exc:
+    except client_errors.HpcapiClientError as exc:
         return fail(EXIT_API_ERROR, str(exc))
     except KeyboardInterrupt:
         return fail(130, "interrupted")

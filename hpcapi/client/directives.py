@@ -24,8 +24,8 @@ class SbatchOption:
     field: str
     long: str
     short: str | None = None
-    flag: bool = False
     help: str = ""
+    flag: bool = False
 
 
 OPTIONS: tuple[SbatchOption, ...] = (
@@ -48,9 +48,9 @@ OPTIONS: tuple[SbatchOption, ...] = (
     SbatchOption("output", "output", "o", help="stdout file pattern"),
     SbatchOption("error", "error", "e", help="stderr file pattern"),
     SbatchOption("working-directory", "chdir", "D", help="working directory of the job"),
+    SbatchOption("begin", "begin", "b", help="start no earlier than, e.g. now+1hour"),
     SbatchOption("mail-type", "mail-type", help="e.g. END,FAIL"),
     SbatchOption("mail-user", "mail-user", help="where mail goes"),
-    SbatchOption("begin", "begin", "b", help="start no earlier than, e.g. now+1hour"),
     SbatchOption("hold", "hold", "H", flag=True, help="submit in held state"),
     SbatchOption(
         "export", "export", help="NAME=value,... (the job starts with a clean environment)"

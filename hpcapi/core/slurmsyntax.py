@@ -79,11 +79,17 @@ def quote_value(value: object) -> str:
         return f"a value of type {type(value).__name__} too large to show"
 
 
+def _int_or_text(value: object, code: ErrorCode, message: str) -> int | str:
+    """``value`` if it is a JSON integer (not a boolean) or a string."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise HpcapiError(code, message)
+    return value
+
+
 def parse_time_limit(value: str | int) -> int:
     """Return a time limit in whole minutes from a JSON integer or a Slurm time string."""
     code = ErrorCode.BAD_TIMELIMIT
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise HpcapiError(code, "timelimit must be a whole number of minutes or a Slurm time")
+    value = _int_or_text(value, code, "timelimit must be a whole number of minutes or a Slurm time")
     if isinstance(value, int):
         minutes = value
     else:
@@ -126,8 +132,9 @@ def _minutes_of(match: re.Match[str]) -> int:
 def parse_memory(value: str | int) -> int:
     """Return a memory size in megabytes from a JSON integer (MB) or Slurm memory syntax."""
     code = ErrorCode.BAD_MEMORY_SPEC
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise HpcapiError(code, "memory must be a whole number of megabytes or a size like 4G")
+    value = _int_or_text(
+        value, code, "memory must be a whole number of megabytes or a size like 4G"
+    )
     if isinstance(value, int):
         megabytes = value
     else:
@@ -218,6 +225,17 @@ MAX_NODES = 100_000
 # slurm.conf's MaxArraySize may be at most 4000001, so no array index is ever above 4000000.
 MAX_ARRAY_INDEX = 4_000_000
 MAX_SPEC_LENGTH = 1024
+
+
+def _spec_text(value: object, field: str, shape: str) -> str:
+    """``value`` if it is a non-empty string of at most MAX_SPEC_LENGTH characters."""
+    if not isinstance(value, str) or not value:
+        raise HpcapiError(ErrorCode.BAD_PARAMETER, f"{field} must be {shape}")
+    if len(value) > MAX_SPEC_LENGTH:
+        raise HpcapiError(
+            ErrorCode.BAD_PARAMETER, f"{field} must be at most {MAX_SPEC_LENGTH} characters"
+        )
+    return value
 MAX_BEGIN_DELAY_SECONDS = 365 * 86400
 
 _NODES = re.compile(rf"(?P<min>{_DIGITS})(?:-(?P<max>{_DIGITS}))?")
@@ -250,10 +268,7 @@ _ARRAY_ITEM = re.compile(rf"(?P<first>{_DIGITS})(?:-(?P<last>{_DIGITS})(?::(?P<s
 def parse_array_spec(value: str) -> str:
     """Check a job array spec such as "0-15", "1,3,5", "0-15:4" or "0-99%10"; return it."""
     code = ErrorCode.BAD_PARAMETER
-    if not isinstance(value, str) or not value:
-        raise HpcapiError(code, "array must be a string such as 0-15, 1,3,5, 0-15:4 or 0-99%10")
-    if len(value) > MAX_SPEC_LENGTH:
-        raise HpcapiError(code, f"array must be at most {MAX_SPEC_LENGTH} characters")
+    value = _spec_text(value, "array", "a string such as 0-15, 1,3,5, 0-15:4 or 0-99%10")
     indexes, percent, throttle = value.partition("%")
     if percent and (not re.fullmatch(_DIGITS, throttle) or int(throttle) < 1):
         raise HpcapiError(code, f"array throttle %{quote_value(throttle)} must be a count >= 1")
@@ -282,10 +297,7 @@ MAIL_TYPES = (
 def parse_mail_types(value: str) -> tuple[str, ...]:
     """Return a comma list of Slurm mail types, upper-cased and without repeats."""
     code = ErrorCode.BAD_PARAMETER
-    if not isinstance(value, str) or not value:
-        raise HpcapiError(code, "mail-type must be a comma list such as BEGIN,END")
-    if len(value) > MAX_SPEC_LENGTH:
-        raise HpcapiError(code, f"mail-type must be at most {MAX_SPEC_LENGTH} characters")
+    value = _spec_text(value, "mail-type", "a comma list such as BEGIN,END")
     types: list[str] = []
     for word in value.split(","):
         name = word.upper()
@@ -355,10 +367,7 @@ MAX_GRES_ENTRIES = 32
 def parse_gres(value: str) -> str:
     """Return a GRES list such as "gpu:1" or "gpu:tesla:2,mps:100", without "gres:" prefixes."""
     code = ErrorCode.BAD_PARAMETER
-    if not isinstance(value, str) or not value:
-        raise HpcapiError(code, "gres must be a list such as gpu:1 or gpu:tesla:2")
-    if len(value) > MAX_SPEC_LENGTH:
-        raise HpcapiError(code, f"gres must be at most {MAX_SPEC_LENGTH} characters")
+    value = _spec_text(value, "gres", "a list such as gpu:1 or gpu:tesla:2")
     entries = value.split(",")
     if len(entries) > MAX_GRES_ENTRIES:
         raise HpcapiError(code, f"gres may list at most {MAX_GRES_ENTRIES} resources")
@@ -390,10 +399,7 @@ _CONSTRAINT = re.compile(r"[A-Za-z0-9_.\-&|\[\]()*,]+")
 def parse_constraint(value: str) -> str:
     """Check a node feature expression such as "intel&(ib|opa)" or "[rack1*2&rack2*4]"."""
     code = ErrorCode.BAD_PARAMETER
-    if not isinstance(value, str) or not value:
-        raise HpcapiError(code, "constraint must be a feature expression such as intel&gpu")
-    if len(value) > MAX_SPEC_LENGTH:
-        raise HpcapiError(code, f"constraint must be at most {MAX_SPEC_LENGTH} characters")
+    value = _spec_text(value, "constraint", "a feature expression such as intel&gpu")
     if _CONSTRAINT.fullmatch(value) is None or not re.search(r"[A-Za-z0-9]", value):
         raise HpcapiError(
             code,

@@ -86,6 +86,17 @@ def build_environment(
     return env
 
 
+# JobDescription fields taken as they are from SubmitRequest fields (Slurm's names <- hpcapi's).
+_FROM_REQUEST = {
+    "tasks_per_core": "ntasks_per_core", "tasks_per_node": "ntasks_per_node",
+    "cpus_per_task": "cpus_per_task", "memory_per_cpu": "mem_per_cpu_mb",
+    "memory_per_node": "mem_per_node_mb", "time_limit": "time_limit_minutes",
+    "account": "account", "qos": "qos", "array": "array", "constraints": "constraint",
+    "standard_error": "error", "mail_user": "mail_user", "hold": "hold", "nodes": "nodes",
+    "gres": "gres", "mail_types": "mail_type", "begin": "begin",
+}
+
+
 def describe_job(
     req: SubmitRequest,
     owner: Identity,
@@ -120,24 +131,8 @@ def describe_job(
         standard_output=req.output or f"{job_directory.rstrip('/')}/slurm-%j.out",
         environment=tuple(environment.items()),
         tasks=_effective_ntasks(req),
-        tasks_per_core=req.ntasks_per_core,
-        tasks_per_node=req.ntasks_per_node,
-        cpus_per_task=req.cpus_per_task,
-        memory_per_cpu=req.mem_per_cpu_mb,
-        memory_per_node=req.mem_per_node_mb,
-        time_limit=req.time_limit_minutes,
         dependency=req.dependency.expression if req.dependency is not None else None,
-        account=req.account,
-        qos=req.qos,
-        array=req.array,
-        constraints=req.constraint,
-        standard_error=req.error,
-        mail_user=req.mail_user,
-        hold=req.hold,
         comment=comment,
-        nodes=req.nodes,
-        gres=req.gres,
-        mail_types=req.mail_type,
-        begin=req.begin,
         submitted_at=now,
+        **{field: getattr(req, name) for field, name in _FROM_REQUEST.items()},
     )

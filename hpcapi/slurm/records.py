@@ -238,35 +238,31 @@ def _live_details(record: Mapping[str, Any]) -> _Details:
     )
 
 
-def read_live_job_v0038(record: Mapping[str, Any]) -> Job:
-    """Read one v0.0.38 ``/slurm/v0.0.38/job(s)`` record (slurmctld's view, Slurm 22.05)."""
+def _read_live_job(record: Mapping[str, Any],
+                   decode_exit: Callable[[object], tuple[int | None, int | None]]) -> Job:
     return _job(
         record,
         user=record.get("user_name"),
         state=_state_word(record.get("job_state")),
         reason=record.get("state_reason"),
         times=_live_times(record),
-        # Slurm 22.05: exit_code is the raw wait status (exit 3 -> 768, SIGTERM -> 15).
-        exit_status=decode_wait_status(record.get("exit_code")),
+        exit_status=decode_exit(record.get("exit_code")),
         source="live",
         details=_live_details(record),
     )
+
+
+def read_live_job_v0038(record: Mapping[str, Any]) -> Job:
+    """Read one v0.0.38 ``/slurm/v0.0.38/job(s)`` record (slurmctld's view, Slurm 22.05)."""
+    # Slurm 22.05: exit_code is the raw wait status (exit 3 -> 768, SIGTERM -> 15).
+    return _read_live_job(record, decode_wait_status)
 
 
 def read_live_job_v0040(record: Mapping[str, Any]) -> Job:
     """Read one v0.0.40-v0.0.44 ``/slurm/vX/job(s)`` record (slurmctld's view, Slurm 23.11+)."""
     # Slurm 23.11 (v0.0.40): job_state a list; times {set, infinite, number} structs; exit_code
     # a struct {status: [...], return_code: {struct}, signal: {id: {struct}, name}}.
-    return _job(
-        record,
-        user=record.get("user_name"),
-        state=_state_word(record.get("job_state")),
-        reason=record.get("state_reason"),
-        times=_live_times(record),
-        exit_status=decode_exit_struct(record.get("exit_code")),
-        source="live",
-        details=_live_details(record),
-    )
+    return _read_live_job(record, decode_exit_struct)
 
 
 def _accounting_exit_v0038(state: str, value: object) -> tuple[int | None, int | None]:
