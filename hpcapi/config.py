@@ -113,7 +113,8 @@ def _header_name(raw: str) -> str:
 def _api_version(raw: str) -> str:
     value = raw.strip()
     if not _API_VERSION_RE.fullmatch(value):
-        raise ValueError(f"{value!r} is neither 'auto' nor a version such as v0.0.38")
+        # Which versions hpcapi speaks is hpcapi.slurm.versions' to say, at start-up.
+        raise ValueError(f"{value!r} is neither 'auto' nor a slurmrestd API version vX.Y.Z")
     return value
 
 
