@@ -90,6 +90,8 @@ class Job:
     nodes: str | None = None  # Slurm node list, e.g. "localhost" or "cn[01-04]"
     output: str | None = None  # raw stdout pattern, e.g. "/home/alice/slurm-%j.out"
     error: str | None = None  # raw stderr pattern; the output's when Slurm has none
+    output_path: str | None = None  # the file Slurm made of the pattern, where it says
+    error_path: str | None = None  # likewise for stderr (the output's when stderr has none)
     working_directory: str | None = None
     comment: str | None = None  # the job's own comment (not the admin or system one)
     array_job_id: int | None = None  # the array's master job id, for array tasks only

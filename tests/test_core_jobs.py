@@ -192,11 +192,21 @@ def db_v0044(kind: str) -> dict[str, Any]:
     return {**base, **changes[kind]}
 
 
-@pytest.mark.parametrize("version", NEW_VERSIONS)
+@pytest.mark.parametrize("version", ["v0.0.43", "v0.0.44"])
 @pytest.mark.parametrize("kind", sorted(EXPECTED_LIVE))
 def test_live_records_read_the_same_in_every_version(version: str, kind: str) -> None:
     from_v0038 = read_live_job("v0.0.38", recorded("live")[kind])
     assert read_live_job(version, live_v0044(kind)) == from_v0038 == EXPECTED_LIVE[kind]
+
+
+@pytest.mark.parametrize("version", ["v0.0.40", "v0.0.41", "v0.0.42"])
+@pytest.mark.parametrize("kind", sorted(EXPECTED_LIVE))
+def test_live_output_up_to_v0_0_42_is_slurms_file_not_the_pattern(version: str, kind: str) -> None:
+    # v0.0.41/v0.0.42 (25.11.7) put the expanded file name where later versions put the pattern.
+    expanded = {**live_v0044(kind), "standard_output": "/home/alice/record-26.out"}
+    read = read_live_job(version, expanded)
+    assert (read.output, read.error) == (None, None)
+    assert (read.output_path, read.error_path) == ("/home/alice/record-26.out",) * 2
 
 
 @pytest.mark.parametrize("version", NEW_VERSIONS)

@@ -282,6 +282,31 @@ def test_proxy_status_wins_over_a_json_body(
     assert type(call_error(slurm_client)) is SlurmrestUnavailableError
 
 
+def test_slurmdbd_unreachable_is_an_outage_that_keeps_slurms_message(
+    slurm_client: SlurmrestClient, fake_slurmrestd: FakeSlurmrestd
+) -> None:
+    errors = [{"description": "Failed to open slurmdbd connection", "error_number": 7000,
+               "error": "Unable to connect to database", "source": "openapi_slurmdbd"}]
+    fake_slurmrestd.answer_json("GET", PING, {"errors": errors}, status=502)
+    error = call_error(slurm_client)
+    assert type(error) is SlurmrestUnavailableError
+    assert "Failed to open slurmdbd connection" in error.message
+    assert error.slurm_errors == errors
+
+
+@pytest.mark.parametrize("status", [502, 511])
+def test_a_refused_token_is_an_auth_error_not_an_outage(
+    slurm_client: SlurmrestClient, fake_slurmrestd: FakeSlurmrestd, status: int
+) -> None:
+    # 25.11.7: 502 error 7000 on /slurmdb/, 511 error 1007 on /slurm/.
+    description = ("Failed to open slurmdbd connection, authentication error" if status == 502
+                   else "Protocol authentication error")
+    errors = [{"description": description, "error_number": 7000 if status == 502 else 1007,
+               "error": "x", "source": "y"}]
+    fake_slurmrestd.answer_json("GET", PING, {"errors": errors}, status=status)
+    assert type(call_error(slurm_client)) is SlurmrestAuthError
+
+
 @pytest.mark.parametrize(
     ("body", "content_type"),
     [

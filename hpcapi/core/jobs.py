@@ -109,8 +109,10 @@ def frce_job_entry(job: Job) -> dict[str, Any]:
 
 def job_detail(job: Job) -> dict[str, Any]:
     """A job as GET /hpcapi/job/<id> shows it."""
-    output = expand_output_path(job.output, job) if job.output else None
-    error = expand_output_path(job.error, job) if job.error else output
+    # Slurm's own expansion where the record gives it (its file, whatever the pattern held);
+    # else hpcapi expands the pattern as slurmstepd does.
+    output = job.output_path or (expand_output_path(job.output, job) if job.output else None)
+    error = job.error_path or (expand_output_path(job.error, job) if job.error else output)
     return {
         "job_id": str(job.job_id),
         "user": job.user,

@@ -131,7 +131,7 @@ class SlurmBackend:
         version = self.api_version
         body = self._job_answer(endpoints(version).accounting_job.path(job_id=job_id), user)
         if body:
-            self._check_db_errors(body)
+            self._check_accounting_errors(body)
         jobs = [read_accounting_job(version, r) for r in _records(body)] if body else []
         return next((job for job in jobs if job.job_id == job_id), None)
 
@@ -172,7 +172,7 @@ class SlurmBackend:
                 path, user, "jobs", lambda record: read_accounting_job(version, record),
                 params=params,
             )
-        self._check_db_errors(answer.body)
+        self._check_accounting_errors(answer.body)
         return [job for job in jobs if job.user == user.local_user and job.job_id > 0]
 
     def cancel(self, user: Identity, job_id: int) -> None:
@@ -217,7 +217,7 @@ class SlurmBackend:
         return max(sizes) if sizes else None
 
     @staticmethod
-    def _check_db_errors(body: dict[str, Any]) -> None:
+    def _check_accounting_errors(body: dict[str, Any]) -> None:
         errors = slurm_errors(body)
         numbers = {e.get("error_number", e.get("error_code")) for e in errors}
         # Slurm 22.05 reports "Nothing found" as error 9003; 23.11+ as a warning.

@@ -211,13 +211,13 @@ def _decode(response: requests.Response) -> dict[str, Any]:
     """Classify a slurmrestd answer: status first, then content type, then the body."""
     status = response.status_code
     if status in (502, 503):
-        raise SlurmrestUnavailableError(f"slurmrestd answered HTTP {status}")
+        _raise_unavailable(response, status)
     if status == 504:
         raise SlurmrestTimeoutError("slurmrestd answered HTTP 504")
-    if status in (401, 403):
-        raise SlurmrestAuthError(
-            "slurmrestd refused hpcapi's token (is hpcapi's JWT key the one in slurm.conf?)"
-        )
+    # Slurm 23.11+ answers a refused token on /slurm/ with 511 and error 1007 "Protocol
+    # authentication error" (seen on 25.11.7); 401 is the answer to no token at all.
+    if status in (401, 403, 511):
+        raise SlurmrestAuthError(_KEY_MISMATCH)
     if status >= 400 and "json" not in response.headers.get("Content-Type", ""):
         # 22.05 answers unparseable bodies with text/plain "Unable to parse query."
         text = response.text.strip()[:200]
@@ -238,6 +238,28 @@ def _decode(response: requests.Response) -> dict[str, Any]:
             )
         raise SlurmrestRejectedError(describe_slurm_errors(body, status), errors)
     return body
+
+
+_KEY_MISMATCH = "slurmrestd refused hpcapi's token (is hpcapi's JWT key the one in slurm.conf?)"
+
+
+def _raise_unavailable(response: requests.Response, status: int) -> None:
+    """A 502/503: an outage (a proxy's, or slurmrestd's own when it cannot reach Slurm)."""
+    try:
+        body = response.json() if "json" in response.headers.get("Content-Type", "") else None
+    except ValueError:
+        body = None
+    errors = slurm_errors(body) if isinstance(body, dict) else []
+    if not errors:
+        raise SlurmrestUnavailableError(f"slurmrestd answered HTTP {status}")
+    message = describe_slurm_errors(body, status)  # type: ignore[arg-type]
+    # Slurm 23.11+ answers a refused token on /slurmdb/ with 502 and error 7000, "Failed to
+    # open slurmdbd connection, authentication error" (seen on 25.11.7): not an outage but a
+    # configuration mistake, which a retry does not mend. slurmdbd down is 7000 too, without
+    # the word.
+    if "authentication" in message.lower():
+        raise SlurmrestAuthError(f"{_KEY_MISMATCH}: {message}", errors)
+    raise SlurmrestUnavailableError(message, errors)
 
 
 def slurm_errors(body: dict[str, Any]) -> list[dict[str, Any]]:

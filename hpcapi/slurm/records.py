@@ -162,8 +162,10 @@ class _Details:
 
     time_limit: object = None
     nodes: object = None
-    output: object = None
+    output: object = None  # the pattern asked for (%j ...)
     error: object = None
+    output_path: object = None  # Slurm's own expansion of it, where the record gives one
+    error_path: object = None
     working_directory: object = None
     comment: object = None
     array_job_id: object = None
@@ -172,6 +174,8 @@ class _Details:
 
 def _detail_fields(details: _Details) -> dict[str, Any]:
     output = _optional_text(details.output)
+    output_path = _optional_text(details.output_path)
+    error = _optional_text(details.error)
     array_job_id = _count(details.array_job_id)
     return {
         "time_limit": _count(details.time_limit),
@@ -179,7 +183,9 @@ def _detail_fields(details: _Details) -> dict[str, Any]:
         "nodes": _optional_text(details.nodes, "None assigned"),
         "output": output,
         # With no stderr pattern, Slurm writes stderr into the output file.
-        "error": _optional_text(details.error) or output,
+        "error": error or output,
+        "output_path": output_path,
+        "error_path": _optional_text(details.error_path) or (None if error else output_path),
         "working_directory": _optional_text(details.working_directory),
         "comment": _optional_text(details.comment),
         # 0 means "not an array job" for the master id; task 0 is a real task.
@@ -223,14 +229,26 @@ def _live_times(record: Mapping[str, Any]) -> tuple[object, object, object]:
     return record.get("submit_time"), record.get("start_time"), record.get("end_time")
 
 
-def _live_details(record: Mapping[str, Any]) -> _Details:
+# The versions whose live standard_output/standard_error are Slurm's expansion of the pattern
+# rather than the pattern (seen for v0.0.41 and v0.0.42 on 25.11.7; v0.0.40 taken to be alike).
+# v0.0.43 (25.05) gives the pattern again, with its expansion in stdout_expanded.
+_LIVE_OUTPUT_EXPANDED = frozenset({"v0.0.40", "v0.0.41", "v0.0.42"})
+
+
+def _live_details(record: Mapping[str, Any], api_version: str) -> _Details:
     # The same keys in every version; Slurm 23.11 (v0.0.40) made time_limit, array_job_id and
     # array_task_id {set, infinite, number} structs, which _count() reads like the plain ints.
+    if api_version in _LIVE_OUTPUT_EXPANDED:
+        paths: dict[str, object] = {"output_path": record.get("standard_output"),
+                                    "error_path": record.get("standard_error")}
+    else:
+        paths = {"output": record.get("standard_output"), "error": record.get("standard_error"),
+                 "output_path": record.get("stdout_expanded"),
+                 "error_path": record.get("stderr_expanded")}
     return _Details(
         time_limit=record.get("time_limit"),
         nodes=record.get("nodes"),
-        output=record.get("standard_output"),
-        error=record.get("standard_error"),
+        **paths,
         working_directory=record.get("current_working_directory"),
         comment=record.get("comment"),
         array_job_id=record.get("array_job_id"),
@@ -238,7 +256,7 @@ def _live_details(record: Mapping[str, Any]) -> _Details:
     )
 
 
-def _read_live_job(record: Mapping[str, Any],
+def _read_live_job(record: Mapping[str, Any], api_version: str,
                    decode_exit: Callable[[object], tuple[int | None, int | None]]) -> Job:
     return _job(
         record,
@@ -248,21 +266,21 @@ def _read_live_job(record: Mapping[str, Any],
         times=_live_times(record),
         exit_status=decode_exit(record.get("exit_code")),
         source="live",
-        details=_live_details(record),
+        details=_live_details(record, api_version),
     )
 
 
 def read_live_job_v0038(record: Mapping[str, Any]) -> Job:
     """Read one v0.0.38 ``/slurm/v0.0.38/job(s)`` record (slurmctld's view, Slurm 22.05)."""
     # Slurm 22.05: exit_code is the raw wait status (exit 3 -> 768, SIGTERM -> 15).
-    return _read_live_job(record, decode_wait_status)
+    return _read_live_job(record, "v0.0.38", decode_wait_status)
 
 
-def read_live_job_v0040(record: Mapping[str, Any]) -> Job:
+def read_live_job_v0040(record: Mapping[str, Any], api_version: str = "v0.0.44") -> Job:
     """Read one v0.0.40-v0.0.44 ``/slurm/vX/job(s)`` record (slurmctld's view, Slurm 23.11+)."""
     # Slurm 23.11 (v0.0.40): job_state a list; times {set, infinite, number} structs; exit_code
     # a struct {status: [...], return_code: {struct}, signal: {id: {struct}, name}}.
-    return _read_live_job(record, decode_exit_struct)
+    return _read_live_job(record, api_version, decode_exit_struct)
 
 
 def _accounting_exit_v0038(state: str, value: object) -> tuple[int | None, int | None]:
@@ -293,9 +311,12 @@ def _read_accounting_job(record: Mapping[str, Any], v0038: bool) -> Job:
         # A plain int in 22.05; a struct from Slurm 23.11 (v0.0.40).
         time_limit=times.get("limit"),
         nodes=record.get("nodes"),
-        # Slurm 24.05 (v0.0.41) adds stdout/stderr; 22.05 and 23.11 record no output paths.
+        # Slurm 24.05 (v0.0.41) adds stdout/stderr (the patterns) and their expansions;
+        # 22.05 and 23.11 record no output paths.
         output=record.get("stdout"),
         error=record.get("stderr"),
+        output_path=record.get("stdout_expanded"),
+        error_path=record.get("stderr_expanded"),
         working_directory=record.get("working_directory"),
         # comment is {administrator, job, system} in every version: the job's own is "job".
         comment=_mapping(record.get("comment")).get("job"),
@@ -339,7 +360,10 @@ def _for_version(
 
 def read_live_job(api_version: str, record: Mapping[str, Any]) -> Job:
     """Read one live job record of ``api_version`` into hpcapi's Job."""
-    return _for_version(api_version, read_live_job_v0038, read_live_job_v0040)(record)
+    check_api_version(api_version)
+    if api_version == "v0.0.38":
+        return read_live_job_v0038(record)
+    return read_live_job_v0040(record, api_version)
 
 
 def read_accounting_job(api_version: str, record: Mapping[str, Any]) -> Job:
