@@ -51,6 +51,8 @@ class ServerConfig:
     job_path: str = "/usr/local/bin:/usr/bin:/bin"
     job_lang: str = "C.UTF-8"
     max_body_bytes: int = MAX_BODY_BYTES
+    # [limits]
+    in_flight_per_user: int = 4
     # [history]
     history_default_hours: int = 24
     history_max_hours: int = 168
@@ -157,6 +159,9 @@ _SCHEMA: dict[str, dict[str, tuple[str, Callable[[str], Any]]]] = {
         "job_path": ("job_path", _text),
         "job_lang": ("job_lang", _text),
         "max_body_bytes": ("max_body_bytes", _int_in(256, 1024 * 1024)),
+    },
+    "limits": {
+        "in_flight_per_user": ("in_flight_per_user", _int_in(1, 256)),
     },
     "history": {
         "default_hours": ("history_default_hours", _int_in(1, 24 * 365)),

@@ -43,6 +43,8 @@ class ErrorCode(Enum):
     # --- jobs ---
     JOB_NOT_FOUND = (404, "no such job among yours")
     JOB_ALREADY_FINISHED = (409, "the job has already finished")
+    # --- fairness ---
+    TOO_MANY_REQUESTS = (429, "too many of your requests are in progress; retry after a moment")
     # --- backend ---
     BACKEND_QUERY_JOB_SUBMISSION_FAILED = (422, "Slurm refused or failed to accept the job")
     BACKEND_QUERY_FAILED = (502, "Slurm failed to answer the query")

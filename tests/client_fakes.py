@@ -21,7 +21,8 @@ from requests.adapters import BaseAdapter
 from requests.auth import AuthBase
 from requests.structures import CaseInsensitiveDict
 
-Answer = tuple[int, Any] | BaseException
+# (status, body) or (status, body, extra headers), or an exception the transport raises
+Answer = tuple[int, Any] | tuple[int, Any, dict[str, str]] | BaseException
 Handler = Callable[["Recorded"], Answer]
 
 
@@ -122,12 +123,13 @@ class FakeTransport(BaseAdapter):
                 self.in_flight -= 1
         if isinstance(answer, BaseException):
             raise answer
-        status, payload = answer
+        status, payload, *extra = answer
         response = requests.Response()
         response.status_code = status
         response.url = request.url or ""
         response.request = request
-        response.headers = CaseInsensitiveDict({"Content-Type": "application/json"})
+        response.headers = CaseInsensitiveDict({"Content-Type": "application/json",
+                                                **(extra[0] if extra else {})})
         response._content = (
             payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         )

@@ -90,6 +90,30 @@ def test_post_with_key_is_retried_with_the_same_body(
     assert posts[0].headers["Authorization"].startswith("Negotiate ")
 
 
+BUSY = (429, {"status": "call_failure", "reason": "too_many_requests", "message": "x"},
+        {"Retry-After": "3"})
+
+
+def test_too_many_requests_is_sent_again_after_retry_after_even_without_a_key(
+    client: HpcapiClient, fake: FakeTransport, sleeps: list[float]
+) -> None:
+    # 429 means nothing of the request was done: even an unkeyed submission is safe to resend.
+    fake.add("POST", "submit_job", BUSY, BUSY, OK_SUBMIT)
+    assert client.submit(FIELDS)["jobid"] == "42"
+    assert len(fake.calls("POST", "submit_job")) == 3
+    assert sleeps == [3.0, 3.0]
+
+
+def test_too_many_requests_without_end_is_the_servers_answer(
+    client: HpcapiClient, fake: FakeTransport
+) -> None:
+    fake.add("GET", "query_status", BUSY)
+    with pytest.raises(ApiError) as caught:
+        client.history()
+    assert (caught.value.reason, caught.value.status) == ("too_many_requests", 429)
+    assert len(fake.calls()) == 4
+
+
 def test_bad_idempotency_key_is_refused_locally(client: HpcapiClient) -> None:
     with pytest.raises(ValueError):
         client.submit(FIELDS, idempotency_key="has space")

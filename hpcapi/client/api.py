@@ -40,6 +40,9 @@ from hpcapi.protocol import (
 
 JOB_ID_RE = re.compile(r"[0-9]+(_[0-9]+)?")
 RETRY_STATUSES = frozenset({502, 503, 504})
+# hpcapi's too_many_requests: refused before anything of the request was done, so any request,
+# an unkeyed submission too, is sent again after the Retry-After it names.
+REFUSED_UNDONE_STATUS = 429
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,7 @@ class HpcapiClient:
 
     def _send(self, method: str, path: str, retry: bool, **kwargs: Any) -> requests.Response:
         url = f"{self.url}/{path}"
-        attempts = self.retry.attempts if retry else 1
+        attempts = self.retry.attempts
         if self.ca:
             # Per request, not session.verify: requests lets REQUESTS_CA_BUNDLE override a
             # session's verify (psf/requests#3829), and the configured CA must win.
@@ -165,10 +168,10 @@ class HpcapiClient:
                     f"configuration or pass --ca ({_short(exc)})"
                 ) from exc
             except (requests.ConnectionError, requests.Timeout) as exc:
-                if attempt == attempts:
+                if not retry or attempt == attempts:
                     raise UnreachableError(
                         f"cannot reach {self.url}: {_short(exc)}"
-                        + (f" (after {attempts} attempts)" if attempts > 1 else "")
+                        + (f" (after {attempt} attempts)" if attempt > 1 else "")
                     ) from exc
                 self._sleep(self.retry.delay(attempt))
                 continue
@@ -180,7 +183,9 @@ class HpcapiClient:
                         "unauthenticated", f"the server failed mutual authentication: {exc}"
                     ) from exc
                 raise
-            if response.status_code in RETRY_STATUSES and attempt < attempts:
+            status = response.status_code
+            again = status == REFUSED_UNDONE_STATUS or (retry and status in RETRY_STATUSES)
+            if again and attempt < attempts:
                 self._sleep(self.retry.delay(attempt, response.headers.get("Retry-After")))
                 continue
             return response

@@ -12,6 +12,7 @@ from hpcapi.config import ServerConfig, load_config
 from hpcapi.core.submit import SubmitPolicy
 from hpcapi.identity import IdentityPolicy, IdentityResolver
 from hpcapi.model import Identity
+from hpcapi.service.fairness import InFlightLimiter
 from hpcapi.slurm.backend import SlurmBackend
 from hpcapi.slurm.client import SlurmrestClient
 from hpcapi.slurm.errors import SlurmrestAuthError, SlurmrestError, SlurmrestVersionError
@@ -33,6 +34,7 @@ class Services:
     backend: SlurmBackend
     submit_policy: SubmitPolicy
     probe_user: Identity
+    limiter: InFlightLimiter
 
 
 def probe_identity(name: str = PROBE_USER) -> Identity:
@@ -75,4 +77,5 @@ def build_services(test_config: Mapping[str, Any]) -> Services:
         backend=backend,
         submit_policy=SubmitPolicy(allowed_partitions=config.allowed_partitions),
         probe_user=probe_user,
+        limiter=InFlightLimiter(config.in_flight_per_user),
     )

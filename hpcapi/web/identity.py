@@ -22,6 +22,14 @@ def _resolve_caller() -> None:
     values = request.headers.getlist(header)
     raw = values[0] if len(values) == 1 else (",".join(values) if values else None)
     g.identity = services().identities.resolve(raw)
+    # Before anything else of the request is done: a refused request may be sent again as is.
+    services().limiter.acquire(g.identity.local_user)
+    g.holds_slot = True
+
+
+def _release_slot(error: BaseException | None) -> None:
+    if g.pop("holds_slot", False):
+        services().limiter.release(g.identity.local_user)
 
 
 def caller() -> Identity:
@@ -33,3 +41,4 @@ def caller() -> Identity:
 def register(app: Flask) -> None:
     """Install the identity check on the app."""
     app.before_request(_resolve_caller)
+    app.teardown_request(_release_slot)

@@ -6,7 +6,8 @@ from typing import Any
 
 from flask import Response, jsonify
 
-from hpcapi.errors import HpcapiError
+from hpcapi.errors import ErrorCode, HpcapiError
+from hpcapi.service.fairness import RETRY_AFTER_SECONDS
 
 
 def success(reason: str, **fields: Any) -> Response:
@@ -23,4 +24,6 @@ def failure(error: HpcapiError) -> Response:
     response.status_code = error.code.http_status
     if error.code.http_status == 401:
         response.headers["WWW-Authenticate"] = "Negotiate"
+    if error.code is ErrorCode.TOO_MANY_REQUESTS:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
