@@ -50,7 +50,9 @@ NAMED_5XX = {"backend_query_failed", "backend_unavailable", "backend_timeout",
              "service_unavailable"}
 # The codes a request of this load may legitimately answer with, outage or not.
 NAMED_CODES = NAMED_5XX | {"job_not_found", "unauthenticated",
-                           "backend_query_job_submission_failed"}
+                           "backend_query_job_submission_failed", "too_many_requests"}
+# How often one request is sent again after a 429 too_many_requests before it counts as one.
+MAX_THROTTLED = 30
 SCRIPT = "#!/bin/bash\ntrue\n"
 CLIENT_TIMEOUT = 30.0  # seconds; hpcapi's own backend timeout is 10 s per slurmrestd call
 SUBMIT_ATTEMPTS = 8
@@ -175,17 +177,29 @@ class LoadClient:
         self.session = None
 
     def attempt(self, op: str, method: str, path: str, **kwargs: Any) -> tuple[Outcome, dict]:
-        """Send one request and record it."""
+        """Send one request and record it; after a 429, wait its Retry-After and send it again,
+        as the hpcapi client does (nothing of a refused request was done)."""
+        for _ in range(MAX_THROTTLED):
+            outcome, body, retry_after = self._attempt_once(op, method, path, **kwargs)
+            if outcome.status != 429:
+                break
+            time.sleep(retry_after)
+        return outcome, body
+
+    def _attempt_once(self, op: str, method: str, path: str,
+                      **kwargs: Any) -> tuple[Outcome, dict, float]:
         import requests
 
         started, t0 = time.time(), time.perf_counter()
         outcome = Outcome(self.index, self.user, op, started, 0.0, 0)
         body: dict[str, Any] = {}
+        retry_after = 1.0
         try:
             response = self._session().request(method, f"{self.cfg.url}/{path}",
                                                timeout=self.cfg.timeout, **kwargs)
             outcome.status = response.status_code
             outcome.reason, outcome.named, body = classify(response)
+            retry_after = float(response.headers.get("Retry-After") or 1)
         except requests.RequestException as exc:
             # A broken connection: start the next request on a fresh one.
             self._failed(outcome, exc)
@@ -193,7 +207,7 @@ class LoadClient:
             self._failed(outcome, exc)
         outcome.latency_ms = (time.perf_counter() - t0) * 1000
         self.sink.append(outcome)
-        return outcome, body
+        return outcome, body, retry_after
 
     def submit(self, give_up_at: float) -> None:
         """Submit one held job with a fresh key; resend it with that key until hpcapi answers."""
@@ -380,6 +394,7 @@ class Figures:
     p99_ms: float
     throughput: float  # attempts per second over the span
     submits_retried: int  # keys sent more than once
+    throttled: int  # answered 429 too_many_requests, and so sent again after Retry-After
     replays: int  # retries answered idempotent_replay
 
     def as_dict(self) -> dict[str, Any]:
@@ -408,6 +423,7 @@ def figures(outcomes: list[Outcome], span: float | None = None) -> Figures:
         server_500=sum(1 for o in outcomes if o.status == 500),
         unnamed=unnamed,
         dropped_resent=sum(1 for o in outcomes if o.resent and not o.status),
+        throttled=sum(1 for o in outcomes if o.status == 429),
         hangs=sum(1 for o in outcomes if o.error and "Timeout" in o.error),
         max_latency_ms=max(latencies, default=0.0),
         p50_ms=statistics.median(latencies) if latencies else 0.0,

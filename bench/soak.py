@@ -55,7 +55,8 @@ def load_ok(report: loadgen.LoadReport, max_growth_pct: float = 10.0) -> bool:
     when sent again, is reported (dropped and resent) but is not an error: every HTTP client
     resends an idempotent request then."""
     f = report.figures
-    return (f.successes + f.dropped_resent == f.requests and f.requests > 0 and report.jobs.ok
+    answered = f.successes + f.dropped_resent + f.throttled
+    return (answered == f.requests and f.requests > 0 and report.jobs.ok
             and report.same_workers and report.rss_growth_pct < max_growth_pct)
 
 
@@ -68,7 +69,7 @@ def format_load(data: dict[str, Any]) -> str:
         f"  requests {f['requests']}, ok {f['successes']}, throughput {f['throughput']:.1f}/s, "
         f"p50 {f['p50_ms']:.0f} ms, p99 {f['p99_ms']:.0f} ms, max {f['max_latency_ms']:.0f} ms",
         f"  errors: {_fmt(f['named_errors'])}; 500s {f['server_500']}; unnamed "
-        f"{len(f['unnamed'])}; hangs {f['hangs']}",
+        f"{len(f['unnamed'])}; hangs {f['hangs']}; 429 and sent again {f['throttled']}",
     ]
     for op, fig in data["by_op"].items():
         lines.append(f"  {op:<8} {fig['requests']:>6} requests, p50 {fig['p50_ms']:.0f} ms, "

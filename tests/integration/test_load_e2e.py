@@ -30,7 +30,8 @@ def test_load_mix(stack: dict[str, str], capsys) -> None:
     f = report.figures
     assert f.requests > 0
     # (an attempt dropped without any answer and resent successfully is not an error)
-    assert f.successes + f.dropped_resent == f.requests, (f.named_errors, f.unnamed[:10])
+    assert f.successes + f.dropped_resent + f.throttled == f.requests, (f.named_errors,
+                                                                      f.unnamed[:10])
     assert f.hangs == 0
     assert report.jobs.ok, report.jobs
     assert report.jobs.orphans == [], report.jobs
