@@ -51,11 +51,15 @@ class ServerConfig:
     job_path: str = "/usr/local/bin:/usr/bin:/bin"
     job_lang: str = "C.UTF-8"
     max_body_bytes: int = MAX_BODY_BYTES
+    # [state]
+    state_directory: str = "/var/lib/hpcapi"
     # [limits]
     in_flight_per_user: int = 4
     # [history]
     history_default_hours: int = 24
     history_max_hours: int = 168
+    history_max_staleness: float = 2.0
+    history_cache_jobs: int = 20_000
     # [slurmrestd]
     slurmrestd_url: str = "http://127.0.0.1:6820"
     api_version: str = "auto"
@@ -160,12 +164,17 @@ _SCHEMA: dict[str, dict[str, tuple[str, Callable[[str], Any]]]] = {
         "job_lang": ("job_lang", _text),
         "max_body_bytes": ("max_body_bytes", _int_in(256, 1024 * 1024)),
     },
+    "state": {
+        "directory": ("state_directory", _absolute_path),
+    },
     "limits": {
         "in_flight_per_user": ("in_flight_per_user", _int_in(1, 256)),
     },
     "history": {
         "default_hours": ("history_default_hours", _int_in(1, 24 * 365)),
         "max_hours": ("history_max_hours", _int_in(1, 24 * 365)),
+        "max_staleness": ("history_max_staleness", _float_in(0, 60)),
+        "cache_jobs": ("history_cache_jobs", _int_in(0, 10_000_000)),
     },
     "slurmrestd": {
         "url": ("slurmrestd_url", _url),

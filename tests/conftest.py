@@ -237,6 +237,20 @@ def passwd() -> FakePasswd:
 # --- the app ------------------------------------------------------------------------------------
 
 
+# The test's own state directory (the journal), set for each test by ``_state_directory``.
+_STATE_DIRECTORY: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _state_directory(tmp_path: Path) -> Iterator[str]:
+    """Give every test a state directory of its own: no journal outlives its test."""
+    directory = tmp_path / "hpcapi-state"
+    directory.mkdir()
+    _STATE_DIRECTORY.append(str(directory))
+    yield str(directory)
+    _STATE_DIRECTORY.pop()
+
+
 def make_server_config(**changes: Any) -> ServerConfig:
     """The test site's configuration, with ``changes`` applied."""
     base = ServerConfig(
@@ -248,6 +262,9 @@ def make_server_config(**changes: Any) -> ServerConfig:
         jwt_key_file="/nonexistent/jwt_hs256.key",
         token_lifetime=60,
         backend_timeout=10.0,
+        state_directory=_STATE_DIRECTORY[-1],
+        # Each request asks the fake slurmrestd again (tests of kept answers set it).
+        history_max_staleness=0.0,
     )
     return dataclasses.replace(base, **changes)
 
@@ -326,3 +343,18 @@ def app(make_app: AppFactory) -> Flask:
 def client(app: Flask) -> FlaskClient:
     """A test client that authenticates as alice@HPCAPI.TEST through the identity header."""
     return app.test_client()
+
+
+@pytest.fixture
+def app_with_extra_routes(app: Flask) -> Flask:
+    """The app plus the test-only endpoints of ``web_helpers.extra_blueprint``."""
+    from tests.web_helpers import extra_blueprint
+
+    app.register_blueprint(extra_blueprint())
+    return app
+
+
+@pytest.fixture
+def extra_client(app_with_extra_routes: Flask) -> FlaskClient:
+    """A client (as alice) of the app with the test-only endpoints."""
+    return app_with_extra_routes.test_client()

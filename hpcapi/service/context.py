@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import logging
 import pwd
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hpcapi.config import ServerConfig, load_config
+from hpcapi.config import ConfigError, ServerConfig, load_config
 from hpcapi.core.submit import SubmitPolicy
 from hpcapi.identity import IdentityPolicy, IdentityResolver
-from hpcapi.model import Identity
+from hpcapi.model import Identity, Job
+from hpcapi.service.answers import SharedAnswers
 from hpcapi.service.fairness import InFlightLimiter
+from hpcapi.service.journal import Journal
 from hpcapi.slurm.backend import SlurmBackend
 from hpcapi.slurm.client import SlurmrestClient
 from hpcapi.slurm.errors import SlurmrestAuthError, SlurmrestError, SlurmrestVersionError
@@ -35,6 +38,8 @@ class Services:
     submit_policy: SubmitPolicy
     probe_user: Identity
     limiter: InFlightLimiter
+    journal: Journal
+    histories: SharedAnswers[dict[int, Job]]
 
 
 def probe_identity(name: str = PROBE_USER) -> Identity:
@@ -42,6 +47,18 @@ def probe_identity(name: str = PROBE_USER) -> Identity:
     entry = pwd.getpwnam(name)
     return Identity(principal="", local_user=name, uid=entry.pw_uid, gid=entry.pw_gid,
                     home=entry.pw_dir, shell=entry.pw_shell)
+
+
+def open_journal(config: ServerConfig) -> Journal:
+    """The host's journal in ``[state] directory``; an unusable directory stops start-up."""
+    try:
+        # Keys are kept as long as a retry may come back: the whole idempotency window.
+        return Journal(config.state_directory, keep_seconds=config.history_max_hours * 3600)
+    except (OSError, sqlite3.Error) as err:
+        raise ConfigError(
+            f"[state] directory = {config.state_directory}: cannot keep the journal there"
+            f" ({err}); it must exist and be writable by hpcapi's user"
+        ) from err
 
 
 def build_services(test_config: Mapping[str, Any]) -> Services:
@@ -78,4 +95,6 @@ def build_services(test_config: Mapping[str, Any]) -> Services:
         submit_policy=SubmitPolicy(allowed_partitions=config.allowed_partitions),
         probe_user=probe_user,
         limiter=InFlightLimiter(config.in_flight_per_user),
+        journal=open_journal(config),
+        histories=SharedAnswers(config.history_max_staleness, config.history_cache_jobs),
     )

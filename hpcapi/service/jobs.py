@@ -44,3 +44,4 @@ def cancel_job(svc: Services, caller: Identity, job_id: int) -> None:
         ) from exc
     except JobGoneError as exc:
         raise HpcapiError(ErrorCode.JOB_NOT_FOUND, f"there is no job {job_id} of yours") from exc
+    svc.journal.cancelled(caller.local_user, job_id)

@@ -34,6 +34,10 @@ from hpcapi.slurm.endpoints import filterable_job_name
 from hpcapi.slurm.errors import SlurmrestError
 
 _COMMENT_PREFIX = "hpcapi-idempotency"
+# How long past its slurmrestd timeout a submission may take; how often a worker waiting for
+# another worker's submission of the same key looks again.
+_SUBMIT_MARGIN_SECONDS = 5.0
+_CLAIM_POLL_SECONDS = 0.05
 
 # One lock per (user, key) within this worker: a retry racing its own first attempt here waits
 # for it instead of submitting again.
@@ -104,30 +108,79 @@ def _lock_for(user: str, key: str) -> threading.Lock:
         return _key_locks.setdefault((user, key), threading.Lock())
 
 
-def _earlier_submission(svc: Services, caller: Identity, key: str, digest: str,
-                        name: str) -> int | None:
-    """The job an earlier request with this key created, if any; 409 if its request differed.
-
-    Looked for among every job slurmctld holds, and in accounting among the jobs of the window
-    named ``name``: a true retry names its job alike, and without the name every first
-    submission would fetch the user's whole window from slurmdbd (about 10 KB a job on Slurm
-    22.05). So a reused key is noticed (409) while slurmctld holds the earlier job or when the
-    names match. A name slurmdbd cannot safely be asked for means the whole window."""
-    prefix = f"{_COMMENT_PREFIX}:{key}:"
-    live = svc.backend.live_jobs(caller)
-    accounting = svc.backend.accounting_jobs(caller, svc.config.history_max_hours,
-                                             filterable_job_name(name))
-    matches = {job.job_id: job for job in [*accounting, *live]
-               if job.comment and job.comment.startswith(prefix)}
-    if not matches:
-        return None
-    same = sorted(job_id for job_id, job in matches.items() if job.comment == prefix + digest)
-    if not same:
+def _replay_or_refuse(key: str, digest: str, job_id: int, earlier_digest: str | None) -> int:
+    if earlier_digest != digest:
         raise HpcapiError(
             ErrorCode.IDEMPOTENCY_KEY_REUSED,
-            f"Idempotency-Key {key!r} was used for a different request (job {min(matches)})",
+            f"Idempotency-Key {key!r} was used for a different request (job {job_id})",
         )
+    return job_id
+
+
+def _comment_key(comment: str | None) -> tuple[str, str] | None:
+    """(key, digest) of an hpcapi idempotency comment; keys may hold ':', digests never."""
+    if not comment or not comment.startswith(_COMMENT_PREFIX + ":"):
+        return None
+    key, _, digest = comment[len(_COMMENT_PREFIX) + 1:].rpartition(":")
+    return (key, digest) if key else None
+
+
+def _search_slurm(svc: Services, caller: Identity, key: str, digest: str, name: str,
+                  live: bool) -> int | None:
+    """The job an earlier request with this key created, as Slurm knows it; 409 if its request
+    differed.
+
+    Looked for in accounting among the jobs of the window named ``name`` (a true retry names its
+    job alike; a name slurmdbd cannot safely be asked for means the whole window), and with
+    ``live`` among every job slurmctld holds too: the costly part, needed only when an earlier
+    attempt's outcome is unknown."""
+    jobs = svc.backend.accounting_jobs(caller, svc.config.history_max_hours,
+                                       filterable_job_name(name))
+    if live:
+        jobs += svc.backend.live_jobs(caller)
+    matches = {job.job_id: found for job in jobs if (found := _comment_key(job.comment))
+               and found[0] == key}
+    if not matches:
+        return None
+    same = sorted(job_id for job_id, (_, earlier) in matches.items() if earlier == digest)
+    if not same:
+        return _replay_or_refuse(key, digest, min(matches), None)
     return same[0]
+
+
+def _earlier_submission(svc: Services, caller: Identity, key: str, digest: str,
+                        name: str) -> int | None:
+    """The job an earlier request with this key created, if any (claiming the key if none).
+
+    This host's journal answers a retry that comes back here; Slurm is asked only for what the
+    journal cannot know (a first attempt on another host, or one whose worker died while
+    submitting it)."""
+    user = caller.local_user
+    deadline = time.monotonic() + svc.config.backend_timeout + _SUBMIT_MARGIN_SECONDS
+    while True:
+        entry = svc.journal.keyed_submission(user, key)
+        if entry is not None and entry.job_id is not None:
+            return _replay_or_refuse(key, digest, entry.job_id, entry.digest)
+        if entry is None:
+            found = _search_slurm(svc, caller, key, digest, name, live=False)
+            if found is not None:
+                svc.journal.submitted(user, found, key, digest)
+                return found
+            if svc.journal.claim_submission(user, key, digest):
+                return None
+            continue  # another worker claimed the key meanwhile: look again
+        # Being submitted by another worker of this host right now: wait for its answer.
+        if entry.in_progress and time.monotonic() < deadline:
+            time.sleep(_CLAIM_POLL_SECONDS)
+            continue
+        # Its submission failed mid-way, or its worker stopped while submitting: whether Slurm
+        # made the job is unknown.
+        found = _search_slurm(svc, caller, key, digest, name, live=True)
+        if found is not None:
+            svc.journal.submitted(user, found, key, digest)
+            return found
+        svc.journal.reclaim_submission(user, key, digest)
+        return None
 
 
 def _describe(svc: Services, caller: Identity, request: SubmitRequest,
@@ -168,13 +221,26 @@ def submit_job(svc: Services, caller: Identity, raw_body: Any, key: str | None =
         job = _describe(svc, caller, request, comment)
         if dry_run:
             return Submitted(None, removed, dry_run_body=svc.backend.submit_body(job))
+        user = caller.local_user
         if key is None:
-            return Submitted(_submit(svc, caller, job), removed)
-        with _lock_for(caller.local_user, key):
+            job_id = _submit(svc, caller, job)
+            svc.journal.submitted(user, job_id)
+            return Submitted(job_id, removed)
+        with _lock_for(user, key):
             earlier = _earlier_submission(svc, caller, key, digest, job_name(request))
             if earlier is not None:
                 return Submitted(earlier, removed, replay=True)
-            return Submitted(_submit(svc, caller, job), removed)
+            try:
+                job_id = _submit(svc, caller, job)
+            except HpcapiError as exc:
+                if exc.code is ErrorCode.BACKEND_QUERY_JOB_SUBMISSION_FAILED:
+                    svc.journal.release_submission(user, key)  # Slurm made no job
+                else:
+                    # Slurm may have made the job: a retry asks Slurm for it.
+                    svc.journal.outcome_unknown(user, key)
+                raise
+            svc.journal.submitted(user, job_id, key, digest)
+            return Submitted(job_id, removed)
     except SlurmrestError as exc:
         # A look-up before the submission failed (slurmdbd down, say): an outage, answered
         # 502/503/504 so that clients retry, never as Slurm refusing the job.

@@ -6,9 +6,11 @@ hpcapi supports; a configured version the server does not offer stops start-up.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
+from collections import OrderedDict
 from typing import Any
 
 from hpcapi.model import Identity, Job, JobDescription, NodeCapacity, Partition
@@ -37,6 +39,10 @@ _NO_SUCH_JOB = {2017}  # ESLURM_INVALID_JOB_ID
 _NOTHING_FOUND = {9003}  # slurmdbd: "Nothing found with query"
 _ALREADY_DONE = {2021}  # ESLURM_ALREADY_DONE: "Job/step already completing or completed"
 _ACCESS_DENIED = {2002}  # ESLURM_ACCESS_DENIED
+# How long after its end a job's exit code is asked of slurmctld (its MinJobAge is 300 s by
+# default), and how many such answers a worker keeps (about 50 bytes each).
+_LIVE_EXIT_SECONDS = 900
+_LIVE_EXITS_KEPT = 100_000
 
 
 class SlurmBackend:
@@ -50,6 +56,8 @@ class SlurmBackend:
         self._version: str | None = None
         self._lock = threading.Lock()
         self._nodes: tuple[float, list[NodeCapacity]] | None = None
+        # job id -> (exit code, signal) from slurmctld, for finished jobs (Slurm 22.05)
+        self._live_exits: OrderedDict[int, tuple[int | None, int | None]] = OrderedDict()
         # A job list from Slurm is large (22.05: about 10 KB a job, so megabytes for a busy
         # user) and reading it is CPU work that the GIL serialises anyway. Lists are read as
         # they arrive (hpcapi.slurm.listing), but each keeps its records until answered:
@@ -174,6 +182,38 @@ class SlurmBackend:
             )
         self._check_accounting_errors(answer.body)
         return [job for job in jobs if job.user == user.local_user and job.job_id > 0]
+
+    def history_jobs(self, user: Identity, hours: int) -> list[Job]:
+        """The user's jobs submitted in the last ``hours`` hours, as accounting knows them, with
+        the exit codes that only slurmctld knows (Slurm 22.05) filled in."""
+        jobs = self.accounting_jobs(user, hours)
+        if self.api_version != "v0.0.38":
+            return jobs
+        # Slurm 22.05's slurmdbd records exit code 0 for every finished job (the reader reports
+        # it unknown): slurmctld still has the right one until MinJobAge. Asked once per job
+        # (a finished job never changes), for the jobs that ended lately only.
+        now = time.time()
+        filled = []
+        for job in jobs:
+            if job.finished and job.exit_code is None and job.signal is None \
+                    and (job.end_time or 0) >= now - _LIVE_EXIT_SECONDS:
+                job = self._exit_from_live(user, job)
+            filled.append(job)
+        return filled
+
+    def _exit_from_live(self, user: Identity, job: Job) -> Job:
+        with self._lock:
+            known = self._live_exits.get(job.job_id)
+        if known is None:
+            live = self.live_job(user, job.job_id)
+            if live is None or not live.finished or live.user != user.local_user:
+                return job
+            known = (live.exit_code, live.signal)
+            with self._lock:
+                self._live_exits[job.job_id] = known
+                while len(self._live_exits) > _LIVE_EXITS_KEPT:
+                    self._live_exits.popitem(last=False)
+        return dataclasses.replace(job, exit_code=known[0], signal=known[1])
 
     def cancel(self, user: Identity, job_id: int) -> None:
         """Cancel one job as ``user``; raise JobGoneError or JobFinishedError when Slurm says so."""
