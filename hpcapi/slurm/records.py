@@ -235,6 +235,13 @@ def _live_times(record: Mapping[str, Any]) -> tuple[object, object, object]:
 _LIVE_OUTPUT_EXPANDED = frozenset({"v0.0.40", "v0.0.41", "v0.0.42"})
 
 
+# _Details field -> the live record's key for it, in every version.
+_LIVE_DETAIL_KEYS = {
+    "time_limit": "time_limit", "nodes": "nodes", "working_directory": "current_working_directory",
+    "comment": "comment", "array_job_id": "array_job_id", "array_task_id": "array_task_id",
+}
+
+
 def _live_details(record: Mapping[str, Any], api_version: str) -> _Details:
     # The same keys in every version; Slurm 23.11 (v0.0.40) made time_limit, array_job_id and
     # array_task_id {set, infinite, number} structs, which _count() reads like the plain ints.
@@ -245,15 +252,7 @@ def _live_details(record: Mapping[str, Any], api_version: str) -> _Details:
         paths = {"output": record.get("standard_output"), "error": record.get("standard_error"),
                  "output_path": record.get("stdout_expanded"),
                  "error_path": record.get("stderr_expanded")}
-    return _Details(
-        time_limit=record.get("time_limit"),
-        nodes=record.get("nodes"),
-        **paths,
-        working_directory=record.get("current_working_directory"),
-        comment=record.get("comment"),
-        array_job_id=record.get("array_job_id"),
-        array_task_id=record.get("array_task_id"),
-    )
+    return _Details(**paths, **{field: record.get(key) for field, key in _LIVE_DETAIL_KEYS.items()})
 
 
 def _read_live_job(record: Mapping[str, Any], api_version: str,
