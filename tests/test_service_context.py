@@ -4,12 +4,14 @@ detects the slurmrestd API version."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 import requests
 from conftest import AppFactory, FakeSlurmrestd, make_server_config, openapi_spec
 from flask import Flask
 
+from hpcapi.config import ConfigError
 from hpcapi.errors import HpcapiError
 from hpcapi.service.context import PROBE_USER, probe_identity
 from hpcapi.slurm.errors import SlurmrestAuthError, SlurmrestVersionError
@@ -127,3 +129,12 @@ def test_the_identity_policy_follows_the_config(
     with pytest.raises(HpcapiError) as caught:
         svc.identities.resolve("nobody@ELSEWHERE.TEST")
     assert caught.value.code.code == "principal_not_allowed"
+
+
+def test_an_unusable_state_directory_stops_start_up(
+    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-directory"
+    with pytest.raises(ConfigError, match=r"\[state\] directory = .*no-such-directory"):
+        make_services(slurm_session, make_server_config(state_directory=str(missing)),
+                      detect_version=False)

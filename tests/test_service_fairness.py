@@ -63,3 +63,14 @@ def test_concurrent_acquires_never_exceed_the_share() -> None:
         thread.join()
     assert outcomes.count(True) == 3
     assert limiter.in_flight("alice") == 3
+
+
+def test_releasing_one_of_several_slots_keeps_the_others() -> None:
+    limiter = InFlightLimiter(3)
+    for _ in range(3):
+        limiter.acquire("alice")
+    limiter.release("alice")
+    assert limiter.in_flight("alice") == 2
+    limiter.acquire("alice")  # the freed slot, and no more
+    with pytest.raises(HpcapiError):
+        limiter.acquire("alice")
