@@ -53,6 +53,7 @@ class ServerConfig:
     max_body_bytes: int = MAX_BODY_BYTES
     # [state]
     state_directory: str = "/var/lib/hpcapi"
+    several_hosts: bool = False
     # [limits]
     in_flight_per_user: int = 4
     # [history]
@@ -142,6 +143,13 @@ def _working_directory(raw: str) -> str:
     return value
 
 
+def _yes_no(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value not in ("yes", "no"):
+        raise ValueError(f"{raw.strip()!r} is neither yes nor no")
+    return value == "yes"
+
+
 def _absolute_path(raw: str) -> str:
     value = raw.strip()
     if not value.startswith("/"):
@@ -166,6 +174,7 @@ _SCHEMA: dict[str, dict[str, tuple[str, Callable[[str], Any]]]] = {
     },
     "state": {
         "directory": ("state_directory", _absolute_path),
+        "several_hosts": ("several_hosts", _yes_no),
     },
     "limits": {
         "in_flight_per_user": ("in_flight_per_user", _int_in(1, 256)),

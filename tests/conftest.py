@@ -242,10 +242,9 @@ _STATE_DIRECTORY: list[str] = []
 
 
 @pytest.fixture(autouse=True)
-def _state_directory(tmp_path: Path) -> Iterator[str]:
+def _state_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Give every test a state directory of its own: no journal outlives its test."""
-    directory = tmp_path / "hpcapi-state"
-    directory.mkdir()
+    directory = tmp_path_factory.mktemp("hpcapi-state")
     _STATE_DIRECTORY.append(str(directory))
     yield str(directory)
     _STATE_DIRECTORY.pop()

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import FakeSlurmrestd
+from conftest import FakeSlurmrestd, make_server_config
 
 from hpcapi.core.submit import parse_submit_request
 from hpcapi.errors import ErrorCode, HpcapiError
@@ -283,6 +283,94 @@ def test_a_look_up_slurm_refuses_is_502_with_its_cause(
     assert isinstance(error.__cause__, SlurmrestRejectedError)
 
 
+# --- a retry while another worker of this host submits the same key ---------------------------
+
+
+class FakeWait:
+    """time.sleep and time.monotonic as hpcapi.service.submit sees them: waiting takes no time.
+
+    ``on_sleep`` runs at each wait, as the other worker's progress."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+        self.on_sleep: Any = None
+        monkeypatch.setattr(submit_module.time, "sleep", self.sleep)
+        monkeypatch.setattr(submit_module.time, "monotonic", lambda: self.now)
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        if self.on_sleep is not None:
+            self.on_sleep()
+
+
+def test_a_retry_waits_for_the_worker_submitting_its_key(
+    svc: Services, fake_slurmrestd: FakeSlurmrestd, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    digest = request_digest(BODY)
+    # Another worker of this host (alive: this very process) claimed the key and is submitting.
+    assert svc.journal.claim_submission("alice", "k-1", digest)
+    wait = FakeWait(monkeypatch)
+
+    def the_other_worker_gets_its_job() -> None:
+        if len(wait.sleeps) == 3:
+            svc.journal.submitted("alice", 40, "k-1", digest)
+
+    wait.on_sleep = the_other_worker_gets_its_job
+    assert submit_job(svc, ALICE, BODY, key="k-1") == Submitted(40, 0, replay=True)
+    assert len(wait.sleeps) == 3
+    assert posted(fake_slurmrestd) == []
+
+
+def test_a_claim_never_answered_is_looked_for_in_slurm_after_the_deadline(
+    svc: Services, fake_slurmrestd: FakeSlurmrestd, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert svc.journal.claim_submission("alice", "k-1", request_digest(BODY))
+    wait = FakeWait(monkeypatch)
+    assert submit_job(svc, ALICE, BODY, key="k-1") == Submitted(42, 0)
+    # It waited the whole slurmrestd timeout and its margin, then asked Slurm's full view.
+    waited = sum(wait.sleeps)
+    assert svc.config.backend_timeout < waited <= svc.config.backend_timeout + 5.0 + 0.05
+    assert len(fake_slurmrestd.requests_to(P["live_jobs"])) == 1
+    assert len(posted(fake_slurmrestd)) == 1
+    entry = svc.journal.keyed_submission("alice", "k-1")
+    assert entry is not None and entry.job_id == 42
+
+
+def test_a_key_claimed_by_another_worker_meanwhile_is_looked_at_again(
+    svc: Services, fake_slurmrestd: FakeSlurmrestd, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal = svc.journal
+    real_claim = journal.claim_submission
+    claims: list[bool] = []
+
+    def lose_the_race(user: str, key: str, digest_: str) -> bool:
+        # The other worker's claim lands between this one's look-up and its claim.
+        won = real_claim(user, key, digest_)
+        assert won
+        journal.submitted(user, 40, key, digest_)
+        claims.append(False)
+        return False
+
+    monkeypatch.setattr(journal, "claim_submission", lose_the_race)
+    assert submit_job(svc, ALICE, BODY, key="k-1") == Submitted(40, 0, replay=True)
+    assert claims == [False]
+    assert posted(fake_slurmrestd) == []  # the same request: a replay, not a 409
+
+
+def test_jobs_without_an_hpcapi_comment_are_no_earlier_attempt(
+    svc: Services, fake_slurmrestd: FakeSlurmrestd
+) -> None:
+    fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer(
+        accounting_record(job_id=30),  # no comment
+        accounting_record(job_id=31, comment="my own note: k-1"),
+        accounting_record(job_id=32, comment="hpcapi-idempotency:k-1"),  # no digest
+        accounting_record(job_id=33, comment="hpcapi-idempotencyk-1:" + "0" * 24),
+    ))
+    assert submit_job(svc, ALICE, BODY, key="k-1") == Submitted(42, 0)
+
+
 # --- a relative begin counts from the submission ------------------------------------------------
 
 
@@ -448,3 +536,27 @@ def test_check_memory_fits(svc: Services, memory: dict[str, Any], fits: bool) ->
         error = refused(lambda: check_memory_fits(svc, ALICE, request))
         assert error.code is ErrorCode.BAD_MEMORY_SPEC
         assert "(4000 MB)" in error.message and "partition norm" in error.message
+
+
+@pytest.mark.parametrize("several_hosts", [False, True])
+def test_a_first_keyed_attempt_reads_slurmctlds_list_only_with_several_hosts(
+    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd, several_hosts: bool
+) -> None:
+    serve_lists(fake_slurmrestd, V38)
+    svc = make_services(slurm_session, make_server_config(several_hosts=several_hosts))
+    assert submit_job(svc, ALICE, BODY, key="first").job_id == 42
+    assert len(fake_slurmrestd.requests_to(P["live_jobs"])) == int(several_hosts)
+
+
+def test_with_several_hosts_a_pending_job_of_another_host_is_replayed(
+    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd
+) -> None:
+    # Another host submitted it; accounting shows the pending job without its comment (seen
+    # on 22.05 and 25.11), slurmctld with it.
+    serve_lists(fake_slurmrestd, V38)
+    comment = f"hpcapi-idempotency:k-9:{request_digest(BODY)}"
+    fake_slurmrestd.answer_json("GET", P["live_jobs"],
+                                jobs_answer(live_record(job_id=50, comment=comment)))
+    svc = make_services(slurm_session, make_server_config(several_hosts=True))
+    assert submit_job(svc, ALICE, BODY, key="k-9") == Submitted(50, 0, replay=True)
+    assert fake_slurmrestd.requests_to(P["submit"]) == []

@@ -153,8 +153,9 @@ def _earlier_submission(svc: Services, caller: Identity, key: str, digest: str,
     """The job an earlier request with this key created, if any (claiming the key if none).
 
     This host's journal answers a retry that comes back here; Slurm is asked only for what the
-    journal cannot know (a first attempt on another host, or one whose worker died while
-    submitting it)."""
+    journal cannot know: a first attempt on another host (in accounting once its job has
+    started; before, in slurmctld's full list, read only with ``[state] several_hosts``), or
+    one whose worker died while submitting it (slurmctld's full list)."""
     user = caller.local_user
     deadline = time.monotonic() + svc.config.backend_timeout + _SUBMIT_MARGIN_SECONDS
     while True:
@@ -162,7 +163,8 @@ def _earlier_submission(svc: Services, caller: Identity, key: str, digest: str,
         if entry is not None and entry.job_id is not None:
             return _replay_or_refuse(key, digest, entry.job_id, entry.digest)
         if entry is None:
-            found = _search_slurm(svc, caller, key, digest, name, live=False)
+            # Another host may have made it; while it is pending, only slurmctld can say.
+            found = _search_slurm(svc, caller, key, digest, name, live=svc.config.several_hosts)
             if found is not None:
                 svc.journal.submitted(user, found, key, digest)
                 return found
