@@ -7,8 +7,11 @@ slurmrestd fetch of slurmctld's whole job list (what a history cost before hpcap
 reading it). Prints p50 and p90 and the ratio of each to its empty-cluster value. Cleans up what
 it made. Loopback only, bounded in count. Run as root: bench/scale [--foreign F] [--runs N]
 
+Then the fairness case: bob's plain submissions alone, and while alice keeps 24 week-long
+histories in flight at once (each resent after its Retry-After when refused).
+
 Not yet here (issue 15): a user with 10,000 jobs of their own, bytes read from slurmrestd per
-request, 64 polling clients, and the fairness case.
+request, and 64 polling clients.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import argparse
 import os
 import statistics
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -115,6 +119,45 @@ def measure(api: requests.Session, url: str, runs: int, made: list[str]) -> dict
     return results
 
 
+def fairness(url: str, runs: int, flooders: int) -> tuple[list[float], list[float], int]:
+    """bob's plain submissions alone, then while alice keeps ``flooders`` week-long histories
+    in flight at once; and how many of alice's requests were answered 429."""
+    bob = api_session("bob")
+    made: list[str] = []
+
+    def submit() -> None:
+        answer = bob.post(f"{url}/submit_job", json=HELD)
+        answer.raise_for_status()
+        made.append(answer.json()["jobid"])
+
+    submit()
+    alone = timed(runs, submit)
+    stop = threading.Event()
+    refused = [0]
+
+    def flood() -> None:
+        alice = api_session("alice")
+        while not stop.is_set():
+            answer = alice.get(f"{url}/query_status", params={"hours": "168"})
+            if answer.status_code == 429:
+                refused[0] += 1
+                time.sleep(float(answer.headers.get("Retry-After", "1")))
+
+    threads = [threading.Thread(target=flood) for _ in range(flooders)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(2)
+        flooded = timed(runs, submit)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(120)
+        rest = os.environ["HPCAPI_DEV_SLURMRESTD"]
+        cancel(rest, api_version(rest), "bob", made)
+    return alone, flooded, refused[0]
+
+
 def hold_foreign_jobs(rest: str, version: str, count: int) -> list[int]:
     """``count`` held jobs of bob's, submitted straight to slurmrestd."""
     bob = direct_session("bob")
@@ -143,6 +186,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--foreign", type=int, default=3000, help="bob's held jobs (3000)")
     parser.add_argument("--runs", type=int, default=20, help="calls per operation (20)")
+    parser.add_argument("--flooders", type=int, default=24,
+                        help="alice's concurrent histories in the fairness case (24)")
     args = parser.parse_args()
     rest, url = os.environ["HPCAPI_DEV_SLURMRESTD"], os.environ["HPCAPI_URL"]
     version = api_version(rest)
@@ -179,6 +224,12 @@ def main() -> None:
     verdict = "met" if worst <= 1.5 else "NOT met"
     print(f"\ngoal: every hpcapi operation's p50 <= 1.5x its empty-cluster value: {verdict}"
           f" (worst {worst:.2f}x)")
+    alone, flooded, refused = fairness(url, args.runs, args.flooders)
+    print(f"\nfairness: bob's plain submit p50 {statistics.median(alone):.1f} ms alone,"
+          f" {statistics.median(flooded):.1f} ms (p90 {p(flooded, .9):.1f}) while alice keeps"
+          f" {args.flooders} week-long histories in flight ({refused} of hers answered 429)")
+    verdict = "met" if statistics.median(flooded) <= 100 else "NOT met"
+    print(f"goal: the other user's submit p50 <= 100 ms during the flood: {verdict}")
 
 
 if __name__ == "__main__":
