@@ -192,3 +192,41 @@ def test_slurm_failures_are_passed_on(svc: Services, fake_slurmrestd: FakeSlurmr
     fake_slurmrestd.fail("GET", live_job_path(V38, 42), requests.exceptions.ReadTimeout)
     with pytest.raises(SlurmrestTimeoutError):
         recent_jobs(svc, ALICE, 24)
+
+
+def test_22_05_a_job_slurmctld_forgot_is_asked_of_it_once(
+    svc: Services, fake_slurmrestd: FakeSlurmrestd
+) -> None:
+    cancelled = accounting_record(job_id=28, kind="cancelled")
+    cancelled["time"]["end"] = NOW - 30
+    fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer(cancelled))
+    fake_slurmrestd.answer_json("GET", live_job_path(V38, 28), NO_SUCH_JOB, status=500)
+    for _ in range(3):
+        assert recent_jobs(svc, ALICE, 24)[28].exit_code is None
+    assert len(fake_slurmrestd.requests_to(live_job_path(V38, 28))) == 1
+
+
+def test_22_05_one_history_asks_slurmctld_for_at_most_twenty_exit_codes(
+    svc: Services, fake_slurmrestd: FakeSlurmrestd
+) -> None:
+    records = []
+    for job_id in range(100, 150):
+        record = accounting_record(job_id=job_id, kind="failed")
+        record["time"]["end"] = NOW - 30
+        records.append(record)
+        fake_slurmrestd.answer_json("GET", live_job_path(V38, job_id), jobs_answer(
+            live_record(job_id=job_id, kind="failed")))
+    fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer(*records))
+
+    def asked() -> int:
+        return sum(len(fake_slurmrestd.requests_to(live_job_path(V38, i)))
+                   for i in range(100, 150))
+
+    jobs = recent_jobs(svc, ALICE, 24)
+    assert asked() == 20
+    assert sum(job.exit_code == 3 for job in jobs.values()) == 20
+    recent_jobs(svc, ALICE, 24)
+    recent_jobs(svc, ALICE, 24)
+    assert asked() == 50  # the rest on the next polls, each once
+    assert all(job.exit_code == 3 for job in recent_jobs(svc, ALICE, 24).values())
+    assert asked() == 50

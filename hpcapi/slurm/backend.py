@@ -40,9 +40,11 @@ _NOTHING_FOUND = {9003}  # slurmdbd: "Nothing found with query"
 _ALREADY_DONE = {2021}  # ESLURM_ALREADY_DONE: "Job/step already completing or completed"
 _ACCESS_DENIED = {2002}  # ESLURM_ACCESS_DENIED
 # How long after its end a job's exit code is asked of slurmctld (its MinJobAge is 300 s by
-# default), and how many such answers a worker keeps (about 50 bytes each).
+# default), how many such answers a worker keeps (about 50 bytes each), and how many one
+# history may ask for (each is a call to slurmctld).
 _LIVE_EXIT_SECONDS = 900
 _LIVE_EXITS_KEPT = 100_000
+_LIVE_EXITS_PER_HISTORY = 20
 
 
 class SlurmBackend:
@@ -193,27 +195,35 @@ class SlurmBackend:
         # it unknown): slurmctld still has the right one until MinJobAge. Asked once per job
         # (a finished job never changes), for the jobs that ended lately only.
         now = time.time()
+        asked = 0
         filled = []
         for job in jobs:
             if job.finished and job.exit_code is None and job.signal is None \
                     and (job.end_time or 0) >= now - _LIVE_EXIT_SECONDS:
-                job = self._exit_from_live(user, job)
+                with self._lock:
+                    known = self._live_exits.get(job.job_id)
+                # At most so many asked per history: the others on the next polls.
+                if known is None and asked < _LIVE_EXITS_PER_HISTORY:
+                    asked += 1
+                    known = self._exit_from_live(user, job)
+                if known is not None:
+                    job = dataclasses.replace(job, exit_code=known[0], signal=known[1])
             filled.append(job)
         return filled
 
-    def _exit_from_live(self, user: Identity, job: Job) -> Job:
+    def _exit_from_live(self, user: Identity, job: Job) -> tuple[int | None, int | None] | None:
+        """What slurmctld says of a finished job's exit, kept: it never changes, and a job
+        slurmctld has forgotten stays unknown."""
+        live = self.live_job(user, job.job_id)
+        if live is not None and not live.finished:
+            return None  # accounting is ahead of slurmctld for a moment: ask again later
+        known = (None, None) if live is None or live.user != user.local_user \
+            else (live.exit_code, live.signal)
         with self._lock:
-            known = self._live_exits.get(job.job_id)
-        if known is None:
-            live = self.live_job(user, job.job_id)
-            if live is None or not live.finished or live.user != user.local_user:
-                return job
-            known = (live.exit_code, live.signal)
-            with self._lock:
-                self._live_exits[job.job_id] = known
-                while len(self._live_exits) > _LIVE_EXITS_KEPT:
-                    self._live_exits.popitem(last=False)
-        return dataclasses.replace(job, exit_code=known[0], signal=known[1])
+            self._live_exits[job.job_id] = known
+            while len(self._live_exits) > _LIVE_EXITS_KEPT:
+                self._live_exits.popitem(last=False)
+        return known
 
     def cancel(self, user: Identity, job_id: int) -> None:
         """Cancel one job as ``user``; raise JobGoneError or JobFinishedError when Slurm says so."""
