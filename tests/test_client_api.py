@@ -101,7 +101,18 @@ def test_too_many_requests_is_sent_again_after_retry_after_even_without_a_key(
     fake.add("POST", "submit_job", BUSY, BUSY, OK_SUBMIT)
     assert client.submit(FIELDS)["jobid"] == "42"
     assert len(fake.calls("POST", "submit_job")) == 3
-    assert sleeps == [3.0, 3.0]
+    assert len(sleeps) == 2
+    assert all(3.0 <= wait <= 3.25 for wait in sleeps)  # the named wait, a little jitter
+
+
+def test_too_many_requests_does_not_use_up_the_retries_of_failures(
+    client: HpcapiClient, fake: FakeTransport, sleeps: list[float]
+) -> None:
+    # Four attempts for failures (the fixture's policy), and a 429 between each is not one.
+    fake.add("GET", "query_status", BUSY, UNAVAILABLE, BUSY, BUSY, UNAVAILABLE, BUSY,
+             UNAVAILABLE, BUSY, (200, {"status": "call_success", "reason": "query_success"}))
+    assert client.history()["reason"] == "query_success"
+    assert len(fake.calls()) == 9
 
 
 def test_too_many_requests_without_end_is_the_servers_answer(
@@ -111,7 +122,7 @@ def test_too_many_requests_without_end_is_the_servers_answer(
     with pytest.raises(ApiError) as caught:
         client.history()
     assert (caught.value.reason, caught.value.status) == ("too_many_requests", 429)
-    assert len(fake.calls()) == 4
+    assert len(fake.calls()) == client.retry.throttled_attempts + 1
 
 
 def test_bad_idempotency_key_is_refused_locally(client: HpcapiClient) -> None:

@@ -52,6 +52,9 @@ class RetryPolicy:
     attempts: int = 4
     base_delay: float = 0.5
     max_delay: float = 8.0
+    # A 429 is the server's "not now", not a failure: it has its own, larger budget, so that
+    # a pipeline running more requests at once than the server's per-user share waits its turn.
+    throttled_attempts: int = 60
 
     def delay(self, attempt: int, retry_after: str | None = None) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
@@ -159,7 +162,9 @@ class HpcapiClient:
             # Per request, not session.verify: requests lets REQUESTS_CA_BUNDLE override a
             # session's verify (psf/requests#3829), and the configured CA must win.
             kwargs["verify"] = self.ca
-        for attempt in range(1, attempts + 1):
+        attempt = throttled = 0
+        while True:
+            attempt += 1
             try:
                 response = self._session().request(method, url, timeout=self.timeout, **kwargs)
             except requests.exceptions.SSLError as exc:
@@ -184,12 +189,18 @@ class HpcapiClient:
                     ) from exc
                 raise
             status = response.status_code
-            again = status == REFUSED_UNDONE_STATUS or (retry and status in RETRY_STATUSES)
-            if again and attempt < attempts:
+            if status == REFUSED_UNDONE_STATUS and throttled < self.retry.throttled_attempts:
+                throttled += 1
+                attempt -= 1
+                # The named wait, plus a little jitter so that the refused do not all return
+                # in the same instant.
+                wait = self.retry.delay(1, response.headers.get("Retry-After"))
+                self._sleep(wait + random.uniform(0, 0.25))  # noqa: S311 - not for security
+                continue
+            if retry and status in RETRY_STATUSES and attempt < attempts:
                 self._sleep(self.retry.delay(attempt, response.headers.get("Retry-After")))
                 continue
             return response
-        raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
 
     def _call(self, method: str, path: str, retry: bool, **kwargs: Any) -> dict[str, Any]:
         return _decode(self._send(method, path, retry, **kwargs))
