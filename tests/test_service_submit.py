@@ -73,6 +73,14 @@ def svc(slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd) -> Ser
 
 
 @pytest.fixture
+def svc_hosts(slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd) -> Services:
+    """The same as ``svc``, but one of several hpcapi hosts (``[state] several_hosts``): a key
+    this host's journal does not know may have been used on another, so Slurm is searched."""
+    serve_lists(fake_slurmrestd, V38)
+    return make_services(slurm_session, make_server_config(several_hosts=True))
+
+
+@pytest.fixture
 def svc44(slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd) -> Services:
     """The same over a v0.0.44 slurmrestd (Slurm 25.11)."""
     serve_v0044(fake_slurmrestd)
@@ -131,14 +139,16 @@ def test_a_key_goes_into_the_jobs_comment(svc: Services,
 
 
 def test_a_retry_to_another_host_is_a_replay_found_in_accounting(
-    svc: Services, fake_slurmrestd: FakeSlurmrestd
+    svc_hosts: Services, fake_slurmrestd: FakeSlurmrestd
 ) -> None:
     comment = f"hpcapi-idempotency:k-1:{request_digest(BODY)}"
     fake_slurmrestd.answer_json("GET", P["accounting_jobs"],
                                 jobs_answer(accounting_record(job_id=40, comment=comment)))
-    assert submit_job(svc, ALICE, BODY, key="k-1") == Submitted(40, 0, replay=True)
+    assert submit_job(svc_hosts, ALICE, BODY, key="k-1") == Submitted(40, 0, replay=True)
     assert posted(fake_slurmrestd) == []
-    assert fake_slurmrestd.requests_to(P["live_jobs"]) == []  # no list of every user's jobs
+    # slurmctld's list (read too, with several hosts) holds no job: accounting's record it was.
+    assert len(fake_slurmrestd.requests_to(P["accounting_jobs"])) == 1
+    assert len(fake_slurmrestd.requests_to(P["live_jobs"])) == 1
 
 
 def test_a_retry_to_this_host_is_a_replay_without_asking_slurm(
@@ -192,11 +202,13 @@ def test_a_refused_submission_frees_its_key(svc: Services, fake_slurmrestd: Fake
     assert fake_slurmrestd.requests_to(P["live_jobs"]) == []
 
 
-def test_a_reused_key_is_refused(svc: Services, fake_slurmrestd: FakeSlurmrestd) -> None:
+def test_a_key_reused_on_another_host_is_refused(
+    svc_hosts: Services, fake_slurmrestd: FakeSlurmrestd
+) -> None:
     other = f"hpcapi-idempotency:k-1:{request_digest({**BODY, 'ntasks': 2})}"
     fake_slurmrestd.answer_json("GET", P["accounting_jobs"],
                                 jobs_answer(accounting_record(job_id=40, comment=other)))
-    error = refused(lambda: submit_job(svc, ALICE, BODY, key="k-1"))
+    error = refused(lambda: submit_job(svc_hosts, ALICE, BODY, key="k-1"))
     assert error.code is ErrorCode.IDEMPOTENCY_KEY_REUSED
     assert error.code.http_status == 409
     assert posted(fake_slurmrestd) == []
@@ -209,10 +221,11 @@ def test_a_reused_key_is_refused(svc: Services, fake_slurmrestd: FakeSlurmrestd)
     ({**BODY, "mem-per-node": "lots"}, ErrorCode.BAD_MEMORY_SPEC),
 ])
 def test_a_bad_request_is_refused_before_slurm_is_asked(
-    svc: Services, fake_slurmrestd: FakeSlurmrestd, body: Any, code: ErrorCode
+    svc_hosts: Services, fake_slurmrestd: FakeSlurmrestd, body: Any, code: ErrorCode
 ) -> None:
+    # With several hosts a keyed request searches Slurm: not before the request is checked.
     before = len(fake_slurmrestd.requests)
-    assert refused(lambda: submit_job(svc, ALICE, body, key="k-1")).code is code
+    assert refused(lambda: submit_job(svc_hosts, ALICE, body, key="k-1")).code is code
     assert len(fake_slurmrestd.requests) == before
 
 
@@ -254,9 +267,10 @@ def test_an_outage_during_the_submission_keeps_the_transport_error(
      SlurmrestUnavailableError),
     (requests.exceptions.ReadTimeout, ErrorCode.BACKEND_TIMEOUT, SlurmrestTimeoutError),
 ])
-@pytest.mark.parametrize("failing", ["nodes", "live_job", "accounting_job", "accounting_jobs"])
+@pytest.mark.parametrize("failing", ["nodes", "live_job", "accounting_job", "accounting_jobs",
+                                     "live_jobs"])
 def test_a_failed_look_up_before_the_submission_is_an_outage_never_422(
-    svc: Services, fake_slurmrestd: FakeSlurmrestd, failing: str,
+    svc_hosts: Services, fake_slurmrestd: FakeSlurmrestd, failing: str,
     exc: type[requests.exceptions.RequestException], code: ErrorCode, cause: type[Exception],
 ) -> None:
     fake_slurmrestd.answer_json("GET", live_job_path(V38, 77), NO_SUCH_JOB, status=500)
@@ -267,7 +281,8 @@ def test_a_failed_look_up_before_the_submission_is_an_outage_never_422(
             "accounting_jobs": P["accounting_jobs"]}[failing]
     fake_slurmrestd.fail("GET", path, exc)
     body = {**BODY, "mem-per-node": "1G", "dependency": "afterok:77"}
-    error = refused(lambda: submit_job(svc, ALICE, body, key="k-1"))
+    # With several hosts, the keyed request also searches accounting and slurmctld's list.
+    error = refused(lambda: submit_job(svc_hosts, ALICE, body, key="k-1"))
     assert error.code is code
     assert type(error.__cause__) is cause
     assert posted(fake_slurmrestd) == []
@@ -360,7 +375,7 @@ def test_a_key_claimed_by_another_worker_meanwhile_is_looked_at_again(
 
 
 def test_jobs_without_an_hpcapi_comment_are_no_earlier_attempt(
-    svc: Services, fake_slurmrestd: FakeSlurmrestd
+    svc_hosts: Services, fake_slurmrestd: FakeSlurmrestd
 ) -> None:
     fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer(
         accounting_record(job_id=30),  # no comment
@@ -368,7 +383,8 @@ def test_jobs_without_an_hpcapi_comment_are_no_earlier_attempt(
         accounting_record(job_id=32, comment="hpcapi-idempotency:k-1"),  # no digest
         accounting_record(job_id=33, comment="hpcapi-idempotencyk-1:" + "0" * 24),
     ))
-    assert submit_job(svc, ALICE, BODY, key="k-1") == Submitted(42, 0)
+    assert submit_job(svc_hosts, ALICE, BODY, key="k-1") == Submitted(42, 0)
+    assert len(fake_slurmrestd.requests_to(P["accounting_jobs"])) == 1  # they were looked at
 
 
 # --- a relative begin counts from the submission ------------------------------------------------
@@ -560,3 +576,35 @@ def test_with_several_hosts_a_pending_job_of_another_host_is_replayed(
     svc = make_services(slurm_session, make_server_config(several_hosts=True))
     assert submit_job(svc, ALICE, BODY, key="k-9") == Submitted(50, 0, replay=True)
     assert fake_slurmrestd.requests_to(P["submit"]) == []
+
+
+def test_with_one_host_a_first_keyed_submission_asks_slurm_only_to_submit(
+    svc: Services, fake_slurmrestd: FakeSlurmrestd
+) -> None:
+    # One host (the default): its journal on disk holds every key sent here, so a key it does
+    # not know was never used, and searching Slurm for an earlier job could find none.
+    started = len(fake_slurmrestd.requests)  # the start-up questions (the API version)
+    assert submit_job(svc, ALICE, BODY, key="k-1") == Submitted(42, 0)
+    asked = [(r.method, r.path_url) for r in fake_slurmrestd.requests[started:]]
+    assert asked == [("POST", P["submit"])]
+    assert fake_slurmrestd.requests_to(P["accounting_jobs"]) == []
+    assert fake_slurmrestd.requests_to(P["live_jobs"]) == []
+
+
+def test_with_one_host_a_retry_after_a_restart_is_a_replay_from_the_journal_alone(
+    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd
+) -> None:
+    serve_lists(fake_slurmrestd, V38)
+    first = make_services(slurm_session)
+    assert submit_job(first, ALICE, BODY, key="k-1") == Submitted(42, 0)
+    # hpcapi restarts: new Services, a new journal over the same state directory's file.
+    restarted = make_services(slurm_session)
+    assert restarted.journal is not first.journal
+    assert restarted.config.state_directory == first.config.state_directory
+    started = len(fake_slurmrestd.requests)
+    assert submit_job(restarted, ALICE, BODY, key="k-1") == Submitted(42, 0, replay=True)
+    error = refused(lambda: submit_job(restarted, ALICE, {**BODY, "ntasks": 3}, key="k-1"))
+    assert error.code is ErrorCode.IDEMPOTENCY_KEY_REUSED
+    # The journal on disk answered both: no search of Slurm, and no second job.
+    assert fake_slurmrestd.requests[started:] == []
+    assert len(posted(fake_slurmrestd)) == 1

@@ -1,13 +1,15 @@
-"""The idempotency look-up asks slurmdbd only for jobs named like the one being submitted."""
+"""The idempotency look-up asks slurmdbd only for jobs named like the one being submitted.
+
+That look-up is made for a first keyed attempt only when hpcapi is one of several hosts
+(``[state] several_hosts``): with one, its journal knows every key sent to it."""
 
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from conftest import AppFactory, FakeSlurmrestd, make_server_config
 from flask.testing import FlaskClient
-
-from tests.conftest import FakeSlurmrestd
 
 SCRIPT = "#!/bin/bash\ntrue\n"
 DB_JOBS = "/slurmdb/v0.0.38/jobs"
@@ -20,6 +22,13 @@ def slurm(fake_slurmrestd: FakeSlurmrestd) -> FakeSlurmrestd:
     fake_slurmrestd.answer_json("GET", DB_JOBS, {"jobs": [], "errors": []})
     fake_slurmrestd.answer_json("POST", "/slurm/v0.0.38/job/submit", {"job_id": 42, "errors": []})
     return fake_slurmrestd
+
+
+@pytest.fixture
+def client(make_app: AppFactory) -> FlaskClient:
+    """A client (as alice) of an hpcapi that is one of several hosts: a key its journal does
+    not know is searched for in Slurm."""
+    return make_app(make_server_config(several_hosts=True)).test_client()
 
 
 def _db_query(slurm: FakeSlurmrestd) -> dict[str, list[str]]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import AppFactory, FakeSlurmrestd
+from conftest import AppFactory, FakeSlurmrestd, make_server_config
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
@@ -53,6 +53,13 @@ def slurm(fake_slurmrestd: FakeSlurmrestd) -> FakeSlurmrestd:
     fake_slurmrestd.answer_json("GET", P["nodes"], nodes)
     fake_slurmrestd.answer_json("POST", SUBMIT, {"job_id": 42, "errors": []})
     return fake_slurmrestd
+
+
+@pytest.fixture
+def hosts_client(make_app: AppFactory) -> FlaskClient:
+    """A client (as alice) of an hpcapi that is one of several hosts (``[state]
+    several_hosts``): a key its journal does not know is searched for in Slurm."""
+    return make_app(make_server_config(several_hosts=True)).test_client()
 
 
 def submit(client: FlaskClient, body: Any = None, key: str | None = None,
@@ -194,9 +201,9 @@ def test_dry_run_still_runs_every_check(client: FlaskClient, slurm: FakeSlurmres
 
 
 def test_dry_run_with_a_key_shows_the_comment_and_looks_nothing_up(
-    client: FlaskClient, slurm: FakeSlurmrestd
+    hosts_client: FlaskClient, slurm: FakeSlurmrestd
 ) -> None:
-    body = assert_success(submit(client, key="k-1", query="?dry_run=1"), "dry_run")
+    body = assert_success(submit(hosts_client, key="k-1", query="?dry_run=1"), "dry_run")
     comment = f"hpcapi-idempotency:k-1:{request_digest(BODY)}"
     assert body["job"]["job"]["comment"] == comment
     assert body["job"] == expected_body(BODY, comment=comment)
@@ -436,22 +443,23 @@ def test_a_look_up_slurm_refuses_is_502_not_422(client: FlaskClient, slurm: Fake
 
 
 def test_idempotency_look_up_failing_is_an_outage_not_a_refusal(
-    client: FlaskClient, slurm: FakeSlurmrestd
+    hosts_client: FlaskClient, slurm: FakeSlurmrestd
 ) -> None:
+    # With several hosts a first keyed attempt searches accounting for another host's job.
     slurm.fail("GET", P["accounting_jobs"], requests.exceptions.ConnectionError)
-    assert_failure(submit(client, key="k-1"), 503, "backend_unavailable")
+    assert_failure(submit(hosts_client, key="k-1"), 503, "backend_unavailable")
     assert slurm.requests_to(SUBMIT) == []
     # Nothing was claimed: once slurmdbd is back, the same request submits.
     slurm.answer_json("GET", P["accounting_jobs"], jobs_answer())
-    assert_success(submit(client, key="k-1"), "42")
+    assert_success(submit(hosts_client, key="k-1"), "42")
 
 
 def test_slurmdbd_errors_in_the_idempotency_look_up_are_502(
-    client: FlaskClient, slurm: FakeSlurmrestd
+    hosts_client: FlaskClient, slurm: FakeSlurmrestd
 ) -> None:
     slurm.answer_json("GET", P["accounting_jobs"],
                       {"jobs": [], **errors_answer(9000, "Unknown field job_name")})
-    body = assert_failure(submit(client, key="k-1"), 502, "backend_query_failed")
+    body = assert_failure(submit(hosts_client, key="k-1"), 502, "backend_query_failed")
     assert "Unknown field job_name" in body["message"]
     assert slurm.requests_to(SUBMIT) == []
 
@@ -502,10 +510,31 @@ def test_a_first_submission_with_a_key_carries_it_in_the_comment(
     assert "idempotent_replay" not in body
     (sent,) = submissions(slurm)
     assert sent == expected_body(BODY, comment=comment_for(BODY))
-    # Another host's first attempt is looked for in accounting, among jobs of this name only;
-    # the list of every live job is not read for a first attempt.
-    assert len(slurm.requests_to(P["accounting_jobs"])) == 1
+
+
+def test_with_one_host_a_first_keyed_submission_sends_slurm_only_the_job(
+    client: FlaskClient, slurm: FakeSlurmrestd
+) -> None:
+    # One host (the default): a key its journal does not know was never used, so neither
+    # accounting nor slurmctld's list of every job is searched for an earlier attempt.
+    assert_success(submit(client, key="k-1"), "42")
+    asked = [r.method + " " + (r.path_url or "") for r in slurm.requests]
+    assert asked == ["GET /openapi/v3", f"POST {SUBMIT}"]  # the start-up question, the job
+    assert slurm.requests_to(P["accounting_jobs"]) == []
     assert slurm.requests_to(P["live_jobs"]) == []
+
+
+def test_with_one_host_a_retry_after_a_restart_is_a_replay_from_the_journal(
+    make_app: AppFactory, slurm: FakeSlurmrestd
+) -> None:
+    assert_success(submit(make_app().test_client(), key="k-1"), "42")
+    # hpcapi restarts: a new app, whose journal is the same state directory's file.
+    restarted = make_app().test_client()
+    started = len(slurm.requests)
+    body = assert_success(submit(restarted, key="k-1"), "42")
+    assert body["idempotent_replay"] is True
+    assert slurm.requests[started:] == []  # no search of Slurm, and no second job
+    assert len(submissions(slurm)) == 1
 
 
 def test_a_retry_to_this_host_is_answered_from_its_journal(
@@ -534,83 +563,85 @@ def test_a_key_reused_here_with_a_different_body_is_409(
 
 
 def test_a_first_attempt_on_another_host_is_found_in_accounting(
-    client: FlaskClient, slurm: FakeSlurmrestd
+    hosts_client: FlaskClient, slurm: FakeSlurmrestd
 ) -> None:
     slurm.answer_json("GET", P["accounting_jobs"],
                       jobs_answer(accounting_record(job_id=40, comment=comment_for(BODY))))
-    body = assert_success(submit(client, key="k-1"), "40")
+    body = assert_success(submit(hosts_client, key="k-1"), "40")
     assert body["idempotent_replay"] is True
     assert slurm.requests_to(SUBMIT) == []
     # ... and is this host's from then on.
     slurm.answer_json("GET", P["accounting_jobs"], jobs_answer())
-    assert assert_success(submit(client, key="k-1"), "40")["idempotent_replay"] is True
+    assert assert_success(submit(hosts_client, key="k-1"), "40")["idempotent_replay"] is True
 
 
 def test_a_replay_counts_the_removed_sbatch_lines_again(
-    client: FlaskClient, slurm: FakeSlurmrestd
+    hosts_client: FlaskClient, slurm: FakeSlurmrestd
 ) -> None:
     request = {"partition": "norm", "script-body": "#!/bin/bash\n#SBATCH -n 2\ntrue\n"}
     slurm.answer_json("GET", P["accounting_jobs"],
                       jobs_answer(accounting_record(job_id=40, comment=comment_for(request))))
-    body = assert_success(submit(client, request, key="k-1"), "40")
+    body = assert_success(submit(hosts_client, request, key="k-1"), "40")
     assert body["sbatch_lines_removed"] == 1
 
 
 def test_a_key_reused_on_another_host_with_a_different_body_is_409(
-    client: FlaskClient, slurm: FakeSlurmrestd
+    hosts_client: FlaskClient, slurm: FakeSlurmrestd
 ) -> None:
     other = comment_for({**BODY, "ntasks": 2})
     slurm.answer_json("GET", P["accounting_jobs"],
                       jobs_answer(accounting_record(job_id=40, comment=other)))
-    body = assert_failure(submit(client, key="k-1"), 409, "idempotency_key_reused")
+    body = assert_failure(submit(hosts_client, key="k-1"), 409, "idempotency_key_reused")
     assert "'k-1'" in body["message"] and "job 40" in body["message"]
     assert slurm.requests_to(SUBMIT) == []
 
 
 def test_a_reused_key_names_the_lowest_earlier_job(
-    client: FlaskClient, slurm: FakeSlurmrestd
+    hosts_client: FlaskClient, slurm: FakeSlurmrestd
 ) -> None:
     slurm.answer_json("GET", P["accounting_jobs"], jobs_answer(
         accounting_record(job_id=41, comment="hpcapi-idempotency:k-1:" + "a" * 24),
         accounting_record(job_id=39, comment="hpcapi-idempotency:k-1:" + "b" * 24)))
-    body = assert_failure(submit(client, key="k-1"), 409, "idempotency_key_reused")
+    body = assert_failure(submit(hosts_client, key="k-1"), 409, "idempotency_key_reused")
     assert "job 39" in body["message"]
 
 
 def test_of_several_matching_jobs_the_lowest_is_replayed(
-    client: FlaskClient, slurm: FakeSlurmrestd
+    hosts_client: FlaskClient, slurm: FakeSlurmrestd
 ) -> None:
     slurm.answer_json("GET", P["accounting_jobs"], jobs_answer(
         accounting_record(job_id=45, comment=comment_for(BODY)),
         accounting_record(job_id=44, comment=comment_for(BODY))))
-    assert_success(submit(client, key="k-1"), "44")
+    assert_success(submit(hosts_client, key="k-1"), "44")
 
 
 def test_another_users_job_with_the_same_comment_is_not_a_replay(
-    client: FlaskClient, slurm: FakeSlurmrestd
+    hosts_client: FlaskClient, slurm: FakeSlurmrestd
 ) -> None:
     slurm.answer_json("GET", P["accounting_jobs"], jobs_answer(
         accounting_record(job_id=41, user="bob", comment=comment_for(BODY))))
-    body = assert_success(submit(client, key="k-1"), "42")
+    body = assert_success(submit(hosts_client, key="k-1"), "42")
     assert "idempotent_replay" not in body
     assert len(submissions(slurm)) == 1
 
 
-def test_a_job_of_another_key_is_not_a_replay(client: FlaskClient, slurm: FakeSlurmrestd) -> None:
+def test_a_job_of_another_key_is_not_a_replay(
+    hosts_client: FlaskClient, slurm: FakeSlurmrestd
+) -> None:
     slurm.answer_json("GET", P["accounting_jobs"], jobs_answer(
         accounting_record(job_id=40, comment=comment_for(BODY, "k-2"))))
-    assert_success(submit(client, key="k-1"), "42")
+    assert_success(submit(hosts_client, key="k-1"), "42")
 
 
 @pytest.mark.parametrize("earlier", ["a:b", "a:" + "0" * 24])
 def test_a_key_that_prefixes_an_earlier_key_is_a_new_key(
-    client: FlaskClient, slurm: FakeSlurmrestd, earlier: str
+    hosts_client: FlaskClient, slurm: FakeSlurmrestd, earlier: str
 ) -> None:
     # Keys may hold ':'. Job 40 was sent with key "a:b": key "a" was never used, and its first
     # use submits. (Found while writing these tests; hpcapi reads the key up to the last ':'.)
     slurm.answer_json("GET", P["accounting_jobs"], jobs_answer(
         accounting_record(job_id=40, comment=comment_for(BODY, earlier))))
-    assert_success(submit(client, key="a"), "42")
+    assert_success(submit(hosts_client, key="a"), "42")
 
 
 def test_a_key_that_prefixes_a_key_used_here_is_a_new_key(
@@ -705,9 +736,9 @@ def test_after_an_unknown_outcome_a_failed_live_look_up_is_an_outage(
      "conflicting_mem_specifications"),
 ])
 def test_a_bad_request_is_refused_before_slurm_is_asked(
-    client: FlaskClient, slurm: FakeSlurmrestd, body: Any, status: int, reason: str
+    hosts_client: FlaskClient, slurm: FakeSlurmrestd, body: Any, status: int, reason: str
 ) -> None:
-    assert_failure(submit(client, body, key="k-1"), status, reason)
+    assert_failure(submit(hosts_client, body, key="k-1"), status, reason)
     assert [r.path_url for r in slurm.requests] == ["/openapi/v3"]
 
 
@@ -773,7 +804,9 @@ def test_v0_0_44_recorded_refusal_is_422(make_app: AppFactory, slurm44: FakeSlur
 def test_v0_0_44_replay_reads_the_comment_of_its_records(
     make_app: AppFactory, slurm44: FakeSlurmrestd
 ) -> None:
+    # Another host's job, found in accounting: only with several hosts is it searched for.
     slurm44.answer_json("GET", paths(V44)["accounting_jobs"], jobs_answer(
         accounting_record(V44, job_id=5000599, comment=comment_for(BODY))))
-    body = assert_success(submit(make_app().test_client(), key="k-1"), "5000599")
+    client = make_app(make_server_config(several_hosts=True)).test_client()
+    body = assert_success(submit(client, key="k-1"), "5000599")
     assert body["idempotent_replay"] is True

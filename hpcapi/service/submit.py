@@ -134,7 +134,7 @@ def _search_slurm(svc: Services, caller: Identity, key: str, digest: str, name: 
     job alike; a name slurmdbd cannot safely be asked for means the whole window), and with
     ``live`` among every job slurmctld holds too: the costly part, needed only when an earlier
     attempt's outcome is unknown."""
-    jobs = svc.backend.accounting_jobs(caller, svc.config.history_max_hours,
+    jobs = svc.backend.accounting_jobs(caller, svc.config.history_max_hours * 3600,
                                        filterable_job_name(name))
     if live:
         jobs += svc.backend.live_jobs(caller)
@@ -152,10 +152,12 @@ def _earlier_submission(svc: Services, caller: Identity, key: str, digest: str,
                         name: str) -> int | None:
     """The job an earlier request with this key created, if any (claiming the key if none).
 
-    This host's journal answers a retry that comes back here; Slurm is asked only for what the
-    journal cannot know: a first attempt on another host (in accounting once its job has
-    started; before, in slurmctld's full list, read only with ``[state] several_hosts``), or
-    one whose worker died while submitting it (slurmctld's full list)."""
+    This host's journal answers a retry that comes back here, also after a restart: a key it
+    does not know was never sent here, and with one host that settles it without asking Slurm.
+    Slurm is asked only for what the journal cannot know: with ``[state] several_hosts``, a
+    first attempt on another host (in accounting once its job has started; before, in
+    slurmctld's full list), and an attempt whose worker died while submitting it, or whose
+    answer from Slurm broke off (slurmctld's full list)."""
     user = caller.local_user
     deadline = time.monotonic() + svc.config.backend_timeout + _SUBMIT_MARGIN_SECONDS
     while True:
@@ -163,11 +165,12 @@ def _earlier_submission(svc: Services, caller: Identity, key: str, digest: str,
         if entry is not None and entry.job_id is not None:
             return _replay_or_refuse(key, digest, entry.job_id, entry.digest)
         if entry is None:
-            # Another host may have made it; while it is pending, only slurmctld can say.
-            found = _search_slurm(svc, caller, key, digest, name, live=svc.config.several_hosts)
-            if found is not None:
-                svc.journal.submitted(user, found, key, digest)
-                return found
+            if svc.config.several_hosts:
+                # Another host may have made it; while it is pending, only slurmctld can say.
+                found = _search_slurm(svc, caller, key, digest, name, live=True)
+                if found is not None:
+                    svc.journal.submitted(user, found, key, digest)
+                    return found
             if svc.journal.claim_submission(user, key, digest):
                 return None
             continue  # another worker claimed the key meanwhile: look again
