@@ -12,6 +12,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -65,6 +66,33 @@ class SlurmResponse:
     elapsed_ms: float
 
 
+@dataclass
+class SlurmUsage:
+    """What one request of hpcapi's asked of slurmrestd: calls made, answer bytes read."""
+
+    calls: int = 0
+    bytes: int = 0
+
+
+# The usage of the request being served in this context (a worker thread serves one at a time;
+# a request that waits for another's shared answer asks nothing itself).
+_USAGE: ContextVar[SlurmUsage | None] = ContextVar("hpcapi_slurm_usage", default=None)
+
+
+def count_slurm_usage() -> SlurmUsage:
+    """Start counting, for the request now served, what it asks of slurmrestd."""
+    usage = SlurmUsage()
+    _USAGE.set(usage)
+    return usage
+
+
+def _count(calls: int = 0, size: int = 0) -> None:
+    usage = _USAGE.get()
+    if usage is not None:
+        usage.calls += calls
+        usage.bytes += size
+
+
 class SlurmrestClient:
     """Calls slurmrestd on behalf of users, classifying every failure into a SlurmrestError."""
 
@@ -98,8 +126,10 @@ class SlurmrestClient:
         """Send one request as ``user`` and return the decoded JSON answer."""
         started = time.perf_counter()
         response = self._send(method, path, user, params, body)
+        _count(size=len(response.content))
+        decoded = _decode(response)
         elapsed_ms = (time.perf_counter() - started) * 1000
-        return SlurmResponse(response.status_code, _decode(response), elapsed_ms)
+        return SlurmResponse(response.status_code, decoded, elapsed_ms)
 
     def call_listing(
         self,
@@ -136,6 +166,7 @@ class SlurmrestClient:
             "X-SLURM-USER-TOKEN": self._minter.token_for(user.local_user, user.uid),
             "Accept": "application/json",
         }
+        _count(calls=1)
         with self._transport_failures(method, path):
             return self._session.request(
                 method,
@@ -191,6 +222,7 @@ def _decode_listing(
 
     def text() -> Iterator[str]:
         for piece in response.iter_content(_LISTING_PIECE):
+            _count(size=len(piece))
             yield utf8.decode(piece)
         yield utf8.decode(b"", final=True)
 
