@@ -97,7 +97,7 @@ class Recorder:
 def history_params(version: str) -> dict[str, str]:
     """The last hour of alice's accounting, as hpcapi asks for it in ``version``."""
     alice = pwd.getpwnam("alice")
-    return history_query(version, "alice", alice.pw_gid, 1, time.time())
+    return history_query(version, "alice", alice.pw_gid, 3600, time.time())
 
 
 def record_errors(rec: Recorder, version: str, finished_job: int) -> dict[str, Any]:

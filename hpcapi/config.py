@@ -61,6 +61,7 @@ class ServerConfig:
     history_max_hours: int = 168
     history_max_staleness: float = 2.0
     history_cache_jobs: int = 20_000
+    history_full_refresh: float = 600.0
     # [slurmrestd]
     slurmrestd_url: str = "http://127.0.0.1:6820"
     api_version: str = "auto"
@@ -184,6 +185,7 @@ _SCHEMA: dict[str, dict[str, tuple[str, Callable[[str], Any]]]] = {
         "max_hours": ("history_max_hours", _int_in(1, 24 * 365)),
         "max_staleness": ("history_max_staleness", _float_in(0, 60)),
         "cache_jobs": ("history_cache_jobs", _int_in(0, 10_000_000)),
+        "full_refresh": ("history_full_refresh", _float_in(0, 86_400)),
     },
     "slurmrestd": {
         "url": ("slurmrestd_url", _url),

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
@@ -98,16 +98,21 @@ class FakeSlurmrestd(BaseAdapter):
         self.timeouts: list[Any] = []
         self.proxies: list[Any] = []
         self._routes: dict[tuple[str, str], CannedAnswer] = {}
+        # answers for one query only, looked at first: (method, path, query items) -> answer
+        self._query_routes: dict[tuple[str, str, frozenset[tuple[str, str]]], CannedAnswer] = {}
 
     # canned answers
     def answer_json(
         self, method: str, path: str, body: Any, status: int = 200,
-        content_type: str = "application/json",
+        content_type: str = "application/json", query: dict[str, str] | None = None,
     ) -> None:
-        """Answer ``method path`` with a JSON body."""
-        self._routes[(method, path)] = CannedAnswer(
-            status, json.dumps(body).encode(), {"Content-Type": content_type}
-        )
+        """Answer ``method path`` with a JSON body; with ``query``, only requests whose query
+        holds those parameters (these answers are looked at first)."""
+        canned = CannedAnswer(status, json.dumps(body).encode(), {"Content-Type": content_type})
+        if query is None:
+            self._routes[(method, path)] = canned
+        else:
+            self._query_routes[(method, path, frozenset(query.items()))] = canned
 
     def answer_text(
         self, method: str, path: str, text: str | bytes, status: int = 200,
@@ -144,7 +149,10 @@ class FakeSlurmrestd(BaseAdapter):
         self.timeouts.append(timeout)
         self.proxies.append(proxies)
         path = urlsplit(request.url or "").path
-        canned = self._routes.get((request.method or "", path))
+        asked = set(parse_qsl(urlsplit(request.url or "").query))
+        canned = next((answer for (method, where, query), answer in self._query_routes.items()
+                       if method == request.method and where == path and query <= asked),
+                      self._routes.get((request.method or "", path)))
         if canned is None:
             raise AssertionError(f"the fake slurmrestd has no answer for {request.method} {path}")
         if canned.raises is not None:
@@ -262,8 +270,10 @@ def make_server_config(**changes: Any) -> ServerConfig:
         token_lifetime=60,
         backend_timeout=10.0,
         state_directory=_STATE_DIRECTORY[-1],
-        # Each request asks the fake slurmrestd again (tests of kept answers set it).
+        # Each request asks the fake slurmrestd again, for the whole period (tests of kept
+        # answers and of polls that ask only what changed set these).
         history_max_staleness=0.0,
+        history_full_refresh=0.0,
     )
     return dataclasses.replace(base, **changes)
 

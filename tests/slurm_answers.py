@@ -76,7 +76,7 @@ def live_record(
 def accounting_record(
     version: str = V38, *, kind: str = "completed", job_id: int | None = None,
     user: str = "alice", state: str | None = None, comment: str | None = None,
-    submit_time: int | None = None, name: str | None = None,
+    submit_time: int | None = None, name: str | None = None, end_time: int | None = None,
 ) -> dict[str, Any]:
     """A recorded slurmdbd job record (``kind``: completed, failed, cancelled, held), changed."""
     record = _recorded_record(version, "accounting", kind)
@@ -89,6 +89,8 @@ def accounting_record(
         record["comment"]["job"] = comment
     if submit_time is not None:
         record["time"]["submission"] = submit_time
+    if end_time is not None:
+        record["time"]["end"] = end_time
     if name is not None:
         record["name"] = name
     return record

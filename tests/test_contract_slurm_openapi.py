@@ -416,7 +416,7 @@ def test_every_call_exists_in_the_spec(version: str) -> None:
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_history_query_uses_only_declared_parameters(version: str) -> None:
-    query = history_query(version, "alice", 1001, 24, 1.8e9)
+    query = history_query(version, "alice", 1001, 86_400, 1.8e9)
     assert set(query) <= endpoints(version).accounting_jobs.query
 
 

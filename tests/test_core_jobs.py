@@ -15,10 +15,12 @@ import pytest
 
 from hpcapi.core.jobs import (
     NO_ARRAY_TASK,
+    apply_changes,
     expand_output_path,
     first_node,
     format_time,
     frce_job_entry,
+    in_window,
     merge_jobs,
 )
 from hpcapi.model import Job, Partition
@@ -305,16 +307,16 @@ def test_decode_exit_struct(value: object, expected: tuple[int | None, int | Non
 # --- queries and ping ---------------------------------------------------------------------------
 
 
-def test_history_query_v0_0_38_is_unchanged() -> None:
-    assert history_query("v0.0.38", "alice", 1001, 24, 1_000_000) == {
-        "submit_time": "now-24hours",
+def test_history_query_v0_0_38_counts_the_window_on_slurmdbds_clock() -> None:
+    assert history_query("v0.0.38", "alice", 1001, 86_400, 1_000_000) == {
+        "submit_time": "now-86400seconds",
         "skip_steps": "true",
         "groups": "1001",
     }
 
 
 def test_history_query_v0_0_40_filters_by_user_and_submit_time() -> None:
-    assert history_query("v0.0.40", "alice", 1001, 2, 1_000_000.7) == {
+    assert history_query("v0.0.40", "alice", 1001, 7200, 1_000_000.7) == {
         "users": "alice",
         "submit_time": str(1_000_000 - 7200),
         "skip_steps": "true",
@@ -323,7 +325,7 @@ def test_history_query_v0_0_40_filters_by_user_and_submit_time() -> None:
 
 @pytest.mark.parametrize("version", ["v0.0.42", "v0.0.43", "v0.0.44"])
 def test_history_query_from_v0_0_42_uses_start_time_as_submit_time(version: str) -> None:
-    assert history_query(version, "alice", 1001, 1, 1_000_000) == {
+    assert history_query(version, "alice", 1001, 3600, 1_000_000) == {
         "users": "alice",
         "start_time": str(1_000_000 - 3600),
         "usage_time_as_submit_time": "true",
@@ -333,9 +335,9 @@ def test_history_query_from_v0_0_42_uses_start_time_as_submit_time(version: str)
 
 def test_history_query_v0_0_41_counts_the_window_on_slurmdbds_clock() -> None:
     # 25.11.7's v0.0.41 parser refuses an epoch start_time (422, error 9202).
-    assert history_query("v0.0.41", "alice", 1001, 3, 1_000_000) == {
+    assert history_query("v0.0.41", "alice", 1001, 61, 1_000_000) == {
         "users": "alice",
-        "start_time": "now-3hours",
+        "start_time": "now-61seconds",
         "usage_time_as_submit_time": "true",
         "skip_steps": "true",
     }
@@ -578,3 +580,32 @@ def test_partition_endpoints() -> None:
     assert endpoints("v0.0.44").partitions.path() == "/slurm/v0.0.44/partitions/"
     assert endpoints("v0.0.40").partitions in endpoints("v0.0.40").all()
     assert endpoints("v0.0.40").partitions.method == "GET"
+
+
+# --- a window brought up to date ---------------------------------------------------------------
+
+
+def _job(job_id: int, end: int | None, state: str = "COMPLETED") -> Job:
+    return Job(job_id=job_id, user="alice", name="x", partition="quick", state=state,
+               reason=None, submit_time=100, start_time=None, end_time=end, exit_code=None,
+               signal=None, source="accounting")
+
+
+def test_in_window_is_slurmdbds_not_ended_or_ended_since() -> None:
+    assert in_window(_job(1, None, "PENDING"), 1000)
+    assert in_window(_job(1, 1000), 1000)
+    assert not in_window(_job(1, 999), 1000)
+
+
+def test_apply_changes_keeps_the_finished_and_takes_what_changed() -> None:
+    base = {1: _job(1, 50), 2: _job(2, None, "PENDING")}
+    updated = apply_changes(base, [_job(2, 900, "CANCELLED"), _job(3, None, "PENDING")])
+    assert updated is not None
+    assert sorted(updated) == [1, 2, 3]
+    assert updated[1] is base[1]
+    assert updated[2].state == "CANCELLED"
+    assert base[2].state == "PENDING"  # the base is not changed
+
+
+def test_apply_changes_refuses_when_an_unfinished_job_is_not_among_the_changes() -> None:
+    assert apply_changes({2: _job(2, None, "RUNNING")}, [_job(3, None, "PENDING")]) is None

@@ -12,7 +12,11 @@ import requests
 from conftest import FakeSlurmrestd, make_server_config
 
 from hpcapi.service.context import Services
-from hpcapi.service.history import READ_YOUR_WRITES_SECONDS, recent_jobs
+from hpcapi.service.history import (
+    ACCOUNTING_MARGIN_SECONDS,
+    READ_YOUR_WRITES_SECONDS,
+    recent_jobs,
+)
 from hpcapi.service.journal import Journal
 from hpcapi.slurm.errors import SlurmrestRejectedError, SlurmrestTimeoutError
 from tests.slurm_answers import (
@@ -148,7 +152,7 @@ def test_only_recent_writes_are_asked_for(
 def test_the_window_is_asked_of_slurmdbd(svc: Services, fake_slurmrestd: FakeSlurmrestd) -> None:
     recent_jobs(svc, ALICE, 5)
     (sent,) = fake_slurmrestd.requests_to(P["accounting_jobs"])
-    assert parse_qs(urlsplit(sent.url or "").query)["submit_time"] == ["now-5hours"]
+    assert parse_qs(urlsplit(sent.url or "").query)["submit_time"] == ["now-18000seconds"]
 
 
 def test_the_window_on_v0_0_44_is_an_epoch(
@@ -157,7 +161,7 @@ def test_the_window_on_v0_0_44_is_an_epoch(
     serve_v0044(fake_slurmrestd)
     p = paths(V44)
     fake_slurmrestd.answer_json("GET", p["accounting_jobs"], jobs_answer(
-        accounting_record(V44, job_id=7)))
+        accounting_record(V44, job_id=7, end_time=NOW - 60)))
     jobs = recent_jobs(make_services(slurm_session), ALICE, 5)
     assert list(jobs) == [7]
     (sent,) = fake_slurmrestd.requests_to(p["accounting_jobs"])
@@ -230,3 +234,137 @@ def test_22_05_one_history_asks_slurmctld_for_at_most_twenty_exit_codes(
     assert asked() == 50  # the rest on the next polls, each once
     assert all(job.exit_code == 3 for job in recent_jobs(svc, ALICE, 24).values())
     assert asked() == 50
+
+
+# --- repeated polls ask only what may have changed ----------------------------------------------
+
+
+class Clock:
+    """This host's clock, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = float(NOW)
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def moving_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr("hpcapi.service.history.time.time", clock)
+    monkeypatch.setattr("hpcapi.service.answers.time.time", clock)
+    return clock
+
+
+def polling_services(session: requests.Session, **changes: object) -> Services:
+    config = make_server_config(**{"history_full_refresh": 600.0, **changes})
+    return make_services(session, config)
+
+
+def windows_asked(fake: FakeSlurmrestd) -> list[str]:
+    return [parse_qs(urlsplit(r.url or "").query)["submit_time"][0]
+            for r in fake.requests_to(P["accounting_jobs"])]
+
+
+def ended(job_id: int, end: float, kind: str = "completed") -> dict[str, object]:
+    record = accounting_record(job_id=job_id, kind=kind)
+    record["time"]["end"] = int(end)
+    return record
+
+
+def test_a_repeated_poll_asks_only_for_what_may_have_changed_since_the_last(
+    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd, moving_clock: Clock
+) -> None:
+    svc = polling_services(slurm_session)
+    fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer(
+        ended(1, NOW - 3000), accounting_record(job_id=2, kind="held")))
+    assert sorted(recent_jobs(svc, ALICE, 24)) == [1, 2]
+    moving_clock.now += 10
+    # Accounting lists the jobs not ended 10 s (plus the margin) ago: job 1, long finished,
+    # is not among them and is kept from the last answer; job 2 has ended, job 3 is new.
+    fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer(
+        ended(2, NOW + 5, kind="cancelled"), accounting_record(job_id=3, kind="held")))
+    fake_slurmrestd.answer_json("GET", live_job_path(V38, 2), NO_SUCH_JOB, status=500)
+    jobs = recent_jobs(svc, ALICE, 24)
+    assert sorted(jobs) == [1, 2, 3]
+    assert jobs[2].state == "CANCELLED"
+    assert windows_asked(fake_slurmrestd) == ["now-86400seconds",
+                                              f"now-{10 + 1 + ACCOUNTING_MARGIN_SECONDS}seconds"]
+
+
+def test_a_job_held_unfinished_that_accounting_no_longer_lists_means_the_whole_period_again(
+    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd, moving_clock: Clock
+) -> None:
+    svc = polling_services(slurm_session)
+    fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer(
+        accounting_record(job_id=2, kind="held")))
+    recent_jobs(svc, ALICE, 24)
+    moving_clock.now += 10
+    # Job 2 ended before the margin (accounting learnt of it late): only the whole period says
+    # what it became, and what else accounting learnt late.
+    fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer())
+    fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer(
+        ended(2, NOW - 3000, kind="cancelled"), ended(4, NOW - 2000)),
+        query={"submit_time": "now-86400seconds"})
+    jobs = recent_jobs(svc, ALICE, 24)
+    assert sorted(jobs) == [2, 4]
+    assert jobs[2].state == "CANCELLED"
+    assert windows_asked(fake_slurmrestd) == ["now-86400seconds", "now-71seconds",
+                                              "now-86400seconds"]
+
+
+def test_the_whole_period_is_asked_again_every_full_refresh(
+    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd, moving_clock: Clock
+) -> None:
+    svc = polling_services(slurm_session, history_full_refresh=100.0)
+    fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer(ended(1, NOW - 3000)))
+    for _ in range(4):
+        recent_jobs(svc, ALICE, 24)
+        moving_clock.now += 40
+    assert windows_asked(fake_slurmrestd) == ["now-86400seconds", "now-101seconds",
+                                              "now-101seconds", "now-86400seconds"]
+
+
+def test_a_job_that_ended_before_the_period_leaves_the_answer(
+    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd, moving_clock: Clock
+) -> None:
+    svc = polling_services(slurm_session)
+    fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer(
+        ended(1, NOW - 3600 + 5), ended(2, NOW - 60)))
+    assert sorted(recent_jobs(svc, ALICE, 1)) == [1, 2]
+    moving_clock.now += 10
+    fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer())
+    assert sorted(recent_jobs(svc, ALICE, 1)) == [2]
+
+
+def test_a_user_whose_period_is_larger_than_the_cap_is_asked_in_full_each_time(
+    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd, moving_clock: Clock
+) -> None:
+    svc = polling_services(slurm_session, history_cache_jobs=2)
+    fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer(
+        ended(1, NOW - 300), ended(2, NOW - 200), ended(3, NOW - 100)))
+    for _ in range(2):
+        assert sorted(recent_jobs(svc, ALICE, 24)) == [1, 2, 3]
+        moving_clock.now += 10
+    assert windows_asked(fake_slurmrestd) == ["now-86400seconds"] * 2
+    assert svc.histories.items == 0
+
+
+def test_a_write_here_makes_the_next_answer_new_but_still_only_what_changed(
+    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd, moving_clock: Clock
+) -> None:
+    svc = polling_services(slurm_session, history_max_staleness=60.0)
+    fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer(ended(1, NOW - 3000)))
+    recent_jobs(svc, ALICE, 24)
+    moving_clock.now += 1
+    recent_jobs(svc, ALICE, 24)  # within max_staleness: the kept answer as it is
+    assert len(windows_asked(fake_slurmrestd)) == 1
+    moving_clock.now += 1
+    svc.journal.submitted("alice", 42)
+    fake_slurmrestd.answer_json("GET", live_job_path(V38, 42), jobs_answer(
+        live_record(job_id=42, kind="held", submit_time=int(moving_clock.now))))
+    jobs = recent_jobs(svc, ALICE, 24)
+    assert sorted(jobs) == [1, 42]  # read-your-writes: slurmctld's record of 42
+    assert jobs[42].source == "live"
+    assert windows_asked(fake_slurmrestd) == ["now-86400seconds", "now-63seconds"]

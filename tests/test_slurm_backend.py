@@ -258,7 +258,7 @@ def test_accounting_jobs_v0_0_44_filters_by_user_and_submit_time(
                      {"job_id": 4, "user": "bob", "state": {"current": ["COMPLETED"]}}],
             "errors": [], "warnings": [{"description": "nothing", "source": "x"}]}
     fake_slurmrestd.answer_json("GET", "/slurmdb/v0.0.44/jobs/", body)
-    jobs = backend_v0044(slurm_session, fake_slurmrestd).accounting_jobs(ALICE, 2)
+    jobs = backend_v0044(slurm_session, fake_slurmrestd).accounting_jobs(ALICE, 7200)
     assert [(job.job_id, job.exit_code, job.source) for job in jobs] == [(3, 0, "accounting")]
     (sent,) = fake_slurmrestd.requests_to("/slurmdb/v0.0.44/jobs/")
     assert parse_qs(urlsplit(sent.url or "").query) == {
@@ -274,10 +274,10 @@ def test_accounting_jobs_v0_0_38_keeps_its_filter(
 ) -> None:
     nothing = [{"description": "Nothing found", "error_number": 9003}]
     fake_slurmrestd.answer_json("GET", "/slurmdb/v0.0.38/jobs", {"jobs": [], "errors": nothing})
-    assert make_backend(slurm_session).accounting_jobs(ALICE, 24) == []
+    assert make_backend(slurm_session).accounting_jobs(ALICE, 86_400) == []
     (sent,) = fake_slurmrestd.requests_to("/slurmdb/v0.0.38/jobs")
     assert parse_qs(urlsplit(sent.url or "").query) == {
-        "submit_time": ["now-24hours"], "skip_steps": ["true"], "groups": ["1001"]
+        "submit_time": ["now-86400seconds"], "skip_steps": ["true"], "groups": ["1001"]
     }
 
 
@@ -324,7 +324,7 @@ def test_a_worker_fetches_at_most_max_parallel_lists_at_once(slots: int) -> None
     backend = make_backend(session, "v0.0.38", max_parallel_lists=slots)
     backend.detect_version()
     answers: list[object] = []
-    calls = [lambda: backend.live_jobs(ALICE), lambda: backend.accounting_jobs(ALICE, 24)]
+    calls = [lambda: backend.live_jobs(ALICE), lambda: backend.accounting_jobs(ALICE, 86_400)]
     threads = [threading.Thread(target=lambda i=i: answers.append(calls[i % 2]()))
                for i in range(6)]
     for thread in threads:

@@ -8,6 +8,8 @@ that the window does not depend on when the tests run.
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -205,14 +207,16 @@ def test_history_is_asked_as_the_caller_for_their_group_and_window(
     client: FlaskClient, slurm: FakeSlurmrestd
 ) -> None:
     assert_success(client.get("/hpcapi/query_status"), "query_success")
-    assert db_query(slurm) == {"submit_time": ["now-24hours"], "skip_steps": ["true"],
+    assert db_query(slurm) == {"submit_time": ["now-86400seconds"], "skip_steps": ["true"],
                                "groups": ["1001"]}
     (sent,) = slurm.requests_to(P["accounting_jobs"])
     assert sent.headers["X-SLURM-USER-NAME"] == "alice"
 
 
-@pytest.mark.parametrize(("hours", "asked"), [("1", "now-1hours"), ("5", "now-5hours"),
-                                              ("168", "now-168hours"), ("007", "now-7hours")])
+@pytest.mark.parametrize(("hours", "asked"), [
+    ("1", "now-3600seconds"), ("5", "now-18000seconds"), ("168", "now-604800seconds"),
+    ("007", "now-25200seconds"),
+])
 def test_hours_sets_the_window(client: FlaskClient, slurm: FakeSlurmrestd, hours: str,
                                asked: str) -> None:
     assert_success(client.get(f"/hpcapi/query_status?hours={hours}"), "query_success")
@@ -234,7 +238,7 @@ def test_hours_bounds_follow_the_config(make_app: AppFactory, slurm: FakeSlurmre
     client = make_app(make_server_config(history_default_hours=3,
                                          history_max_hours=10)).test_client()
     assert_success(client.get("/hpcapi/query_status"), "query_success")
-    assert db_query(slurm)["submit_time"] == ["now-3hours"]
+    assert db_query(slurm)["submit_time"] == ["now-10800seconds"]
     assert_success(client.get("/hpcapi/query_status?hours=10"), "query_success")
     body = assert_failure(client.get("/hpcapi/query_status?hours=11"), 400, "bad_parameter")
     assert "from 1 to 10" in body["message"]
@@ -336,3 +340,17 @@ def test_v0_0_44_recorded_token_refusal_is_502_not_an_outage(client44: FlaskClie
     fake_slurmrestd.answer_json("GET", P44["accounting_jobs"], refused["body"], refused["status"])
     body = assert_failure(client44.get("/hpcapi/query_status"), 502, "backend_query_failed")
     assert "JWT key" in body["message"]
+
+
+def test_the_audit_line_says_what_the_request_asked_of_slurmrestd(
+    client: FlaskClient, slurm: FakeSlurmrestd, caplog: pytest.LogCaptureFixture
+) -> None:
+    answer = jobs_answer(accounting_record(kind="held"), accounting_record(job_id=7, kind="held"))
+    slurm.answer_json("GET", P["accounting_jobs"], answer)
+    with caplog.at_level(logging.INFO, logger="hpcapi.audit"):
+        assert_success(client.get("/hpcapi/query_status"), "query_success")
+        client.get("/hpcapi/query_status?hours=x")  # refused before Slurm is asked
+    asked, refused = [r.getMessage() for r in caplog.records if r.name == "hpcapi.audit"]
+    sent = len(json.dumps(answer).encode())  # the fake's answer, as it sends it
+    assert asked.endswith(f" slurm_calls=1 slurm_bytes={sent}")
+    assert refused.endswith(" slurm_calls=0 slurm_bytes=0")

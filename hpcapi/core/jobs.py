@@ -10,7 +10,7 @@ entry (``frce_job_entry``) and hpcapi's job detail (``job_detail``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -76,6 +76,24 @@ def expand_output_path(pattern: str, job: Job) -> str:
         return match.group(0)
 
     return _PATTERN.sub(expand, path)
+
+
+def in_window(job: Job, since: float) -> bool:
+    """Whether accounting's window from ``since`` holds ``job``: not ended, or ended since."""
+    return job.end_time is None or job.end_time >= since
+
+
+def apply_changes(base: Mapping[int, Job], changed: Iterable[Job]) -> dict[int, Job] | None:
+    """``base`` (accounting's jobs of a window) updated with ``changed``: accounting's jobs not
+    ended, or ended since the moment ``base`` was asked minus a margin.
+
+    None when ``base`` cannot be brought up to date that way: a job it holds unfinished is not
+    among ``changed``, so it ended before that moment and accounting learnt of it late (or it
+    is gone); only the whole window tells what else accounting learnt late."""
+    fresh = {job.job_id: job for job in changed}
+    if any(job.end_time is None and job_id not in fresh for job_id, job in base.items()):
+        return None
+    return {**base, **fresh}
 
 
 def merge_jobs(accounting: Iterable[Job], live: Iterable[Job]) -> dict[int, Job]:

@@ -1,5 +1,6 @@
 """Answers shared between a user's requests: concurrent identical requests wait for one backend
-call, and an answer serves repeated polls for a few seconds.
+call, an answer serves repeated polls for a few seconds, and an older answer is the base the
+next one is made from (only what may have changed since is asked again).
 
 An answer is reused only if it was begun after the user's last write through this host (the
 journal says when), so a job submitted or cancelled here is in the user's next answer whichever
@@ -36,7 +37,8 @@ class _Kept(Generic[A]):
 
 
 class SharedAnswers(Generic[A]):
-    """Per-key answers: shared while being made, kept for ``max_age`` seconds."""
+    """Per-key answers: shared while being made, served as they are for ``max_age`` seconds,
+    kept (within ``max_items``) as the base of the next."""
 
     def __init__(self, max_age: float, max_items: int,
                  clock: Callable[[], float] = time.time) -> None:
@@ -49,14 +51,17 @@ class SharedAnswers(Generic[A]):
         self._flights: dict[Hashable, _Flight[A]] = {}
         self.computed = 0  # backend calls made, for tests and benchmarks
 
-    def get(self, key: Hashable, compute: Callable[[], A], not_before: float = 0.0) -> A:
+    def get(self, key: Hashable, compute: Callable[[A | None], A],
+            not_before: float = 0.0) -> A:
         """The answer for ``key``: kept, being made, or made now by ``compute``.
 
-        Only an answer begun after ``not_before`` (the user's last write) serves."""
+        Only an answer begun after ``not_before`` (the user's last write) serves as it is;
+        ``compute`` is given the last kept answer, however old, or None."""
         now = self._clock()
         with self._lock:
             kept = self._kept.get(key)
-            fresh = kept is not None and now - kept.started <= self.max_age
+            base = kept.answer if kept is not None else None
+            fresh = kept is not None and self.max_age > 0 and now - kept.started <= self.max_age
             if kept is not None and fresh and kept.started > not_before:
                 self._kept.move_to_end(key)
                 return kept.answer
@@ -74,7 +79,7 @@ class SharedAnswers(Generic[A]):
             return flight.answer
         try:
             self.computed += 1
-            answer = compute()
+            answer = compute(base)
         except BaseException as exc:
             flight.error = exc
             raise
@@ -89,10 +94,13 @@ class SharedAnswers(Generic[A]):
             flight.done.set()
 
     def _keep(self, key: Hashable, kept: _Kept[A]) -> None:
-        if self.max_age <= 0 or len(kept.answer) > self.max_items:
+        if len(kept.answer) > self.max_items:
             return
         with self._lock:
-            old = self._kept.pop(key, None)
+            old = self._kept.get(key)
+            if old is not None and old.started > kept.started:
+                return  # a later answer was kept meanwhile: keep the fresher
+            self._kept.pop(key, None)
             if old is not None:
                 self._items -= len(old.answer)
             self._kept[key] = kept

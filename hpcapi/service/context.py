@@ -7,12 +7,12 @@ import pwd
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hpcapi.config import ConfigError, ServerConfig, load_config
 from hpcapi.core.submit import SubmitPolicy
 from hpcapi.identity import IdentityPolicy, IdentityResolver
-from hpcapi.model import Identity, Job
+from hpcapi.model import Identity
 from hpcapi.service.answers import SharedAnswers
 from hpcapi.service.fairness import InFlightLimiter
 from hpcapi.service.journal import Journal
@@ -20,6 +20,9 @@ from hpcapi.slurm.backend import SlurmBackend
 from hpcapi.slurm.client import SlurmrestClient
 from hpcapi.slurm.errors import SlurmrestAuthError, SlurmrestError, SlurmrestVersionError
 from hpcapi.slurm.token import TokenMinter, read_signing_key
+
+if TYPE_CHECKING:  # history's use cases need Services: no import at run time
+    from hpcapi.service.history import History
 
 log = logging.getLogger("hpcapi")
 
@@ -39,7 +42,7 @@ class Services:
     probe_user: Identity
     limiter: InFlightLimiter
     journal: Journal
-    histories: SharedAnswers[dict[int, Job]]
+    histories: SharedAnswers[History]  # by (user, hours)
 
 
 def probe_identity(name: str = PROBE_USER) -> Identity:

@@ -167,15 +167,17 @@ class SlurmBackend:
             )
         return [job for job in jobs if job.user == user.local_user and job.job_id > 0]
 
-    def accounting_jobs(self, user: Identity, hours: int,
+    def accounting_jobs(self, user: Identity, seconds: int,
                         job_name: str | None = None) -> list[Job]:
-        """The user's jobs submitted in the last ``hours`` hours, from slurmdbd.
+        """The user's jobs unfinished ``seconds`` seconds ago, from slurmdbd (``history_query``
+        says which jobs that is).
 
         ``job_name`` (a ``filterable_job_name``) keeps only the jobs of that name."""
         version = self.api_version
         # The filter differs per version (see history_query); the user check below keeps any
         # other user's jobs out whatever slurmdbd returns.
-        params = history_query(version, user.local_user, user.gid, hours, time.time(), job_name)
+        params = history_query(version, user.local_user, user.gid, seconds, time.time(),
+                               job_name)
         path = endpoints(version).accounting_jobs.path()
         with self._list_slots:
             answer, jobs = self._client.call_listing(
@@ -185,10 +187,9 @@ class SlurmBackend:
         self._check_accounting_errors(answer.body)
         return [job for job in jobs if job.user == user.local_user and job.job_id > 0]
 
-    def history_jobs(self, user: Identity, hours: int) -> list[Job]:
-        """The user's jobs submitted in the last ``hours`` hours, as accounting knows them, with
-        the exit codes that only slurmctld knows (Slurm 22.05) filled in."""
-        jobs = self.accounting_jobs(user, hours)
+    def with_exit_codes(self, user: Identity, jobs: list[Job]) -> list[Job]:
+        """``jobs`` (accounting's) with the exit codes that only slurmctld knows filled in, on
+        Slurm 22.05; on later releases accounting has them and ``jobs`` is returned as it is."""
         if self.api_version != "v0.0.38":
             return jobs
         # Slurm 22.05's slurmdbd records exit code 0 for every finished job (the reader reports

@@ -92,42 +92,48 @@ def filterable_job_name(name: str) -> str | None:
     return name if _FILTERABLE_JOB_NAME_RE.fullmatch(name) else None
 
 
-def history_query(api_version: str, user: str, gid: int, hours: int, now: float,
+def history_query(api_version: str, user: str, gid: int, seconds: int, now: float,
                   job_name: str | None = None) -> dict[str, str]:
-    """Query for the accounting list: ``user``'s jobs submitted in the last ``hours`` hours.
+    """Query for the accounting list: ``user``'s jobs not finished ``seconds`` seconds ago.
 
-    With ``job_name`` (see ``filterable_job_name``), only the jobs of exactly that name."""
+    That is slurmdbd's meaning of its submit-time window (as_mysql_jobacct_process.c, with
+    JOBCOND_FLAG_NO_DEFAULT_USAGE: ``time_end >= start || time_end = 0``): every job still
+    pending or running, whenever submitted, and every job that ended within the window; held
+    and never-eligible jobs included. With ``job_name`` (see ``filterable_job_name``), only the
+    jobs of exactly that name."""
     check_api_version(api_version)
     if job_name is not None and filterable_job_name(job_name) is None:
         raise ValueError(f"not a job name slurmdbd can be asked for: {job_name!r}")
-    query = _history_window(api_version, user, gid, hours, now)
+    query = _history_window(api_version, user, gid, seconds, now)
     if job_name is not None:
         query["job_name"] = job_name
     return query
 
 
-def _history_window(api_version: str, user: str, gid: int, hours: int,
+def _history_window(api_version: str, user: str, gid: int, seconds: int,
                     now: float) -> dict[str, str]:
-    since = str(int(now) - hours * 3600)
+    since = str(int(now) - seconds)
+    # parse_time()'s relative form, counted on slurmdbd's clock, for the versions that refuse
+    # an epoch; its unit defaults to seconds, spelled out here.
+    relative = f"now-{seconds}seconds"
     if api_version == "v0.0.38":
         # Slurm 22.05: no user filter (users= is refused, error 9000), so filter on the user's
         # primary group, by gid (22.05 matches `groups` against numbers only; its spec says
         # `group`, its code reads `groups`). Times are Slurm time strings: an epoch is refused.
-        # submit_time returns jobs in any state, held and never-eligible ones included.
-        return {"submit_time": f"now-{hours}hours", "skip_steps": "true", "groups": str(gid)}
+        return {"submit_time": relative, "skip_steps": "true", "groups": str(gid)}
     if api_version == "v0.0.40":
         # Slurm 23.11: a `users` filter at last; times are UNIX timestamps; submit_time listed.
         return {"users": user, "submit_time": since, "skip_steps": "true"}
     # Slurm 24.05 (v0.0.41) drops submit_time from the spec (25.11 still honours it, unlisted,
-    # REST-25.11.md). Closest listed: start_time plus the usage_time_as_submit_time flag, which
-    # applies the window to the submit time as submit_time did. Trade-off: should a release
-    # ignore the flag, start_time alone has `sacct -S` usage-window semantics and omits held and
+    # REST-25.11.md). The same window: start_time plus the usage_time_as_submit_time flag, which
+    # is what submit_time sets (JOBCOND_FLAG_NO_DEFAULT_USAGE). Should a release ignore the
+    # flag, start_time alone has `sacct -S` usage-window semantics and omits held and
     # never-eligible jobs; slurmctld still holds those, so the live view (which wins) shows them.
     #
     # v0.0.41's parser refuses an epoch for start_time (on a real 25.11.7: 422, error 9202
-    # "Parsing of <epoch> for timestamp failed"); it takes parse_time()'s relative form, counted
-    # on slurmdbd's clock. v0.0.42 and later take the epoch (25.11.7 again).
-    start = f"now-{hours}hours" if api_version == "v0.0.41" else since
+    # "Parsing of <epoch> for timestamp failed"); it takes the relative form. v0.0.42 and later
+    # take the epoch (25.11.7 again).
+    start = relative if api_version == "v0.0.41" else since
     return {
         "users": user,
         "start_time": start,
