@@ -15,7 +15,8 @@ full_refresh`` seconds, and whenever a job the last answer held unfinished is no
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from hpcapi.core.jobs import apply_changes, in_window, merge_jobs
 from hpcapi.model import Identity, Job
@@ -38,21 +39,34 @@ class History:
     answer: dict[int, Job]
     asked: float  # when accounting was last asked (this host's clock)
     asked_in_full: float  # when it was last asked for the whole period
+    _rendered: list[bytes] = field(default_factory=list, compare=False, repr=False)
 
     def __len__(self) -> int:
         # What the worker's cap counts: the answer shares the accounting's jobs.
         return len(self.accounting)
 
+    def rendered(self, render: Callable[[dict[int, Job]], bytes]) -> bytes:
+        """``render(answer)``, made once: a kept answer may serve many polls, and rendering
+        thousands of jobs costs more than the rest of such a request."""
+        if not self._rendered:
+            # Two threads may both render it at first: the same bytes, no lock needed.
+            self._rendered.append(render(self.answer))
+        return self._rendered[0]
+
 
 def recent_jobs(svc: Services, caller: Identity, hours: int) -> dict[int, Job]:
     """The caller's jobs of the last ``hours`` hours (not ended before), by job id."""
+    return recent_history(svc, caller, hours).answer
+
+
+def recent_history(svc: Services, caller: Identity, hours: int) -> History:
+    """The caller's jobs of the last ``hours`` hours as a ``History``, which may be shared."""
     # Polls shortly after each other, and identical ones at once, share one answer; never one
     # begun before this user's last write through this host.
     not_before = svc.journal.last_write(caller.local_user)
-    history = svc.histories.get((caller.local_user, hours),
-                                lambda base: _ask_slurm(svc, caller, hours, base),
-                                not_before=not_before)
-    return history.answer
+    return svc.histories.get((caller.local_user, hours),
+                             lambda base: _ask_slurm(svc, caller, hours, base),
+                             not_before=not_before)
 
 
 def _ask_slurm(svc: Services, caller: Identity, hours: int, base: History | None) -> History:

@@ -6,7 +6,8 @@ from flask import Blueprint, Response, request
 
 from hpcapi.core.jobs import frce_job_entry
 from hpcapi.errors import ErrorCode, HpcapiError
-from hpcapi.service.history import recent_jobs
+from hpcapi.model import Job
+from hpcapi.service.history import recent_history
 from hpcapi.web.identity import caller
 from hpcapi.web.responses import success
 from hpcapi.web.services import services
@@ -30,6 +31,10 @@ def query_status() -> Response:
     """The caller's jobs: slurmdbd's history merged with slurmctld's live view."""
     svc = services()
     hours = _hours(svc.config.history_default_hours, svc.config.history_max_hours)
-    jobs = recent_jobs(svc, caller(), hours)
-    entries = {str(job_id): frce_job_entry(jobs[job_id]) for job_id in sorted(jobs)}
-    return success("query_success", **entries)
+    history = recent_history(svc, caller(), hours)
+
+    def render(jobs: dict[int, Job]) -> bytes:
+        entries = {str(job_id): frce_job_entry(jobs[job_id]) for job_id in sorted(jobs)}
+        return success("query_success", **entries).get_data()
+
+    return Response(history.rendered(render), mimetype="application/json")
