@@ -15,6 +15,7 @@ from hpcapi.service.context import Services
 from hpcapi.service.history import (
     ACCOUNTING_MARGIN_SECONDS,
     READ_YOUR_WRITES_SECONDS,
+    recent_history,
     recent_jobs,
 )
 from hpcapi.service.journal import Journal
@@ -368,3 +369,30 @@ def test_a_write_here_makes_the_next_answer_new_but_still_only_what_changed(
     assert sorted(jobs) == [1, 42]  # read-your-writes: slurmctld's record of 42
     assert jobs[42].source == "live"
     assert windows_asked(fake_slurmrestd) == ["now-86400seconds", "now-63seconds"]
+
+
+def test_an_answer_made_from_another_renders_only_the_jobs_that_changed(
+    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd, moving_clock: Clock
+) -> None:
+    svc = polling_services(slurm_session)
+    fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer(
+        ended(1, NOW - 3000), accounting_record(job_id=2, kind="held"),
+        accounting_record(job_id=3, kind="held")))
+    rendered: list[int] = []
+
+    def entry(job: object) -> bytes:
+        rendered.append(job.job_id)  # type: ignore[attr-defined]
+        return str(job.job_id).encode()  # type: ignore[attr-defined]
+
+    def frame(entries: list[bytes]) -> bytes:
+        return b",".join(entries)
+
+    assert recent_history(svc, ALICE, 24).rendered(entry, frame) == b"1,2,3"
+    moving_clock.now += 10
+    fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer(
+        accounting_record(job_id=2, kind="held"), ended(3, NOW + 5, kind="cancelled")))
+    fake_slurmrestd.answer_json("GET", live_job_path(V38, 3), NO_SUCH_JOB, status=500)
+    history = recent_history(svc, ALICE, 24)
+    assert history.rendered(entry, frame) == b"1,2,3"
+    assert history.rendered(entry, frame) == b"1,2,3"  # once per answer
+    assert rendered == [1, 2, 3, 3]  # 1 kept, 2 unchanged: only 3, which ended

@@ -376,3 +376,18 @@ def test_a_kept_answer_is_rendered_once_however_often_it_is_served(
     assert bodies[0] == bodies[1] == bodies[2]
     assert sorted(rendered) == sorted(int(k) for k in json.loads(bodies[0]) if k.isdigit())
     assert len(slurm.requests_to(P["accounting_jobs"])) == 1
+
+
+def test_the_rendered_answer_is_byte_for_byte_what_success_makes(
+    client: FlaskClient, slurm: FakeSlurmrestd
+) -> None:
+    from hpcapi.web.responses import success
+
+    slurm.answer_json("GET", P["accounting_jobs"], jobs_answer(
+        accounting_record(kind="held"), accounting_record(job_id=7, kind="held",
+                                                          name="naïve \"quoted\"")))
+    got = client.get("/hpcapi/query_status")
+    entries = {k: v for k, v in got.get_json().items() if k.isdigit()}
+    with client.application.app_context():
+        assert got.get_data() == success("query_success", **entries).get_data()
+    assert got.mimetype == "application/json"

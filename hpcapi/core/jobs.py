@@ -93,6 +93,9 @@ def apply_changes(base: Mapping[int, Job], changed: Iterable[Job]) -> dict[int, 
     fresh = {job.job_id: job for job in changed}
     if any(job.end_time is None and job_id not in fresh for job_id, job in base.items()):
         return None
+    # An unchanged job keeps its object, so that what was made of it (its rendering) serves.
+    fresh = {job_id: base[job_id] if base.get(job_id) == job else job
+             for job_id, job in fresh.items()}
     return {**base, **fresh}
 
 

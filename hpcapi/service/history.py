@@ -39,18 +39,29 @@ class History:
     answer: dict[int, Job]
     asked: float  # when accounting was last asked (this host's clock)
     asked_in_full: float  # when it was last asked for the whole period
+    # The entries of the answer this one was made from, until this one is rendered.
+    earlier_entries: dict[int, tuple[Job, bytes]] = field(default_factory=dict, repr=False)
+    _entries: dict[int, tuple[Job, bytes]] = field(default_factory=dict, repr=False)
     _rendered: list[bytes] = field(default_factory=list, compare=False, repr=False)
 
     def __len__(self) -> int:
         # What the worker's cap counts: the answer shares the accounting's jobs.
         return len(self.accounting)
 
-    def rendered(self, render: Callable[[dict[int, Job]], bytes]) -> bytes:
-        """``render(answer)``, made once: a kept answer may serve many polls, and rendering
-        thousands of jobs costs more than the rest of such a request."""
+    def rendered(self, entry: Callable[[Job], bytes],
+                 frame: Callable[[list[bytes]], bytes]) -> bytes:
+        """``frame`` of each job's ``entry`` by job id, made once: a kept answer may serve
+        many polls, and rendering thousands of jobs costs more than the rest of such a
+        request. A job unchanged since the answer this one was made from keeps its entry."""
         if not self._rendered:
             # Two threads may both render it at first: the same bytes, no lock needed.
-            self._rendered.append(render(self.answer))
+            earlier = self.earlier_entries
+            for job_id in sorted(self.answer):
+                job = self.answer[job_id]
+                kept = earlier.get(job_id)
+                self._entries[job_id] = kept if kept and kept[0] is job else (job, entry(job))
+            self._rendered.append(frame([made for _, made in self._entries.values()]))
+            earlier.clear()  # no chain of answers kept alive through their entries
         return self._rendered[0]
 
 
@@ -86,7 +97,9 @@ def _ask_slurm(svc: Services, caller: Identity, hours: int, base: History | None
     kept = [job for job in accounting.values() if in_window(job, now - period)]
     accounting = {job.job_id: job for job in svc.backend.with_exit_codes(caller, kept)}
     answer = merge_jobs(accounting.values(), _own_writes(svc, caller, accounting, now - period))
-    return History(accounting, answer, asked=now, asked_in_full=asked_in_full)
+    earlier = dict(base._entries) if base is not None else {}
+    return History(accounting, answer, asked=now, asked_in_full=asked_in_full,
+                   earlier_entries=earlier)
 
 
 def _own_writes(svc: Services, caller: Identity, accounting: dict[int, Job],

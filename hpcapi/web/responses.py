@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify
+from flask import Response, json, jsonify
 
 from hpcapi.errors import ErrorCode, HpcapiError
 from hpcapi.service.fairness import RETRY_AFTER_SECONDS
@@ -16,6 +16,18 @@ def success(reason: str, **fields: Any) -> Response:
     body.update(fields)
     body["reason"] = reason
     return jsonify(body)
+
+
+def member(key: str, value: Any) -> bytes:
+    """One ``"key": value`` of an answer, encoded as ``success`` encodes it (jsonify is
+    compact outside debug mode)."""
+    return f"{json.dumps(key)}:{json.dumps(value, separators=(',', ':'))}".encode()
+
+
+def success_of_members(reason: str, members: list[bytes]) -> Response:
+    """``success(reason, ...)`` made of members already encoded (see ``member``)."""
+    body = b",".join([member("status", "call_success"), *members, member("reason", reason)])
+    return Response(b"{" + body + b"}\n", mimetype="application/json")
 
 
 def failure(error: HpcapiError) -> Response:

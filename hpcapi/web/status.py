@@ -6,10 +6,9 @@ from flask import Blueprint, Response, request
 
 from hpcapi.core.jobs import frce_job_entry
 from hpcapi.errors import ErrorCode, HpcapiError
-from hpcapi.model import Job
 from hpcapi.service.history import recent_history
 from hpcapi.web.identity import caller
-from hpcapi.web.responses import success
+from hpcapi.web.responses import member, success_of_members
 from hpcapi.web.services import services
 
 blueprint = Blueprint("status", __name__, url_prefix="/hpcapi")
@@ -32,9 +31,8 @@ def query_status() -> Response:
     svc = services()
     hours = _hours(svc.config.history_default_hours, svc.config.history_max_hours)
     history = recent_history(svc, caller(), hours)
-
-    def render(jobs: dict[int, Job]) -> bytes:
-        entries = {str(job_id): frce_job_entry(jobs[job_id]) for job_id in sorted(jobs)}
-        return success("query_success", **entries).get_data()
-
-    return Response(history.rendered(render), mimetype="application/json")
+    body = history.rendered(
+        lambda job: member(str(job.job_id), frce_job_entry(job)),
+        lambda members: success_of_members("query_success", members).get_data(),
+    )
+    return Response(body, mimetype="application/json")
