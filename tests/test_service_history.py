@@ -396,3 +396,19 @@ def test_an_answer_made_from_another_renders_only_the_jobs_that_changed(
     assert history.rendered(entry, frame) == b"1,2,3"
     assert history.rendered(entry, frame) == b"1,2,3"  # once per answer
     assert rendered == [1, 2, 3, 3]  # 1 kept, 2 unchanged: only 3, which ended
+
+
+def test_a_job_written_here_that_neither_accounting_nor_slurmctld_knows_is_asked_once(
+    svc: Services, fake_slurmrestd: FakeSlurmrestd
+) -> None:
+    # Say slurmctld forgot it (MinJobAge) while slurmdbd was away: each poll asking again
+    # would cost one call per such job, hundreds after a busy outage.
+    svc.journal.submitted("alice", 42)
+    fake_slurmrestd.answer_json("GET", live_job_path(V38, 42), NO_SUCH_JOB, status=500)
+    for _ in range(3):
+        assert recent_jobs(svc, ALICE, 24) == {}
+    assert look_ups(fake_slurmrestd) == ["/slurm/v0.0.38/job/42"]
+    # Once accounting has it, it is there.
+    fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer(
+        accounting_record(job_id=42, kind="held")))
+    assert list(recent_jobs(svc, ALICE, 24)) == [42]

@@ -39,6 +39,9 @@ class History:
     answer: dict[int, Job]
     asked: float  # when accounting was last asked (this host's clock)
     asked_in_full: float  # when it was last asked for the whole period
+    # Jobs written here lately that neither accounting nor slurmctld knows (slurmctld forgot
+    # them while slurmdbd was away, or they were another cluster's): not asked again.
+    gone: frozenset[int] = frozenset()
     # The entries of the answer this one was made from, until this one is rendered.
     earlier_entries: dict[int, tuple[Job, bytes]] = field(default_factory=dict, repr=False)
     _entries: dict[int, tuple[Job, bytes]] = field(default_factory=dict, repr=False)
@@ -96,23 +99,29 @@ def _ask_slurm(svc: Services, caller: Identity, hours: int, base: History | None
         asked_in_full = now
     kept = [job for job in accounting.values() if in_window(job, now - period)]
     accounting = {job.job_id: job for job in svc.backend.with_exit_codes(caller, kept)}
-    answer = merge_jobs(accounting.values(), _own_writes(svc, caller, accounting, now - period))
+    known_gone = base.gone if base is not None else frozenset()
+    live, gone = _own_writes(svc, caller, accounting, now - period, known_gone)
+    answer = merge_jobs(accounting.values(), live)
     earlier = dict(base._entries) if base is not None else {}
-    return History(accounting, answer, asked=now, asked_in_full=asked_in_full,
+    return History(accounting, answer, asked=now, asked_in_full=asked_in_full, gone=gone,
                    earlier_entries=earlier)
 
 
-def _own_writes(svc: Services, caller: Identity, accounting: dict[int, Job],
-                cutoff: float) -> list[Job]:
+def _own_writes(svc: Services, caller: Identity, accounting: dict[int, Job], cutoff: float,
+                known_gone: frozenset[int]) -> tuple[list[Job], frozenset[int]]:
     """slurmctld's record of the jobs this host wrote lately that accounting does not show as
-    they are now: submitted here but not in accounting yet, cancelled here but not finished."""
+    they are now (submitted here but not in accounting yet, cancelled here but not finished),
+    and those of them slurmctld does not know either."""
     submitted, cancelled = svc.journal.recent(caller.local_user, READ_YOUR_WRITES_SECONDS)
     behind = {job_id for job_id in submitted if job_id not in accounting}
     behind |= {job_id for job_id in cancelled
                if job_id not in accounting or not accounting[job_id].finished}
     live = []
-    for job_id in sorted(behind):
+    gone = set(known_gone & behind)
+    for job_id in sorted(behind - gone):
         job = svc.backend.live_job(caller, job_id)
-        if job is not None and job.user == caller.local_user and (job.submit_time or 0) >= cutoff:
+        if job is None:
+            gone.add(job_id)
+        elif job.user == caller.local_user and (job.submit_time or 0) >= cutoff:
             live.append(job)
-    return live
+    return live, frozenset(gone)
