@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -227,9 +228,8 @@ def test_two_hpcapi_hosts_give_the_same_answer(stack, cleanup_jobs):
     workdir.chmod(0o755)
     (workdir / "state").mkdir()
     shutil.chown(workdir / "state", "hpcapi", "hpcapi")
-    config = (state / "hpcapi/etc/hpcapi.conf").read_text().replace(
-        f"directory = {state}/hpcapi/state",
-        f"directory = {workdir}/state\nseveral_hosts = yes")
+    config = re.sub(r"(?m)^directory = .*$", f"directory = {workdir}/state\nseveral_hosts = yes",
+                    (state / "hpcapi/etc/hpcapi.conf").read_text())
     assert f"directory = {workdir}/state" in config
     (workdir / "hpcapi.conf").write_text(config)
     shutil.chown(workdir / "hpcapi.conf", "root", "hpcapi")
