@@ -116,6 +116,14 @@ class Audit:
         """Forget what was written so far."""
         self.offset = self.path.stat().st_size
 
+    def served_by(self, user: str) -> set[str]:
+        """The pids of the workers that answered ``user``'s query_status since the mark."""
+        with self.path.open("rb") as log:
+            log.seek(self.offset)
+            text = log.read().decode(errors="replace")
+        return set(re.findall(rf"\[(\d+)\] \[INFO\] principal=\S+ user={user} method=GET "
+                              r"path=/hpcapi/query_status status=200", text))
+
     def since_mark(self, user: str | None = None) -> list[tuple[str, int, int, int]]:
         """(path, status, slurmrestd calls, slurmrestd bytes) of each request since the mark."""
         with self.path.open("rb") as log:
@@ -205,6 +213,23 @@ class Caller:
         results["query_status, repeated"] = self.timed(runs, lambda: self.history(24),
                                                        pause=MAX_STALENESS + 0.2)
         return results
+
+
+def warm(caller: Caller, audit: Audit) -> None:
+    """Until every gunicorn worker has answered the caller's query_status: the storm measures
+    steady polling, not each worker's first fetch of the window (measured apart, as first)."""
+    workers = {str(pid) for pid in loadgen.gunicorn_workers(os.environ["HPCAPI_DEV_STATE"])}
+    audit.mark()
+    for _ in range(20):
+        threads = [threading.Thread(target=lambda: caller.api.get(
+            f"{caller.url}/query_status", timeout=300)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(300)
+        if workers <= audit.served_by(caller.user):
+            return
+    raise SystemExit("not every gunicorn worker answered query_status")
 
 
 def new_workers() -> None:
@@ -486,6 +511,7 @@ def main() -> None:
                 results[state][caller.user] = caller.measure(args.runs)
                 direct[state][caller.user] = timed_direct(
                     3, direct_window(rest, version, caller.user))
+        warm(callers[1], audit)
         audit.mark()
         polled = storm(args.pollers, args.poll_seconds, hpcapi_poller(url))
         for _, _, calls, size in audit.since_mark():
@@ -560,12 +586,16 @@ def report(args: argparse.Namespace, release: str, version: str,
           "counted; Slurm CPU: slurmrestd, slurmdbd and MariaDB together)")
     # Load per second of the storm: the direct storm's clients wait minutes for each answer,
     # so they make few requests; what each costs is in the bytes and the CPU time.
-    load_bytes = straight.slurm_bytes / max(polled.slurm_bytes, 1)
-    load_cpu = straight.slurm_cpu_s / max(polled.slurm_cpu_s, 1e-3)
+    # Per second of each storm: the direct one lasts longer, its last answers minutes late.
+    load_bytes = (straight.slurm_bytes / straight.seconds) / max(
+        polled.slurm_bytes / polled.seconds, 1e-9)
+    load_cpu = (straight.slurm_cpu_s / straight.seconds) / max(
+        polled.slurm_cpu_s / polled.seconds, 1e-9)
     goal(f"hpcapi serves >= 5x the answers per second ({polled.rate / max(straight.rate, 1e-9):.1f}"
          f"x)", polled.rate >= 5 * straight.rate)
-    goal(f"with Slurm's load >= 10x lower ({load_bytes:.0f}x fewer bytes from slurmrestd, "
-         f"{load_cpu:.0f}x less CPU time)", load_bytes >= 10 and load_cpu >= 10)
+    goal(f"with Slurm's load >= 10x lower ({load_bytes:.0f}x fewer bytes per second from "
+         f"slurmrestd, {load_cpu:.1f}x less CPU time per second)",
+         load_bytes >= 10 and load_cpu >= 10)
     cap_mb = WORKER_RSS_CAP_MB
     goal(f"each gunicorn worker's memory within {cap_mb} MB (largest "
          f"{polled.worker_rss_kib / 1024:.0f} MB)", polled.worker_rss_kib / 1024 <= cap_mb)
