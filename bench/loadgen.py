@@ -545,12 +545,32 @@ def verify_jobs(outcomes: list[Outcome], job_name: str, accounting_wait: float =
         wrong_owner=wrong, exempt_lost=exempt_lost)
 
 
-def cleanup(job_name: str, job_ids: Iterable[str] = ()) -> None:
-    """Cancel every job of the run: by name (any user) and by id."""
-    subprocess.run(["scancel", "-n", job_name], capture_output=True, timeout=120)
+def cleanup(job_name: str, job_ids: Iterable[str] = (), settle: float = 60.0) -> None:
+    """Cancel every job of the run: by name (any user) and by id; then check that slurmctld
+    holds none of them unfinished, cancelling again while any is (a submission still under way
+    when the first scancel ran, or a scancel slurmctld was too busy to answer).
+
+    Raises RuntimeError naming the jobs still there after ``settle`` seconds."""
     ids = sorted(set(job_ids))
-    for start in range(0, len(ids), 500):
-        subprocess.run(["scancel", *ids[start:start + 500]], capture_output=True, timeout=120)
+    deadline = time.monotonic() + settle
+    while True:
+        subprocess.run(["scancel", "-n", job_name], capture_output=True, timeout=120)
+        for start in range(0, len(ids), 500):
+            subprocess.run(["scancel", *ids[start:start + 500]], capture_output=True,
+                           timeout=120)
+        left = unfinished_named(job_name)
+        if not left:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"jobs named {job_name} still unfinished after cleanup: "
+                               f"{left[:20]}")
+        time.sleep(1.0)
+
+
+def unfinished_named(job_name: str) -> list[str]:
+    """Ids of the jobs with that name that slurmctld holds pending, running or suspended."""
+    out = _run(["squeue", "-h", "-n", job_name, "--states=PD,R,S,CF", "-o", "%i"])
+    return [line.strip() for line in out.splitlines() if line.strip()]
 
 
 # ------------------------------------------------------------------ gunicorn's memory

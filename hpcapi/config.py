@@ -68,6 +68,7 @@ class ServerConfig:
     jwt_key_file: str = "/etc/hpcapi/jwt_hs256.key"
     token_lifetime: int = 60
     backend_timeout: float = 10.0
+    list_timeout: float = 45.0
     max_parallel_lists: int = 2
 
 
@@ -193,6 +194,7 @@ _SCHEMA: dict[str, dict[str, tuple[str, Callable[[str], Any]]]] = {
         "jwt_key_file": ("jwt_key_file", _absolute_path),
         "token_lifetime": ("token_lifetime", _int_in(5, 60)),
         "timeout": ("backend_timeout", _float_in(0.5, 300)),
+        "list_timeout": ("list_timeout", _float_in(0.5, 300)),
         "max_parallel_lists": ("max_parallel_lists", _int_in(1, 64)),
     },
 }

@@ -49,6 +49,7 @@ api_version = v0.0.38
 jwt_key_file = /etc/hpcapi/other.key
 token_lifetime = 30
 timeout = 2.5
+list_timeout = 30
 max_parallel_lists = 3
 """
 
@@ -102,6 +103,7 @@ def test_full_file_parses_every_key() -> None:
         jwt_key_file="/etc/hpcapi/other.key",
         token_lifetime=30,
         backend_timeout=2.5,
+        list_timeout=30.0,
         max_parallel_lists=3,
     )
 

@@ -109,7 +109,7 @@ def test_params_body_and_timeout_are_passed(
     assert sent.url == SLURMRESTD_URL + "/slurm/v0.0.38/job/submit?a=1"
     assert sent.body == b'{"script": "x"}'
     assert sent.headers["Content-Type"] == "application/json"
-    assert fake_slurmrestd.timeouts[-1] == 3.5
+    assert fake_slurmrestd.timeouts[-1] == (3.5, 3.5)
 
 
 def test_session_ignores_the_environment(slurm_session: requests.Session) -> None:
@@ -429,6 +429,23 @@ def test_a_listing_reads_each_record(
     (request,) = fake_slurmrestd.requests_to(JOBS)
     assert request.headers["X-SLURM-USER-NAME"] == "alice"
     assert "groups=1001" in (request.url or "")
+
+
+def test_a_listing_waits_its_own_read_timeout(
+    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd
+) -> None:
+    minter = TokenMinter(JWT_KEY, 60, min_uid=1000)
+    client = SlurmrestClient(SLURMRESTD_URL, minter, timeout=3.5, session=slurm_session,
+                             list_timeout=40.0)
+    fake_slurmrestd.answer_json("GET", JOBS, {"jobs": []})
+    fake_slurmrestd.answer_json("GET", PING, {"pings": []})
+    client.call_listing(JOBS, ALICE, "jobs", dict)
+    assert fake_slurmrestd.timeouts[-1] == (3.5, 40.0)
+    client.call("GET", PING, ALICE)
+    assert fake_slurmrestd.timeouts[-1] == (3.5, 3.5)
+    fake_slurmrestd.fail("GET", JOBS, requests.exceptions.ReadTimeout)
+    with pytest.raises(SlurmrestError, match=f"GET {JOBS} within 40 s"):
+        client.call_listing(JOBS, ALICE, "jobs", dict)
 
 
 @pytest.mark.parametrize("body", ['{"jobs": [{}', "", '{"jobs": [{}]} trailing', "[]",

@@ -74,6 +74,7 @@ def build_services(test_config: Mapping[str, Any]) -> Services:
         minter,
         timeout=config.backend_timeout,
         session=test_config.get("slurm_session"),
+        list_timeout=config.list_timeout,
     )
     probe_user = probe_identity()
     backend = SlurmBackend(client, config.api_version, probe_user, config.max_parallel_lists)

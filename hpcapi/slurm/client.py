@@ -103,10 +103,14 @@ class SlurmrestClient:
         timeout: float,
         pool_size: int = 16,
         session: requests.Session | None = None,
+        list_timeout: float | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._minter = minter
         self._timeout = timeout
+        # A list's first byte can come late: slurmrestd 25.11 builds a whole list (about 1 s
+        # per 1,000 accounting jobs) before sending any of it.
+        self._list_timeout = timeout if list_timeout is None else list_timeout
         self._session = session or requests.Session()
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
         self._session.mount("http://", adapter)
@@ -150,7 +154,7 @@ class SlurmrestClient:
                 body, records = _decode(response), list[Record]()
             else:
                 _require_json(response)
-                with self._transport_failures("GET", path):
+                with self._transport_failures("GET", path, self._list_timeout):
                     body, records = _decode_listing(response, list_key, read)
         finally:
             # Back to the pool when read to the end; closed if the answer was left half-read.
@@ -167,21 +171,24 @@ class SlurmrestClient:
             "Accept": "application/json",
         }
         _count(calls=1)
-        with self._transport_failures(method, path):
+        read_timeout = self._list_timeout if stream else self._timeout
+        with self._transport_failures(method, path, read_timeout):
             return self._session.request(
                 method,
                 self._base_url + path,
                 params=params,
                 json=body,
                 headers=headers,
-                timeout=self._timeout,
+                timeout=(self._timeout, read_timeout),
                 allow_redirects=False,
                 stream=stream,
             )
 
     @contextmanager
-    def _transport_failures(self, method: str, path: str) -> Iterator[None]:
-        """Turn the transport's exceptions into the SlurmrestError they mean."""
+    def _transport_failures(self, method: str, path: str,
+                            timeout: float) -> Iterator[None]:
+        """Turn the transport's exceptions into the SlurmrestError they mean (``timeout``: the
+        read time-out in force, for the message)."""
         try:
             yield
         except requests.exceptions.ConnectTimeout as err:
@@ -190,14 +197,14 @@ class SlurmrestClient:
             ) from err
         except requests.exceptions.Timeout as err:
             raise SlurmrestTimeoutError(
-                f"slurmrestd did not answer {method} {path} within {self._timeout:g} s"
+                f"slurmrestd did not answer {method} {path} within {timeout:g} s"
             ) from err
         except requests.exceptions.ConnectionError as exc:
             if exc.args and isinstance(exc.args[0], ReadTimeoutError):
                 # requests reports a read timeout while a body streams in as a ConnectionError
                 raise SlurmrestTimeoutError(
                     f"slurmrestd did not finish answering {method} {path} within"
-                    f" {self._timeout:g} s"
+                    f" {timeout:g} s"
                 ) from exc
             raise SlurmrestUnavailableError(
                 f"cannot reach slurmrestd at {self._base_url}: {type(exc).__name__}"
