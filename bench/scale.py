@@ -188,8 +188,10 @@ class Caller:
             time.sleep(pause)
         return figures
 
-    def measure(self, runs: int) -> dict[str, Figures]:
-        """Each operation's figures."""
+    def measure(self, runs: int, direct: Callable[[], int]) -> dict[str, Figures]:
+        """Each operation's figures; ``direct`` fetches the caller's window straight from
+        slurmrestd (measured just before each first history, whose baseline it is: one
+        slurmrestd answer of a few seconds varies by a second from one call to the next)."""
         results = {
             "plain submit": self.timed(runs, self.submit),
             "keyed submit": self.timed(runs, lambda: self.submit(f"scale-{uuid.uuid4().hex}")),
@@ -202,9 +204,14 @@ class Caller:
         self.made = []
         self.submit()  # the next job detail's job, pending as this one was
         results["query_status, first"] = Figures()
-        for _ in range(max(3, runs // 4)):
+        results["direct slurmrestd window"] = Figures()
+        for _ in range(max(5, runs // 4)):
             new_workers()
-            self._ok(self.api.get(f"{self.url}/whoami"))  # the new worker's own start-up
+            for _ in range(4):  # each new worker's own start-up, whichever answers next
+                self._ok(self.api.get(f"{self.url}/whoami"))
+            once = timed_direct(1, direct)
+            results["direct slurmrestd window"].ms += once.ms
+            results["direct slurmrestd window"].bytes += once.bytes
             first = self.timed(1, lambda: self.history(24))
             results["query_status, first"].ms += first.ms
             results["query_status, first"].bytes += first.bytes
@@ -499,7 +506,6 @@ def main() -> None:
     settled = time.monotonic() + ACCOUNTING_MARGIN_SECONDS + 30
     callers = [Caller(FEW, url, audit), Caller(MANY, url, audit)]
     results: dict[str, dict[str, dict[str, Figures]]] = {"empty": {}, "full": {}}
-    direct: dict[str, dict[str, Figures]] = {"empty": {}, "full": {}}
     try:
         for state in ("empty", "full"):
             if state == "full":
@@ -508,9 +514,8 @@ def main() -> None:
             for caller in callers:
                 if caller.user == MANY:
                     time.sleep(max(0.0, settled - time.monotonic()))
-                results[state][caller.user] = caller.measure(args.runs)
-                direct[state][caller.user] = timed_direct(
-                    3, direct_window(rest, version, caller.user))
+                results[state][caller.user] = caller.measure(
+                    args.runs, direct_window(rest, version, caller.user))
         warm(callers[1], audit)
         audit.mark()
         polled = storm(args.pollers, args.poll_seconds, hpcapi_poller(url))
@@ -524,7 +529,7 @@ def main() -> None:
         for caller in callers:
             cancel_all(caller.user)
         cancel_all(FOREIGN)
-    report(args, release, version, results, direct, polled, straight)
+    report(args, release, version, results, polled, straight)
     alone, flooded, refused = fairness(url, args.runs, args.flooders)
     print(f"\nfairness: bob's plain submit p50 {statistics.median(alone):.1f} ms alone,"
           f" {statistics.median(flooded):.1f} ms (p90 {p(flooded, .9):.1f}) while alice keeps"
@@ -540,7 +545,7 @@ def goal(text: str, met: bool) -> None:
 
 def report(args: argparse.Namespace, release: str, version: str,
            results: dict[str, dict[str, dict[str, Figures]]],
-           direct: dict[str, dict[str, Figures]], polled: Storm, straight: Storm) -> None:
+           polled: Storm, straight: Storm) -> None:
     """The table and the goals."""
     print(f"\nSlurm {release}, slurmrestd {version}; through Apache, {args.runs} calls each; "
           f"empty = as it is, full = with {args.foreign} held jobs of carol's in slurmctld")
@@ -549,7 +554,6 @@ def report(args: argparse.Namespace, release: str, version: str,
     worst = 0.0
     for user, ops in results["empty"].items():
         rows = [(name, figures, results["full"][user][name]) for name, figures in ops.items()]
-        rows.append(("direct slurmrestd window", direct["empty"][user], direct["full"][user]))
         for name, before, after in rows:
             ratio = after.p50 / before.p50
             if not name.startswith("direct"):
@@ -560,14 +564,17 @@ def report(args: argparse.Namespace, release: str, version: str,
     print()
     goal(f"with {args.foreign} foreign jobs every operation's p50 <= 1.5x its empty-cluster "
          f"value (worst {worst:.2f}x)", worst <= 1.5)
-    many, window = results["full"][MANY], direct["full"][MANY]
+    many = results["full"][MANY]
+    window = many["direct slurmrestd window"]
     repeated, first = many["query_status, repeated"], many["query_status, first"]
     share = statistics.median(repeated.bytes) / statistics.median(window.bytes)
     goal(f"dave's repeated query_status p50 <= 0.2x one direct fetch of the window "
          f"({repeated.p50 / window.p50:.3f}x)", repeated.p50 <= 0.2 * window.p50)
     goal(f"and it reads <= 5 % of that fetch's bytes ({100 * share:.2f} %)", share <= 0.05)
+    paired = statistics.median(h / d for h, d in zip(first.ms, window.ms, strict=True))
     goal(f"dave's first query_status p50 <= 1.2x the direct fetch "
-         f"({first.p50 / window.p50:.2f}x)", first.p50 <= 1.2 * window.p50)
+         f"({first.p50 / window.p50:.2f}x; each against the direct fetch just before it: "
+         f"median {paired:.2f}x)", first.p50 <= 1.2 * window.p50)
     for user in (FEW, MANY):
         keyed = results["full"][user]["keyed submit"].p50
         plain = results["full"][user]["plain submit"].p50
