@@ -32,6 +32,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -188,23 +189,26 @@ class Caller:
             time.sleep(pause)
         return figures
 
-    def measure(self, runs: int, direct: Callable[[], int]) -> dict[str, Figures]:
-        """Each operation's figures; ``direct`` fetches the caller's window straight from
-        slurmrestd (measured just before each first history, whose baseline it is: one
-        slurmrestd answer of a few seconds varies by a second from one call to the next)."""
+    def submissions(self, runs: int) -> dict[str, Figures]:
+        """Plain and keyed submission and job detail; then the held jobs just made are
+        cancelled (each repeated poll asks again for the unfinished ones: the same few in
+        each state), and one is left pending for the next job detail."""
         results = {
             "plain submit": self.timed(runs, self.submit),
             "keyed submit": self.timed(runs, lambda: self.submit(f"scale-{uuid.uuid4().hex}")),
             "job detail": self.timed(runs, lambda: self._ok(
                 self.api.get(f"{self.url}/job/{self.made[0]}"))),
         }
-        # The held jobs just made would otherwise pile up in the caller's own window, and each
-        # repeated poll asks for the unfinished ones again: the same few in each state.
         cancel_all(self.user)
         self.made = []
-        self.submit()  # the next job detail's job, pending as this one was
-        results["query_status, first"] = Figures()
-        results["direct slurmrestd window"] = Figures()
+        self.submit()
+        return results
+
+    def histories(self, runs: int, direct: Callable[[], int]) -> dict[str, Figures]:
+        """First and repeated query_status; ``direct`` fetches the caller's window straight
+        from slurmrestd, just before each first history, whose baseline it is (one slurmrestd
+        answer of a few seconds varies by a second from one call to the next)."""
+        results = {"query_status, first": Figures(), "direct slurmrestd window": Figures()}
         for _ in range(max(5, runs // 4)):
             new_workers()
             for _ in range(4):  # each new worker's own start-up, whichever answers next
@@ -226,10 +230,12 @@ def warm(caller: Caller, audit: Audit) -> None:
     """Until every gunicorn worker has answered the caller's query_status: the storm measures
     steady polling, not each worker's first fetch of the window (measured apart, as first)."""
     workers = {str(pid) for pid in loadgen.gunicorn_workers(os.environ["HPCAPI_DEV_STATE"])}
+    # A session each: requests-gssapi's SPNEGO state is per session, not safe to share.
+    sessions = [api_session(caller.user, f"-warm{index}") for index in range(4)]
     audit.mark()
     for _ in range(20):
-        threads = [threading.Thread(target=lambda: caller.api.get(
-            f"{caller.url}/query_status", timeout=300)) for _ in range(4)]
+        threads = [threading.Thread(target=lambda session=session: session.get(
+            f"{caller.url}/query_status", timeout=300)) for session in sessions]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -333,6 +339,7 @@ class Storm:
     ms: list[float] = field(default_factory=list)
     throttled: int = 0
     failed: int = 0
+    failures: Counter[str] = field(default_factory=Counter)  # by exception, then message
     slurm_calls: int = 0
     slurm_bytes: int = 0
     worker_rss_kib: int = 0
@@ -374,9 +381,10 @@ def storm(clients: int, seconds: float, make: Callable[[int], Callable[[], int |
             started = time.perf_counter()
             try:
                 answer = call()
-            except Exception:  # noqa: BLE001 - counted, the storm goes on
+            except Exception as exc:  # noqa: BLE001 - counted, the storm goes on
                 with lock:
                     result.failed += 1
+                    result.failures[f"{type(exc).__name__}: {str(exc)[:120]}"] += 1
                 continue
             with lock:
                 if answer is None:
@@ -514,8 +522,14 @@ def main() -> None:
             for caller in callers:
                 if caller.user == MANY:
                     time.sleep(max(0.0, settled - time.monotonic()))
-                results[state][caller.user] = caller.measure(
-                    args.runs, direct_window(rest, version, caller.user))
+                # The submissions add to the caller's own window: made after the histories
+                # with carol's jobs, so that both states' histories read the same window.
+                window = direct_window(rest, version, caller.user)
+                if state == "empty":
+                    measured = caller.submissions(args.runs) | caller.histories(args.runs, window)
+                else:
+                    measured = caller.histories(args.runs, window) | caller.submissions(args.runs)
+                results[state][caller.user] = measured
         warm(callers[1], audit)
         audit.mark()
         polled = storm(args.pollers, args.poll_seconds, hpcapi_poller(url))
@@ -591,6 +605,9 @@ def report(args: argparse.Namespace, release: str, version: str,
               f"{run.slurm_cpu_s / run.seconds:14.3f}")
     print("(per second until the last answer: calls under way at the end are waited for and "
           "counted; Slurm CPU: slurmrestd, slurmdbd and MariaDB together)")
+    for name, run in (("through hpcapi", polled), ("straight to slurmrestd", straight)):
+        for failure, count in run.failures.most_common(5):
+            print(f"  failed {name}: {count} x {failure}")
     # Load per second of the storm: the direct storm's clients wait minutes for each answer,
     # so they make few requests; what each costs is in the bytes and the CPU time.
     # Per second of each storm: the direct one lasts longer, its last answers minutes late.
