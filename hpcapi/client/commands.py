@@ -1,0 +1,369 @@
+"""What each ``hpcapi`` command does, once hpcapi.client.cli has parsed its command line.
+
+A module of its own so that hpcapi.client.cli answers ``--help``, ``--version`` and usage
+errors without importing it, and with it requests. The modules only some commands use
+(``directives`` for the submits, ``many`` for submit-many, ``wait`` for the commands that wait)
+are imported inside those commands, so that ``hpcapi status`` does not load them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from hpcapi.client import errors as client_errors
+from hpcapi.client import render
+from hpcapi.client.api import JOB_ID_RE, HpcapiClient, job_records
+from hpcapi.client.cli import EXIT_API_ERROR, EXIT_JOB_FAILED, EXIT_OK, EXIT_WAIT_TIMEOUT
+from hpcapi.client.config import ClientConfig
+from hpcapi.client.options import OPTIONS
+
+if TYPE_CHECKING:
+    from hpcapi.client.wait import WaitPolicy
+
+
+class UsageError(client_errors.ConfigError):
+    """The command line asks for something impossible."""
+
+
+@dataclass
+class Context:
+    """What a command needs: the arguments, the streams, and a client made on first use."""
+
+    args: argparse.Namespace
+    config: ClientConfig
+    make_client: Callable[[], HpcapiClient]
+    stdout: TextIO
+    stderr: TextIO
+    stdin: TextIO
+    environ: Mapping[str, str]
+    sleep: Callable[[float], None] = time.sleep
+    _client: HpcapiClient | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def client(self) -> HpcapiClient:
+        """The client; made (and the credential checked) before the first request."""
+        if self._client is None:
+            self._client = self.make_client()
+        return self._client
+
+    def say(self, message: str) -> None:
+        """A message for people, on stderr."""
+        with self._lock:
+            print(f"hpcapi: {message}", file=self.stderr, flush=True)
+
+    def emit(self, data: Any, text: str) -> None:
+        """The result: JSON with --json, else ``text``."""
+        if self.args.json:
+            print(json.dumps(data, indent=2, sort_keys=False), file=self.stdout)
+        elif text:
+            print(text, file=self.stdout)
+
+
+def _cli_values(args: argparse.Namespace) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for option in OPTIONS:
+        value = getattr(args, "sb_" + option.field.replace("-", "_"), None)
+        if value is not None:
+            values[option.field] = value
+    return values
+
+
+def _job_ids(ids: list[str]) -> list[str]:
+    for job_id in ids:
+        if not JOB_ID_RE.fullmatch(job_id):
+            raise UsageError(f"{job_id!r} is not a job id")
+    return ids
+
+
+class _DefaultPartition:
+    """The site's default partition, asked for once and only when a script names none."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.lock = threading.Lock()
+        self.name: str | None = None
+
+    def get(self) -> str:
+        with self.lock:
+            if self.name is None:
+                name = self.ctx.client.default_partition()
+                if name is None:
+                    raise UsageError(
+                        "no partition, and the server names no default (Slurm 23.11 and later"
+                        " do not say which it is): pass -p/--partition or add"
+                        " #SBATCH --partition"
+                    )
+                self.ctx.say(f"using the default partition {name}")
+                self.name = name
+            return self.name
+
+
+def _fields_for(
+    ctx: Context, script: str, label: str, partition: _DefaultPartition
+) -> dict[str, Any]:
+    from hpcapi.client.directives import build_fields
+
+    fields, warnings = build_fields(script, _cli_values(ctx.args), ctx.environ)
+    for warning in warnings:
+        ctx.say(f"warning: {label}: {warning}")
+    if "partition" not in fields:
+        fields["partition"] = partition.get()
+    return fields
+
+
+def _wait_policy(args: argparse.Namespace) -> WaitPolicy:
+    from hpcapi.client.wait import WaitPolicy
+
+    timeout = getattr(args, "timeout", None)
+    if timeout is not None and timeout <= 0:
+        raise UsageError("--timeout must be positive")
+    return WaitPolicy(timeout=timeout)
+
+
+def _wait_and_report(ctx: Context, job_ids: list[str]) -> tuple[int, dict[str, Any]]:
+    from hpcapi.client.wait import ProgressLine, WaitTimeoutError, succeeded, wait_for_jobs
+
+    try:
+        jobs = wait_for_jobs(
+            ctx.client, job_ids, _wait_policy(ctx.args),
+            progress=ProgressLine(ctx.stderr), sleep=ctx.sleep,
+        )
+        code = EXIT_OK if all(succeeded(job) for job in jobs.values()) else EXIT_JOB_FAILED
+    except WaitTimeoutError as exc:
+        jobs = exc.jobs
+        ctx.say("timed out before every job finished")
+        code = EXIT_WAIT_TIMEOUT
+    for job_id, job in jobs.items():
+        if job.get("state") and not succeeded(job) and code != EXIT_WAIT_TIMEOUT:
+            ctx.say(f"job {job_id} ended {job.get('state')} (exit code {job.get('exit_code')})")
+    return code, jobs
+
+
+JOB_COLUMNS = ("JOBID", "NAME", "PARTITION", "STATE", "REASON", "EXIT", "SUBMIT", "START", "END")
+
+
+def _job_row(job_id: str, job: Mapping[str, Any]) -> list[Any]:
+    return [job_id, job.get("name"), job.get("partition"), job.get("state"), job.get("reason"),
+            job.get("exit_code"), job.get("submit"), job.get("start"), job.get("end")]
+
+
+def _jobs_table(jobs: Mapping[str, Mapping[str, Any]]) -> str:
+    ordered = sorted(jobs, key=render.job_sort_key)
+    return render.table(JOB_COLUMNS, [_job_row(job_id, jobs[job_id]) for job_id in ordered])
+
+
+def cmd_submit(ctx: Context) -> int:
+    """hpcapi submit."""
+    args = ctx.args
+    label = "stdin" if args.script == "-" else args.script
+    try:
+        script = ctx.stdin.read() if args.script == "-" else Path(args.script).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {label}: {exc}") from exc
+    key = args.idempotency_key or f"hpcapi-submit:{uuid.uuid4().hex}"
+    fields = _fields_for(ctx, script, label, _DefaultPartition(ctx))
+    if args.dry_run:
+        answer = ctx.client.submit(fields, dry_run=True)
+        job = answer.get("job") or {}
+        ctx.emit(answer, render.table(("FIELD", "VALUE"), sorted(job.items()))
+                 if isinstance(job, dict) else str(job))
+        ctx.say("dry run: everything checked, nothing submitted")
+        return EXIT_OK
+    # Always a key, even for one submit: it is what makes retrying a lost answer safe.
+    answer = ctx.client.submit(fields, idempotency_key=key)
+    jobid = str(answer.get("jobid") or answer.get("reason"))
+    if answer.get("idempotent_replay"):
+        ctx.say(f"job {jobid} was already submitted with this idempotency key")
+    if not args.wait:
+        ctx.emit(answer, f"Submitted batch job {jobid}")
+        return EXIT_OK
+    ctx.say(f"submitted batch job {jobid}; waiting")
+    code, jobs = _wait_and_report(ctx, [jobid])
+    ctx.emit(dict(answer, job=jobs[jobid]), _jobs_table(jobs))
+    return code
+
+
+def cmd_submit_many(ctx: Context) -> int:
+    """hpcapi submit-many."""
+    from hpcapi.client.many import (
+        RUN_ID_RE,
+        RunStoppedError,
+        ScriptResult,
+        scripts_from_lines,
+        scripts_in_directory,
+        submit_many,
+    )
+
+    args = ctx.args
+    if args.max_in_flight < 1:
+        raise UsageError("--max-in-flight must be at least 1")
+    run_id = args.run_id or f"{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
+    if not RUN_ID_RE.fullmatch(run_id):
+        raise UsageError("a run id is 1..64 characters of letters, digits and ._-")
+    if args.directory and args.directory != "-":
+        directory = Path(args.directory)
+        if not directory.is_dir():
+            raise UsageError(f"{directory} is not a directory")
+        paths: Any = scripts_in_directory(directory, args.glob)
+    else:
+        paths = scripts_from_lines(ctx.stdin)
+    if not args.run_id:
+        ctx.say(f"run id {run_id}: to resume this run, repeat the command with --run-id {run_id}")
+    partition = _DefaultPartition(ctx)
+    client = ctx.client  # the credential is checked here, before any script is read
+
+    def submit_one(content: str, key: str) -> tuple[str, bool]:
+        answer = client.submit(_fields_for(ctx, content, key, partition), idempotency_key=key)
+        return str(answer.get("jobid") or answer.get("reason")), bool(
+            answer.get("idempotent_replay")
+        )
+
+    def report(result: ScriptResult) -> None:
+        if result.error:
+            ctx.say(f"{result.script}: {result.error}: {result.message}")
+
+    stopped: RunStoppedError | None = None
+    try:
+        results = submit_many(paths, submit_one, run_id, args.max_in_flight, on_result=report)
+    except RunStoppedError as exc:
+        stopped, results = exc, exc.results
+    jobs: dict[str, Any] = {}
+    code = EXIT_OK if all(result.ok for result in results) else EXIT_API_ERROR
+    if stopped is None and args.wait:
+        submitted = [result.jobid for result in results if result.jobid]
+        wait_code, jobs = _wait_and_report(ctx, submitted)
+        code = code or wait_code
+    rows = [
+        [r.script, r.jobid, "replayed" if r.replayed else ("submitted" if r.ok else r.error),
+         (jobs.get(r.jobid) or {}).get("state") if r.jobid else None]
+        for r in results
+    ]
+    ctx.emit(
+        {"run_id": run_id, "results": [r.to_dict() for r in results],
+         **({"jobs": jobs} if jobs else {})},
+        render.table(("SCRIPT", "JOBID", "RESULT", "STATE"), rows),
+    )
+    done = sum(1 for r in results if r.ok)
+    ctx.say(f"run {run_id}: {done} of {len(results)} scripts have a job")
+    if stopped is not None:
+        raise stopped.cause
+    return code
+
+
+def cmd_history(ctx: Context) -> int:
+    """hpcapi history."""
+    if ctx.args.hours is not None and ctx.args.hours < 1:
+        raise UsageError("--hours must be at least 1")
+    answer = ctx.client.history(ctx.args.hours)
+    ctx.emit(answer, _jobs_table(job_records(answer)))
+    return EXIT_OK
+
+
+def cmd_status(ctx: Context) -> int:
+    """hpcapi status."""
+    jobs: dict[str, Any] = {}
+    errors: dict[str, Any] = {}
+    for job_id in _job_ids(ctx.args.jobs):
+        try:
+            jobs[job_id] = ctx.client.job(job_id)
+        except client_errors.AuthenticationError:
+            raise
+        except client_errors.ApiError as exc:
+            errors[job_id] = {"reason": exc.reason, "message": exc.message}
+            ctx.say(f"job {job_id}: error {exc.reason}: {exc.message}")
+    ctx.emit({"jobs": jobs, "errors": errors}, _jobs_table(jobs) if jobs else "")
+    return EXIT_API_ERROR if errors else EXIT_OK
+
+
+def cmd_cancel(ctx: Context) -> int:
+    """hpcapi cancel."""
+    cancelled: list[str] = []
+    errors: dict[str, Any] = {}
+    for job_id in _job_ids(ctx.args.jobs):
+        try:
+            ctx.client.cancel(job_id)
+            cancelled.append(job_id)
+        except client_errors.AuthenticationError:
+            raise
+        except client_errors.ApiError as exc:
+            errors[job_id] = {"reason": exc.reason, "message": exc.message}
+            ctx.say(f"job {job_id}: error {exc.reason}: {exc.message}")
+    ctx.emit({"cancelled": cancelled, "errors": errors},
+             "\n".join(f"Cancelled job {job_id}" for job_id in cancelled))
+    return EXIT_API_ERROR if errors else EXIT_OK
+
+
+def cmd_wait(ctx: Context) -> int:
+    """hpcapi wait."""
+    code, jobs = _wait_and_report(ctx, _job_ids(ctx.args.jobs))
+    ctx.emit({"jobs": jobs}, _jobs_table(jobs))
+    return code
+
+
+def cmd_partitions(ctx: Context) -> int:
+    """hpcapi partitions."""
+    partitions = ctx.client.partitions()
+    # "default" is null where slurmrestd does not say (Slurm 23.11+): shown as unknown, not no.
+    rows = [[p.get("name"), p.get("default"), p.get("state"),
+             render.minutes(p.get("max_time")),
+             render.minutes(p.get("default_time")) if p.get("default_time") is not None else None,
+             p.get("max_nodes"), p.get("total_nodes"), p.get("total_cpus")] for p in partitions]
+    ctx.emit(
+        {"status": "call_success", "reason": "query_success", "partitions": partitions},
+        render.table(("NAME", "DEFAULT", "STATE", "MAX_TIME", "DEFAULT_TIME", "MAX_NODES",
+                      "NODES", "CPUS"), rows),
+    )
+    return EXIT_OK
+
+
+def cmd_whoami(ctx: Context) -> int:
+    """hpcapi whoami."""
+    answer = ctx.client.whoami()
+    rows = [(key, answer.get(key)) for key in ("principal", "local_user", "uid")]
+    ctx.emit(answer, render.table(("FIELD", "VALUE"), rows))
+    return EXIT_OK
+
+
+def cmd_ping(ctx: Context) -> int:
+    """hpcapi ping."""
+    answer = ctx.client.ping()
+    backend = answer.get("backend") or {}
+    rows = [(key, backend.get(key)) for key in ("reachable", "api_version", "latency_ms")]
+    for controller in backend.get("controllers") or []:
+        text = (
+            " ".join(f"{k}={v}" for k, v in controller.items())
+            if isinstance(controller, dict) else controller
+        )
+        rows.append(("controller", text))
+    ctx.emit(answer, render.table(("FIELD", "VALUE"), rows))
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[Context], int]] = {
+    "submit": cmd_submit,
+    "submit-many": cmd_submit_many,
+    "history": cmd_history,
+    "status": cmd_status,
+    "cancel": cmd_cancel,
+    "wait": cmd_wait,
+    "partitions": cmd_partitions,
+    "whoami": cmd_whoami,
+    "ping": cmd_ping,
+}
+
+
+def default_client_factory(config: ClientConfig, creds: Any) -> HpcapiClient:
+    """The real client: requests-gssapi with the checked credential."""
+    if config.url is None:
+        raise client_errors.ConfigError("no server URL")
+    return HpcapiClient(config.url, creds=creds, ca=config.ca)
