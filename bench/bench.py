@@ -289,6 +289,14 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def pid_written(path: Path) -> bool:
+    """Whether a daemon has written its pid into ``path`` yet."""
+    try:
+        return bool(path.read_bytes().strip())
+    except FileNotFoundError:
+        return False
+
+
 @contextlib.contextmanager
 def private_sshd(workdir: Path, user: str) -> Iterator[list[str]]:
     """An sshd of this run's own on loopback that lets ``user`` in with a key made for it;
@@ -344,14 +352,13 @@ def private_sshd(workdir: Path, user: str) -> Iterator[list[str]]:
         server = subprocess.Popen([str(sshd), "-D", "-e", "-f", str(config)],
                                   stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
     try:
+        # sshd writes its pid file once its socket listens (sshd.c, after server_listen()):
+        # a probe connection instead would leave a kex error in its log.
         deadline = time.monotonic() + 10
-        while True:
+        while not pid_written(home / "sshd.pid"):
             if server.poll() is not None:
                 raise SystemExit(f"private sshd exited {server.returncode}: "
                                  f"{log_path.read_text(errors='replace').strip()}")
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
             if time.monotonic() > deadline:
                 raise SystemExit("private sshd did not listen within 10 s")
             time.sleep(0.05)
