@@ -68,7 +68,7 @@ class ServerConfig:
     jwt_key_file: str = "/etc/hpcapi/jwt_hs256.key"
     token_lifetime: int = 60
     backend_timeout: float = 10.0
-    list_timeout: float = 45.0
+    list_timeout: float = 20.0
     max_parallel_lists: int = 2
 
 
