@@ -69,8 +69,16 @@ def slurm_state_dir() -> Path:
 
 
 def slurmctld_last_save() -> float:
-    """When slurmctld last wrote its job state (the file's mtime); called once it is dead."""
+    """When slurmctld last wrote its job state (the file's mtime)."""
     return (slurm_state_dir() / "slurm" / "spool" / "ctld" / "job_state").stat().st_mtime
+
+
+def wait_for_state_save(after: float, limit: float = 15.0) -> None:
+    """Until slurmctld has written its job state since ``after`` (epoch seconds), at most
+    ``limit`` seconds; the load under way gives it changes to save."""
+    deadline = time.monotonic() + limit
+    while slurmctld_last_save() <= after and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 def component_pid(component: str) -> int:
@@ -232,10 +240,15 @@ def run_fault(component: str, clients: int = 4, before: float = 2.0, outage: flo
     cfg = LoadConfig(url=paths["url"], ca=paths["ca"], keytabs=paths["keytabs"],
                      clients=clients, duration=3600.0, retry_grace=60.0)
     notes: list[str] = []
+    began = time.time()
     load = loadgen.Load(cfg).start()
     outcomes: list[Outcome] = []
     try:
         time.sleep(before)
+        if component == "slurmctld":
+            # slurmctld saves its state at most every 5 s: killed sooner after the last run's
+            # cleanup, it would come back with that run's cancelled jobs pending again.
+            wait_for_state_save(after=began)
         pid = component_pid(component)
         workers_before = loadgen.gunicorn_workers(str(state_dir()))
         t_kill = time.time()
