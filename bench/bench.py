@@ -516,6 +516,18 @@ def figures(samples: list[float], base: list[float] | None = None) -> dict[str, 
     return made
 
 
+def ratio_table(groups: dict[str, dict[str, list[float]]], base: str,
+                into: dict[str, Any]) -> None:
+    """Print one row per operation and way, its ratio of p50s to the ``base`` way; keep each
+    row's figures in ``into`` under "<operation>.<way>"."""
+    for operation, ways in groups.items():
+        for way, samples in ways.items():
+            made = figures(samples, ways[base])
+            into[f"{operation}.{way}"] = made
+            print(f"{operation:<13} {way:<7} {made['p50_ms']:8.2f} {made['p90_ms']:8.2f} "
+                  f"{made['ratio']:6.2f}x")
+
+
 def report(stack: Stack, version: str, n: int, runs: int,
            inside: dict[str, dict[str, list[float]]], whole: dict[str, list[float]],
            library: dict[str, dict[str, list[float]]], rss: tuple[int, int]) -> None:
@@ -527,12 +539,7 @@ def report(stack: Stack, version: str, n: int, runs: int,
     summary: dict[str, Any] = {"slurm": stack.release, "api_version": version, "n": n,
                                "runs": runs, "in_process": {}, "whole_process": {},
                                "client": {}}
-    for operation, paths in inside.items():
-        for path, samples in paths.items():
-            made = figures(samples, paths["direct"])
-            summary["in_process"][f"{operation}.{path}"] = made
-            print(f"{operation:<13} {path:<7} {made['p50_ms']:8.2f} {made['p90_ms']:8.2f} "
-                  f"{made['ratio']:6.2f}x")
+    ratio_table(inside, "direct", summary["in_process"])
     for operation in inside:
         for path in ("app", "full"):
             ratio_line(f"{operation} {path}/direct",
@@ -560,12 +567,7 @@ def report(stack: Stack, version: str, n: int, runs: int,
     print(f"\nPython client against a bare requests-gssapi session, same URL and ticket, "
           f"n={n} (ms; ratio of p50s to bare):")
     print(f"{'operation':<13} {'way':<7} {'p50':>8} {'p90':>8} {'ratio':>7}")
-    for operation, ways in library.items():
-        for way, samples in ways.items():
-            made = figures(samples, ways["bare"])
-            summary["client"][f"{operation}.{way}"] = made
-            print(f"{operation:<13} {way:<7} {made['p50_ms']:8.2f} {made['p90_ms']:8.2f} "
-                  f"{made['ratio']:6.2f}x")
+    ratio_table(library, "bare", summary["client"])
     for operation in library:
         ratio_line(f"{operation} client/bare", summary["client"][f"{operation}.client"]["ratio"])
 
