@@ -1,7 +1,7 @@
 """Shared fixtures: a fake slurmrestd at the HTTP transport, a fake passwd, and the Flask app.
 
-Nothing here opens a socket. slurmrestd is replaced by ``FakeSlurmrestd``, a requests transport
-adapter mounted on the session the app's client uses; it answers canned responses and records
+Nothing here opens a socket. slurmrestd is replaced by ``FakeSlurmrestd``, the transport the
+app's slurmrestd client is given (hpcapi.slurm.transport); it answers canned responses and records
 every request, so tests can check the headers and the JWT hpcapi sent. Local accounts come from
 ``FakePasswd``, injected where hpcapi looks users up, because alice and bob need not exist here.
 """
@@ -9,21 +9,17 @@ every request, so tests can check the headers and the JWT hpcapi sent. Local acc
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import pwd
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-import requests
 from flask import Flask
 from flask.testing import FlaskClient
-from requests.adapters import BaseAdapter
-from requests.structures import CaseInsensitiveDict
 
 # Import the checkout, not a copy of hpcapi installed in the virtualenv.
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +29,7 @@ if str(REPO_ROOT) not in sys.path:
 import hpcapi  # noqa: E402
 from hpcapi.config import ServerConfig  # noqa: E402
 from hpcapi.identity import IdentityPolicy, IdentityResolver  # noqa: E402
+from hpcapi.slurm.transport import Timeouts, TransportError  # noqa: E402
 from hpcapi.web import create_app  # noqa: E402
 
 assert Path(hpcapi.__file__).resolve().is_relative_to(REPO_ROOT), hpcapi.__file__
@@ -65,38 +62,70 @@ def openapi_spec(*versions: str) -> dict[str, Any]:
 
 @dataclasses.dataclass(frozen=True)
 class CannedAnswer:
-    """What the fake answers to one route: a response, or an exception to raise."""
+    """What the fake answers to one route: a response, or a transport failure to raise."""
 
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = dataclasses.field(default_factory=dict)
-    raises: type[requests.exceptions.RequestException] | None = None
-    cut_by: Exception | None = None  # raised by the socket once ``body`` has been read
+    raises: type[TransportError] | None = None
+    cut_by: TransportError | None = None  # raised once ``body`` has been read
 
 
-class _CutStream:
-    """A urllib3 response body that breaks off, as when slurmrestd dies or stalls mid-answer."""
+@dataclasses.dataclass(frozen=True)
+class SentRequest:
+    """One request the fake slurmrestd received."""
 
-    def __init__(self, head: bytes, cut_by: Exception) -> None:
-        self._head = head
-        self._cut_by = cut_by
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes | None
 
-    def stream(self, chunk_size: int, decode_content: bool = True) -> Iterator[bytes]:
-        yield self._head
-        raise self._cut_by
+    @property
+    def path_url(self) -> str:
+        """The path and query, as sent."""
+        parts = urlsplit(self.url)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+class FakeAnswer:
+    """A canned answer as the transport hands it over: its head arrived, its body to read."""
+
+    def __init__(self, canned: CannedAnswer) -> None:
+        self.status = canned.status
+        self._canned = canned
+        self._headers = {name.lower(): value for name, value in canned.headers.items()}
+        self.closed = False
+
+    def header(self, name: str) -> str:
+        """A header's value ('' when absent)."""
+        return self._headers.get(name.lower(), "")
+
+    def read(self) -> bytes:
+        """The whole body, or the failure that cuts it off."""
+        if self._canned.cut_by is not None:
+            raise self._canned.cut_by
+        return self._canned.body
+
+    def pieces(self, size: int) -> Iterator[bytes]:
+        """The body in pieces of ``size``, then the cut if there is one (as a socket would)."""
+        body = self._canned.body
+        for start in range(0, len(body), size):
+            yield body[start:start + size]
+        if self._canned.cut_by is not None:
+            raise self._canned.cut_by
 
     def close(self) -> None:
-        pass
+        """Done with the answer."""
+        self.closed = True
 
 
-class FakeSlurmrestd(BaseAdapter):
-    """A requests transport adapter standing in for slurmrestd; it records what it is sent."""
+class FakeSlurmrestd:
+    """A transport standing in for slurmrestd (hpcapi.slurm.transport.Transport); it records
+    what it is sent."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.requests: list[requests.PreparedRequest] = []
-        self.timeouts: list[Any] = []
-        self.proxies: list[Any] = []
+        self.requests: list[SentRequest] = []
+        self.timeouts: list[Timeouts] = []
         self._routes: dict[tuple[str, str], CannedAnswer] = {}
         # answers for one query only, looked at first: (method, path, query items) -> answer
         self._query_routes: dict[tuple[str, str, frozenset[tuple[str, str]]], CannedAnswer] = {}
@@ -123,57 +152,42 @@ class FakeSlurmrestd(BaseAdapter):
         raw = text if isinstance(text, bytes) else text.encode()
         self._routes[(method, path)] = CannedAnswer(status, raw, headers)
 
-    def answer_cut(self, method: str, path: str, head: bytes, cut_by: Exception) -> None:
-        """Answer 200 JSON, but fail with ``cut_by`` (a urllib3 error) after sending ``head``."""
+    def answer_cut(self, method: str, path: str, head: bytes, cut_by: TransportError) -> None:
+        """Answer 200 JSON, but fail with ``cut_by`` after sending ``head``."""
         self._routes[(method, path)] = CannedAnswer(
             200, head, {"Content-Type": "application/json"}, cut_by=cut_by
         )
 
-    def fail(
-        self, method: str, path: str, exc: type[requests.exceptions.RequestException]
-    ) -> None:
+    def fail(self, method: str, path: str, exc: type[TransportError]) -> None:
         """Raise ``exc`` (as the transport would) for ``method path``."""
         self._routes[(method, path)] = CannedAnswer(raises=exc)
 
     # what was asked
-    def requests_to(self, path: str) -> list[requests.PreparedRequest]:
+    def requests_to(self, path: str) -> list[SentRequest]:
         """The recorded requests whose URL path is ``path``."""
-        return [r for r in self.requests if urlsplit(r.url or "").path == path]
+        return [r for r in self.requests if urlsplit(r.url).path == path]
 
     # the transport
-    def send(  # type: ignore[override]
-        self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
-        verify: Any = True, cert: Any = None, proxies: Any = None,
-    ) -> requests.Response:
-        self.requests.append(request)
-        self.timeouts.append(timeout)
-        self.proxies.append(proxies)
-        path = urlsplit(request.url or "").path
-        asked = set(parse_qsl(urlsplit(request.url or "").query))
-        canned = next((answer for (method, where, query), answer in self._query_routes.items()
-                       if method == request.method and where == path and query <= asked),
-                      self._routes.get((request.method or "", path)))
+    def send(self, method: str, target: str, headers: Mapping[str, str], body: bytes | None,
+             timeouts: Timeouts) -> FakeAnswer:
+        """Record the request and hand over the canned answer for its route."""
+        url = SLURMRESTD_URL + target
+        self.requests.append(SentRequest(method, url, dict(headers), body))
+        self.timeouts.append(timeouts)
+        path = urlsplit(url).path
+        asked = set(parse_qsl(urlsplit(url).query))
+        canned = next((answer for (where_method, where, query), answer
+                       in self._query_routes.items()
+                       if where_method == method and where == path and query <= asked),
+                      self._routes.get((method, path)))
         if canned is None:
-            raise AssertionError(f"the fake slurmrestd has no answer for {request.method} {path}")
+            raise AssertionError(f"the fake slurmrestd has no answer for {method} {path}")
         if canned.raises is not None:
-            raise canned.raises(f"fake transport: {canned.raises.__name__}", request=request)
-        response = requests.Response()
-        response.status_code = canned.status
-        response.headers = CaseInsensitiveDict(canned.headers)
-        # A streamed answer is read from raw, as from a socket; any other is read already.
-        response.raw = _CutStream(canned.body, canned.cut_by) if canned.cut_by else io.BytesIO(
-            canned.body
-        )
-        if not stream:
-            response._content = canned.body
-        response.encoding = "utf-8"
-        response.url = request.url or ""
-        response.request = request
-        response.reason = "canned"
-        return response
+            raise canned.raises(f"fake transport: {canned.raises.__name__}")
+        return FakeAnswer(canned)
 
     def close(self) -> None:
-        pass
+        """Nothing to close."""
 
 
 @pytest.fixture
@@ -186,14 +200,9 @@ def fake_slurmrestd() -> FakeSlurmrestd:
 
 
 @pytest.fixture
-def slurm_session(fake_slurmrestd: FakeSlurmrestd) -> Iterator[requests.Session]:
-    """A requests.Session whose only route to slurmrestd is the fake transport."""
-    session = requests.Session()
-    # Mounted on the full base URL: longer prefixes win over the http:// adapter the client
-    # mounts itself, so the fake keeps answering after SlurmrestClient configures the session.
-    session.mount(SLURMRESTD_URL, fake_slurmrestd)
-    yield session
-    session.close()
+def slurm_transport(fake_slurmrestd: FakeSlurmrestd) -> FakeSlurmrestd:
+    """The transport a slurmrestd client is given in tests: the fake slurmrestd itself."""
+    return fake_slurmrestd
 
 
 # --- a fake passwd ------------------------------------------------------------------------------
@@ -311,7 +320,7 @@ AppFactory = Callable[..., Flask]
 
 @pytest.fixture
 def make_app(
-    server_config: ServerConfig, slurm_session: requests.Session, passwd: FakePasswd
+    server_config: ServerConfig, fake_slurmrestd: FakeSlurmrestd, passwd: FakePasswd
 ) -> AppFactory:
     """Build an app over the fake slurmrestd and fake passwd; keyword arguments change it."""
 
@@ -323,7 +332,7 @@ def make_app(
             {
                 "config": config,
                 "jwt_key": JWT_KEY,
-                "slurm_session": slurm_session,
+                "slurm_transport": fake_slurmrestd,
                 "detect_version": detect_version,
                 **test_config,
             }

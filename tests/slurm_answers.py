@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from conftest import JWT_KEY, FakeSlurmrestd, make_server_config, openapi_spec
-from requests import Session
 
 from hpcapi.config import ServerConfig
 from hpcapi.model import Identity
@@ -160,12 +159,12 @@ def nodes_answer(*nodes: tuple[str, int, list[str]]) -> dict[str, Any]:
     }
 
 
-def make_services(session: Session, config: ServerConfig | None = None,
+def make_services(transport: FakeSlurmrestd, config: ServerConfig | None = None,
                   detect_version: bool = True) -> Services:
-    """The Services a worker builds at start-up, over the fake slurmrestd's session."""
+    """The Services a worker builds at start-up, over the fake slurmrestd."""
     return build_services({
         "config": config or make_server_config(),
         "jwt_key": JWT_KEY,
-        "slurm_session": session,
+        "slurm_transport": transport,
         "detect_version": detect_version,
     })

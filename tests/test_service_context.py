@@ -7,7 +7,6 @@ import logging
 from pathlib import Path
 
 import pytest
-import requests
 from conftest import AppFactory, FakeSlurmrestd, make_server_config, openapi_spec
 from flask import Flask
 
@@ -15,6 +14,7 @@ from hpcapi.config import ConfigError
 from hpcapi.errors import HpcapiError
 from hpcapi.service.context import PROBE_USER, probe_identity
 from hpcapi.slurm.errors import SlurmrestAuthError, SlurmrestVersionError
+from hpcapi.slurm.transport import ConnectFailed
 from tests.slurm_answers import V44, make_services, serve_v0044
 from tests.web_helpers import assert_failure
 
@@ -39,7 +39,7 @@ def test_start_up_without_detection_makes_no_call(
 def test_start_up_with_slurmrestd_down_then_ping_works_when_it_is_back(
     make_app: AppFactory, fake_slurmrestd: FakeSlurmrestd
 ) -> None:
-    fake_slurmrestd.fail("GET", "/openapi/v3", requests.exceptions.ConnectionError)
+    fake_slurmrestd.fail("GET", "/openapi/v3", ConnectFailed)
     client = make_app().test_client()
     assert_failure(client.get("/hpcapi/ping"), 503, "backend_unavailable")
     fake_slurmrestd.answer_json("GET", "/openapi/v3", openapi_spec("v0.0.38"))
@@ -68,10 +68,10 @@ def test_start_up_stops_when_slurmrestd_refuses_the_key(
 
 
 def test_build_services_takes_the_config_it_is_given(
-    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd
+    slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd
 ) -> None:
     config = make_server_config(allowed_partitions=("quick", "gpu"))
-    svc = make_services(slurm_session, config)
+    svc = make_services(slurm_transport, config)
     assert svc.config is config
     assert svc.submit_policy.allowed_partitions == ("quick", "gpu")
     assert svc.backend.api_version == "v0.0.38"
@@ -79,24 +79,24 @@ def test_build_services_takes_the_config_it_is_given(
 
 
 def test_build_services_picks_the_newest_version_offered(
-    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd
+    slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd
 ) -> None:
     serve_v0044(fake_slurmrestd)
-    assert make_services(slurm_session).backend.api_version == V44
+    assert make_services(slurm_transport).backend.api_version == V44
 
 
 def test_a_configured_version_is_kept_when_offered(
-    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd
+    slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd
 ) -> None:
     serve_v0044(fake_slurmrestd)
-    svc = make_services(slurm_session, make_server_config(api_version="v0.0.43"))
+    svc = make_services(slurm_transport, make_server_config(api_version="v0.0.43"))
     assert svc.backend.api_version == "v0.0.43"
 
 
 def test_the_probe_user_is_the_unprivileged_nobody(
-    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd
+    slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd
 ) -> None:
-    svc = make_services(slurm_session, detect_version=False)
+    svc = make_services(slurm_transport, detect_version=False)
     assert PROBE_USER == "nobody"
     assert svc.probe_user == probe_identity()
     assert svc.probe_user.local_user == "nobody"
@@ -105,12 +105,12 @@ def test_the_probe_user_is_the_unprivileged_nobody(
 
 
 def test_slurmrestd_down_at_start_up_is_logged_not_raised(
-    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd,
+    slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    fake_slurmrestd.fail("GET", "/openapi/v3", requests.exceptions.ConnectionError)
+    fake_slurmrestd.fail("GET", "/openapi/v3", ConnectFailed)
     with caplog.at_level(logging.WARNING, logger="hpcapi"):
-        svc = make_services(slurm_session)
+        svc = make_services(slurm_transport)
     assert any("cannot detect the slurmrestd API version yet" in r.getMessage()
                for r in caplog.records)
     fake_slurmrestd.answer_json("GET", "/openapi/v3", openapi_spec("v0.0.38"))
@@ -118,11 +118,11 @@ def test_slurmrestd_down_at_start_up_is_logged_not_raised(
 
 
 def test_the_identity_policy_follows_the_config(
-    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd
+    slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd
 ) -> None:
     # build_services' own resolver looks accounts up in the real passwd: root is always there,
     # and always refused (uid 0 is below min_uid).
-    svc = make_services(slurm_session, detect_version=False)
+    svc = make_services(slurm_transport, detect_version=False)
     with pytest.raises(HpcapiError) as caught:
         svc.identities.resolve("root@HPCAPI.TEST")
     assert caught.value.code.code == "principal_not_allowed"
@@ -132,9 +132,9 @@ def test_the_identity_policy_follows_the_config(
 
 
 def test_an_unusable_state_directory_stops_start_up(
-    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd, tmp_path: Path
+    slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd, tmp_path: Path
 ) -> None:
     missing = tmp_path / "no-such-directory"
     with pytest.raises(ConfigError, match=r"\[state\] directory = .*no-such-directory"):
-        make_services(slurm_session, make_server_config(state_directory=str(missing)),
+        make_services(slurm_transport, make_server_config(state_directory=str(missing)),
                       detect_version=False)

@@ -8,7 +8,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
 from conftest import FakeSlurmrestd, make_server_config
 
 from hpcapi.service.context import Services
@@ -20,6 +19,7 @@ from hpcapi.service.history import (
 )
 from hpcapi.service.journal import Journal
 from hpcapi.slurm.errors import SlurmrestRejectedError, SlurmrestTimeoutError
+from hpcapi.slurm.transport import ReadTimedOut
 from tests.slurm_answers import (
     ALICE,
     NO_SUCH_JOB,
@@ -45,10 +45,10 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def svc(slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd,
+def svc(slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd,
         clock: None) -> Services:
     fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer())
-    return make_services(slurm_session)
+    return make_services(slurm_transport)
 
 
 def look_ups(fake: FakeSlurmrestd, version: str = V38) -> list[str]:
@@ -157,13 +157,13 @@ def test_the_window_is_asked_of_slurmdbd(svc: Services, fake_slurmrestd: FakeSlu
 
 
 def test_the_window_on_v0_0_44_is_an_epoch(
-    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd, clock: None
+    slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd, clock: None
 ) -> None:
     serve_v0044(fake_slurmrestd)
     p = paths(V44)
     fake_slurmrestd.answer_json("GET", p["accounting_jobs"], jobs_answer(
         accounting_record(V44, job_id=7, end_time=NOW - 60)))
-    jobs = recent_jobs(make_services(slurm_session), ALICE, 5)
+    jobs = recent_jobs(make_services(slurm_transport), ALICE, 5)
     assert list(jobs) == [7]
     (sent,) = fake_slurmrestd.requests_to(p["accounting_jobs"])
     query = parse_qs(urlsplit(sent.url or "").query)
@@ -172,10 +172,10 @@ def test_the_window_on_v0_0_44_is_an_epoch(
 
 
 def test_repeated_polls_share_an_answer_until_a_write(
-    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd, clock: None
+    slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd, clock: None
 ) -> None:
     fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer())
-    svc = make_services(slurm_session, make_server_config(history_max_staleness=60.0))
+    svc = make_services(slurm_transport, make_server_config(history_max_staleness=60.0))
     recent_jobs(svc, ALICE, 24)
     recent_jobs(svc, ALICE, 24)
     assert len(fake_slurmrestd.requests_to(P["accounting_jobs"])) == 1
@@ -194,7 +194,7 @@ def test_slurm_failures_are_passed_on(svc: Services, fake_slurmrestd: FakeSlurmr
         recent_jobs(svc, ALICE, 24)
     fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer())
     svc.journal.submitted("alice", 42)
-    fake_slurmrestd.fail("GET", live_job_path(V38, 42), requests.exceptions.ReadTimeout)
+    fake_slurmrestd.fail("GET", live_job_path(V38, 42), ReadTimedOut)
     with pytest.raises(SlurmrestTimeoutError):
         recent_jobs(svc, ALICE, 24)
 
@@ -258,9 +258,9 @@ def moving_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return clock
 
 
-def polling_services(session: requests.Session, **changes: object) -> Services:
+def polling_services(transport: FakeSlurmrestd, **changes: object) -> Services:
     config = make_server_config(**{"history_full_refresh": 600.0, **changes})
-    return make_services(session, config)
+    return make_services(transport, config)
 
 
 def windows_asked(fake: FakeSlurmrestd) -> list[str]:
@@ -275,9 +275,9 @@ def ended(job_id: int, end: float, kind: str = "completed") -> dict[str, object]
 
 
 def test_a_repeated_poll_asks_only_for_what_may_have_changed_since_the_last(
-    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd, moving_clock: Clock
+    slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd, moving_clock: Clock
 ) -> None:
-    svc = polling_services(slurm_session)
+    svc = polling_services(slurm_transport)
     fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer(
         ended(1, NOW - 3000), accounting_record(job_id=2, kind="held")))
     assert sorted(recent_jobs(svc, ALICE, 24)) == [1, 2]
@@ -295,9 +295,9 @@ def test_a_repeated_poll_asks_only_for_what_may_have_changed_since_the_last(
 
 
 def test_a_job_held_unfinished_that_accounting_no_longer_lists_means_the_whole_period_again(
-    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd, moving_clock: Clock
+    slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd, moving_clock: Clock
 ) -> None:
-    svc = polling_services(slurm_session)
+    svc = polling_services(slurm_transport)
     fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer(
         accounting_record(job_id=2, kind="held")))
     recent_jobs(svc, ALICE, 24)
@@ -316,9 +316,9 @@ def test_a_job_held_unfinished_that_accounting_no_longer_lists_means_the_whole_p
 
 
 def test_the_whole_period_is_asked_again_every_full_refresh(
-    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd, moving_clock: Clock
+    slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd, moving_clock: Clock
 ) -> None:
-    svc = polling_services(slurm_session, history_full_refresh=100.0)
+    svc = polling_services(slurm_transport, history_full_refresh=100.0)
     fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer(ended(1, NOW - 3000)))
     for _ in range(4):
         recent_jobs(svc, ALICE, 24)
@@ -328,9 +328,9 @@ def test_the_whole_period_is_asked_again_every_full_refresh(
 
 
 def test_a_job_that_ended_before_the_period_leaves_the_answer(
-    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd, moving_clock: Clock
+    slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd, moving_clock: Clock
 ) -> None:
-    svc = polling_services(slurm_session)
+    svc = polling_services(slurm_transport)
     fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer(
         ended(1, NOW - 3600 + 5), ended(2, NOW - 60)))
     assert sorted(recent_jobs(svc, ALICE, 1)) == [1, 2]
@@ -340,9 +340,9 @@ def test_a_job_that_ended_before_the_period_leaves_the_answer(
 
 
 def test_a_user_whose_period_is_larger_than_the_cap_is_asked_in_full_each_time(
-    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd, moving_clock: Clock
+    slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd, moving_clock: Clock
 ) -> None:
-    svc = polling_services(slurm_session, history_cache_jobs=2)
+    svc = polling_services(slurm_transport, history_cache_jobs=2)
     fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer(
         ended(1, NOW - 300), ended(2, NOW - 200), ended(3, NOW - 100)))
     for _ in range(2):
@@ -353,9 +353,9 @@ def test_a_user_whose_period_is_larger_than_the_cap_is_asked_in_full_each_time(
 
 
 def test_a_write_here_makes_the_next_answer_new_but_still_only_what_changed(
-    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd, moving_clock: Clock
+    slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd, moving_clock: Clock
 ) -> None:
-    svc = polling_services(slurm_session, history_max_staleness=60.0)
+    svc = polling_services(slurm_transport, history_max_staleness=60.0)
     fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer(ended(1, NOW - 3000)))
     recent_jobs(svc, ALICE, 24)
     moving_clock.now += 1
@@ -372,9 +372,9 @@ def test_a_write_here_makes_the_next_answer_new_but_still_only_what_changed(
 
 
 def test_an_answer_made_from_another_renders_only_the_jobs_that_changed(
-    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd, moving_clock: Clock
+    slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd, moving_clock: Clock
 ) -> None:
-    svc = polling_services(slurm_session)
+    svc = polling_services(slurm_transport)
     fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer(
         ended(1, NOW - 3000), accounting_record(job_id=2, kind="held"),
         accounting_record(job_id=3, kind="held")))

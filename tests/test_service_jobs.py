@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import requests
 from conftest import FakeSlurmrestd
 
 from hpcapi.errors import ErrorCode, HpcapiError
@@ -18,6 +17,7 @@ from hpcapi.slurm.errors import (
     SlurmrestRejectedError,
     SlurmrestUnavailableError,
 )
+from hpcapi.slurm.transport import ConnectFailed
 from tests.slurm_answers import (
     ALICE,
     BOB,
@@ -40,8 +40,8 @@ HELD = 29
 
 
 @pytest.fixture
-def svc(slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd) -> Services:
-    return make_services(slurm_session)
+def svc(slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd) -> Services:
+    return make_services(slurm_transport)
 
 
 def not_found(call: Any) -> HpcapiError:
@@ -131,7 +131,7 @@ def test_a_failed_look_up_is_passed_on_as_the_slurm_error(
     svc: Services, fake_slurmrestd: FakeSlurmrestd
 ) -> None:
     # The web layer names it (503); the use case must not turn an outage into a 404.
-    fake_slurmrestd.fail("GET", live_job_path(V38, HELD), requests.exceptions.ConnectionError)
+    fake_slurmrestd.fail("GET", live_job_path(V38, HELD), ConnectFailed)
     with pytest.raises(SlurmrestUnavailableError):
         find_own_job(svc, ALICE, HELD)
 
@@ -199,9 +199,9 @@ def test_another_cancel_refusal_is_passed_on(svc: Services,
 
 
 @pytest.fixture
-def svc44(slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd) -> Services:
+def svc44(slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd) -> Services:
     serve_v0044(fake_slurmrestd)
-    return make_services(slurm_session)
+    return make_services(slurm_transport)
 
 
 HELD44 = 5000561

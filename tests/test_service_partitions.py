@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import requests
 from conftest import FakeSlurmrestd, make_server_config
 
 from hpcapi.service.partitions import allowed_partitions
@@ -10,12 +9,12 @@ from tests.slurm_answers import ALICE, V44, make_services, paths, recorded, serv
 
 
 def test_allowed_partitions_in_the_configured_order(
-    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd
+    slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd
 ) -> None:
     serve_v0044(fake_slurmrestd)
     fake_slurmrestd.answer_json("GET", paths(V44)["partitions"], recorded(V44, "partitions"))
     config = make_server_config(allowed_partitions=("quick", "gpu", "norm"))
-    found = allowed_partitions(make_services(slurm_session, config), ALICE)
+    found = allowed_partitions(make_services(slurm_transport, config), ALICE)
     # restricted is Slurm's but not allowed; gpu is allowed but not Slurm's.
     assert [part.name for part in found] == ["quick", "norm"]
     assert [part.max_time for part in found] == [30, 1440]

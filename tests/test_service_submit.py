@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-import requests
 from conftest import FakeSlurmrestd, make_server_config
 
 from hpcapi.core.submit import parse_submit_request
@@ -33,6 +32,7 @@ from hpcapi.slurm.errors import (
     SlurmrestTimeoutError,
     SlurmrestUnavailableError,
 )
+from hpcapi.slurm.transport import ConnectFailed, ReadTimedOut, TransportError
 from tests.slurm_answers import (
     NO_SUCH_JOB,
     V38,
@@ -66,26 +66,26 @@ def serve_lists(fake: FakeSlurmrestd, version: str, job_id: int = 42) -> None:
 
 
 @pytest.fixture
-def svc(slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd) -> Services:
+def svc(slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd) -> Services:
     """Services over a v0.0.38 slurmrestd holding no job of alice's; a submission gets job 42."""
     serve_lists(fake_slurmrestd, V38)
-    return make_services(slurm_session)
+    return make_services(slurm_transport)
 
 
 @pytest.fixture
-def svc_hosts(slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd) -> Services:
+def svc_hosts(slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd) -> Services:
     """The same as ``svc``, but one of several hpcapi hosts (``[state] several_hosts``): a key
     this host's journal does not know may have been used on another, so Slurm is searched."""
     serve_lists(fake_slurmrestd, V38)
-    return make_services(slurm_session, make_server_config(several_hosts=True))
+    return make_services(slurm_transport, make_server_config(several_hosts=True))
 
 
 @pytest.fixture
-def svc44(slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd) -> Services:
+def svc44(slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd) -> Services:
     """The same over a v0.0.44 slurmrestd (Slurm 25.11)."""
     serve_v0044(fake_slurmrestd)
     serve_lists(fake_slurmrestd, V44, job_id=5000600)
-    return make_services(slurm_session)
+    return make_services(slurm_transport)
 
 
 def posted(fake: FakeSlurmrestd, version: str = V38) -> list[Any]:
@@ -168,7 +168,7 @@ def test_a_retry_after_an_unknown_outcome_looks_in_slurmctld_too(
 ) -> None:
     # The first attempt's submission broke off: Slurm may have made the job, which accounting
     # may not show yet; slurmctld's full list is read for this key, this once.
-    fake_slurmrestd.fail("POST", P["submit"], requests.exceptions.ReadTimeout)
+    fake_slurmrestd.fail("POST", P["submit"], ReadTimedOut)
     assert refused(lambda: submit_job(svc, ALICE, BODY, key="k-3")).code \
         is ErrorCode.BACKEND_TIMEOUT
     comment = f"hpcapi-idempotency:k-3:{request_digest(BODY)}"
@@ -184,7 +184,7 @@ def test_a_retry_after_an_unknown_outcome_looks_in_slurmctld_too(
 def test_a_retry_after_an_unknown_outcome_that_made_no_job_submits(
     svc: Services, fake_slurmrestd: FakeSlurmrestd
 ) -> None:
-    fake_slurmrestd.fail("POST", P["submit"], requests.exceptions.ConnectionError)
+    fake_slurmrestd.fail("POST", P["submit"], ConnectFailed)
     refused(lambda: submit_job(svc, ALICE, BODY, key="k-4"))
     fake_slurmrestd.answer_json("POST", P["submit"], {"job_id": 43, "errors": []})
     assert submit_job(svc, ALICE, BODY, key="k-4") == Submitted(43, 0)
@@ -247,13 +247,13 @@ def test_slurm_refusing_the_submission_is_422_with_its_cause(
 
 
 @pytest.mark.parametrize(("exc", "code", "cause"), [
-    (requests.exceptions.ConnectionError, ErrorCode.BACKEND_UNAVAILABLE,
+    (ConnectFailed, ErrorCode.BACKEND_UNAVAILABLE,
      SlurmrestUnavailableError),
-    (requests.exceptions.ReadTimeout, ErrorCode.BACKEND_TIMEOUT, SlurmrestTimeoutError),
+    (ReadTimedOut, ErrorCode.BACKEND_TIMEOUT, SlurmrestTimeoutError),
 ])
 def test_an_outage_during_the_submission_keeps_the_transport_error(
     svc: Services, fake_slurmrestd: FakeSlurmrestd,
-    exc: type[requests.exceptions.RequestException], code: ErrorCode, cause: type[Exception],
+    exc: type[TransportError], code: ErrorCode, cause: type[Exception],
 ) -> None:
     fake_slurmrestd.fail("POST", P["submit"], exc)
     error = refused(lambda: submit_job(svc, ALICE, BODY))
@@ -263,15 +263,15 @@ def test_an_outage_during_the_submission_keeps_the_transport_error(
 
 
 @pytest.mark.parametrize(("exc", "code", "cause"), [
-    (requests.exceptions.ConnectionError, ErrorCode.BACKEND_UNAVAILABLE,
+    (ConnectFailed, ErrorCode.BACKEND_UNAVAILABLE,
      SlurmrestUnavailableError),
-    (requests.exceptions.ReadTimeout, ErrorCode.BACKEND_TIMEOUT, SlurmrestTimeoutError),
+    (ReadTimedOut, ErrorCode.BACKEND_TIMEOUT, SlurmrestTimeoutError),
 ])
 @pytest.mark.parametrize("failing", ["nodes", "live_job", "accounting_job", "accounting_jobs",
                                      "live_jobs"])
 def test_a_failed_look_up_before_the_submission_is_an_outage_never_422(
     svc_hosts: Services, fake_slurmrestd: FakeSlurmrestd, failing: str,
-    exc: type[requests.exceptions.RequestException], code: ErrorCode, cause: type[Exception],
+    exc: type[TransportError], code: ErrorCode, cause: type[Exception],
 ) -> None:
     fake_slurmrestd.answer_json("GET", live_job_path(V38, 77), NO_SUCH_JOB, status=500)
     fake_slurmrestd.answer_json("GET", accounting_job_path(V38, 77),
@@ -531,7 +531,7 @@ def test_check_dependencies(svc: Services, fake_slurmrestd: FakeSlurmrestd, owne
 def test_check_dependencies_passes_slurm_failures_on(
     svc: Services, fake_slurmrestd: FakeSlurmrestd
 ) -> None:
-    fake_slurmrestd.fail("GET", live_job_path(V38, 77), requests.exceptions.ConnectionError)
+    fake_slurmrestd.fail("GET", live_job_path(V38, 77), ConnectFailed)
     request = parse_submit_request({**BODY, "dependency": "afterok:77"}, svc.submit_policy)
     with pytest.raises(SlurmrestUnavailableError):
         check_dependencies(svc, ALICE, request)
@@ -556,16 +556,16 @@ def test_check_memory_fits(svc: Services, memory: dict[str, Any], fits: bool) ->
 
 @pytest.mark.parametrize("several_hosts", [False, True])
 def test_a_first_keyed_attempt_reads_slurmctlds_list_only_with_several_hosts(
-    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd, several_hosts: bool
+    slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd, several_hosts: bool
 ) -> None:
     serve_lists(fake_slurmrestd, V38)
-    svc = make_services(slurm_session, make_server_config(several_hosts=several_hosts))
+    svc = make_services(slurm_transport, make_server_config(several_hosts=several_hosts))
     assert submit_job(svc, ALICE, BODY, key="first").job_id == 42
     assert len(fake_slurmrestd.requests_to(P["live_jobs"])) == int(several_hosts)
 
 
 def test_with_several_hosts_a_pending_job_of_another_host_is_replayed(
-    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd
+    slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd
 ) -> None:
     # Another host submitted it; accounting shows the pending job without its comment (seen
     # on 22.05 and 25.11), slurmctld with it.
@@ -573,7 +573,7 @@ def test_with_several_hosts_a_pending_job_of_another_host_is_replayed(
     comment = f"hpcapi-idempotency:k-9:{request_digest(BODY)}"
     fake_slurmrestd.answer_json("GET", P["live_jobs"],
                                 jobs_answer(live_record(job_id=50, comment=comment)))
-    svc = make_services(slurm_session, make_server_config(several_hosts=True))
+    svc = make_services(slurm_transport, make_server_config(several_hosts=True))
     assert submit_job(svc, ALICE, BODY, key="k-9") == Submitted(50, 0, replay=True)
     assert fake_slurmrestd.requests_to(P["submit"]) == []
 
@@ -592,13 +592,13 @@ def test_with_one_host_a_first_keyed_submission_asks_slurm_only_to_submit(
 
 
 def test_with_one_host_a_retry_after_a_restart_is_a_replay_from_the_journal_alone(
-    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd
+    slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd
 ) -> None:
     serve_lists(fake_slurmrestd, V38)
-    first = make_services(slurm_session)
+    first = make_services(slurm_transport)
     assert submit_job(first, ALICE, BODY, key="k-1") == Submitted(42, 0)
     # hpcapi restarts: new Services, a new journal over the same state directory's file.
-    restarted = make_services(slurm_session)
+    restarted = make_services(slurm_transport)
     assert restarted.journal is not first.journal
     assert restarted.config.state_directory == first.config.state_directory
     started = len(fake_slurmrestd.requests)

@@ -10,8 +10,6 @@ from typing import Any
 
 import jwt
 import pytest
-import requests
-import urllib3
 from conftest import JWT_KEY, PING_BODY, SLURMRESTD_URL, FakeSlurmrestd
 
 from hpcapi.model import Identity
@@ -29,6 +27,13 @@ from hpcapi.slurm.errors import (
     SlurmrestUnavailableError,
 )
 from hpcapi.slurm.token import TokenMinter
+from hpcapi.slurm.transport import (
+    ConnectFailed,
+    ConnectTimedOut,
+    ExchangeBroken,
+    ReadTimedOut,
+    TransportError,
+)
 
 PING = "/slurm/v0.0.38/ping"
 ALICE = Identity("alice@HPCAPI.TEST", "alice", 1001, 1001, "/home/alice", "/bin/bash")
@@ -53,9 +58,9 @@ BAD_TASKS = [
 
 
 @pytest.fixture
-def slurm_client(slurm_session: requests.Session) -> SlurmrestClient:
+def slurm_client(slurm_transport: FakeSlurmrestd) -> SlurmrestClient:
     minter = TokenMinter(JWT_KEY, 60, min_uid=1000)
-    return SlurmrestClient(SLURMRESTD_URL + "/", minter, timeout=3.5, session=slurm_session)
+    return SlurmrestClient(SLURMRESTD_URL + "/", minter, timeout=3.5, transport=slurm_transport)
 
 
 def call_error(client: SlurmrestClient, path: str = PING) -> SlurmrestError:
@@ -112,24 +117,6 @@ def test_params_body_and_timeout_are_passed(
     assert fake_slurmrestd.timeouts[-1] == (3.5, 3.5)
 
 
-def test_session_ignores_the_environment(slurm_session: requests.Session) -> None:
-    slurm_session.trust_env = True
-    SlurmrestClient(SLURMRESTD_URL, TokenMinter(JWT_KEY, 60, 1000), 1.0, session=slurm_session)
-    assert slurm_session.trust_env is False
-
-
-def test_proxy_variables_are_not_used(
-    slurm_client: SlurmrestClient,
-    fake_slurmrestd: FakeSlurmrestd,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("HTTP_PROXY", "http://proxy.invalid:3128")
-    monkeypatch.setenv("http_proxy", "http://proxy.invalid:3128")
-    slurm_client.call("GET", PING, ALICE)
-    assert fake_slurmrestd.requests_to(PING)
-    assert not (fake_slurmrestd.proxies[-1] or {}).get("http")
-
-
 def test_no_token_is_minted_for_root(
     slurm_client: SlurmrestClient, fake_slurmrestd: FakeSlurmrestd
 ) -> None:
@@ -144,16 +131,16 @@ def test_no_token_is_minted_for_root(
 @pytest.mark.parametrize(
     ("exc", "expected"),
     [
-        (requests.exceptions.ConnectionError, SlurmrestUnavailableError),
-        (requests.exceptions.ConnectTimeout, SlurmrestUnavailableError),
-        (requests.exceptions.ReadTimeout, SlurmrestTimeoutError),
-        (requests.exceptions.Timeout, SlurmrestTimeoutError),
+        (ConnectFailed, SlurmrestUnavailableError),
+        (ConnectTimedOut, SlurmrestUnavailableError),
+        (ReadTimedOut, SlurmrestTimeoutError),
+        (ReadTimedOut, SlurmrestTimeoutError),
     ],
 )
 def test_transport_failures_are_classified(
     slurm_client: SlurmrestClient,
     fake_slurmrestd: FakeSlurmrestd,
-    exc: type[requests.exceptions.RequestException],
+    exc: type[TransportError],
     expected: type[SlurmrestError],
 ) -> None:
     fake_slurmrestd.fail("GET", PING, exc)
@@ -162,25 +149,26 @@ def test_transport_failures_are_classified(
     assert SLURMRESTD_URL in error.message or "3.5 s" in error.message
 
 
-@pytest.mark.parametrize(
-    "exc",
-    [requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError],
-)
+@pytest.mark.parametrize(("cut_by", "expected", "words"), [
+    (ExchangeBroken("IncompleteRead"), SlurmrestUnavailableError,
+     f"failed while answering GET {PING}"),
+    (ReadTimedOut("timed out"), SlurmrestTimeoutError,
+     f"did not finish answering GET {PING} within 3.5 s"),
+])
 def test_failures_while_reading_the_answer_are_classified(
-    slurm_client: SlurmrestClient,
-    fake_slurmrestd: FakeSlurmrestd,
-    exc: type[requests.exceptions.RequestException],
+    slurm_client: SlurmrestClient, fake_slurmrestd: FakeSlurmrestd, cut_by: TransportError,
+    expected: type[SlurmrestError], words: str,
 ) -> None:
-    # slurmrestd dying mid-answer surfaces as ChunkedEncodingError from requests.
-    fake_slurmrestd.fail("GET", PING, exc)
-    with pytest.raises(SlurmrestError):
+    # slurmrestd dying (or stalling) after the head of its answer, before the end of the body.
+    fake_slurmrestd.answer_cut("GET", PING, b'{"pings": [', cut_by)
+    with pytest.raises(expected, match=words):
         slurm_client.call("GET", PING, ALICE)
 
 
 def test_read_timeout_message_names_the_call(
     slurm_client: SlurmrestClient, fake_slurmrestd: FakeSlurmrestd
 ) -> None:
-    fake_slurmrestd.fail("GET", PING, requests.exceptions.ReadTimeout)
+    fake_slurmrestd.fail("GET", PING, ReadTimedOut)
     assert call_error(slurm_client).message == f"slurmrestd did not answer GET {PING} within 3.5 s"
 
 
@@ -432,10 +420,10 @@ def test_a_listing_reads_each_record(
 
 
 def test_a_listing_waits_its_own_read_timeout(
-    slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd
+    slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd
 ) -> None:
     minter = TokenMinter(JWT_KEY, 60, min_uid=1000)
-    client = SlurmrestClient(SLURMRESTD_URL, minter, timeout=3.5, session=slurm_session,
+    client = SlurmrestClient(SLURMRESTD_URL, minter, timeout=3.5, transport=slurm_transport,
                              list_timeout=40.0)
     fake_slurmrestd.answer_json("GET", JOBS, {"jobs": []})
     fake_slurmrestd.answer_json("GET", PING, {"pings": []})
@@ -443,7 +431,7 @@ def test_a_listing_waits_its_own_read_timeout(
     assert fake_slurmrestd.timeouts[-1] == (3.5, 40.0)
     client.call("GET", PING, ALICE)
     assert fake_slurmrestd.timeouts[-1] == (3.5, 3.5)
-    fake_slurmrestd.fail("GET", JOBS, requests.exceptions.ReadTimeout)
+    fake_slurmrestd.fail("GET", JOBS, ReadTimedOut)
     with pytest.raises(SlurmrestError, match=f"GET {JOBS} within 40 s"):
         client.call_listing(JOBS, ALICE, "jobs", dict)
 
@@ -487,13 +475,13 @@ def test_a_refused_listing_is_classified_as_any_call(
 
 
 @pytest.mark.parametrize(("cut_by", "expected", "words"), [
-    (urllib3.exceptions.ProtocolError("Connection broken"), SlurmrestUnavailableError,
+    (ExchangeBroken("Connection broken"), SlurmrestUnavailableError,
      "failed while answering"),
-    (urllib3.exceptions.ReadTimeoutError(None, "/", "Read timed out."),  # type: ignore[arg-type]
-     SlurmrestTimeoutError, "did not finish answering GET /slurmdb/v0.0.38/jobs within 3.5 s"),
+    (ReadTimedOut("Read timed out."), SlurmrestTimeoutError,
+     "did not finish answering GET /slurmdb/v0.0.38/jobs within 3.5 s"),
 ])
 def test_a_listing_cut_off_mid_answer_is_classified(
-    slurm_client: SlurmrestClient, fake_slurmrestd: FakeSlurmrestd, cut_by: Exception,
+    slurm_client: SlurmrestClient, fake_slurmrestd: FakeSlurmrestd, cut_by: TransportError,
     expected: type[SlurmrestError], words: str,
 ) -> None:
     """Records read before the cut are not taken as the whole list."""

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from conftest import JWT_KEY, SLURMRESTD_URL, FakeSlurmrestd, openapi_spec
 
 from hpcapi.core.jobs import job_detail
@@ -387,17 +386,17 @@ def test_read_pings_of_a_refused_token(version: str) -> None:
 # --- the backend against the recorded answers -----------------------------------------------------
 
 
-def make_backend(session: requests.Session, configured: str) -> SlurmBackend:
+def make_backend(transport: FakeSlurmrestd, configured: str) -> SlurmBackend:
     client = SlurmrestClient(
-        SLURMRESTD_URL, TokenMinter(JWT_KEY, 60, min_uid=1000), timeout=2.0, session=session
+        SLURMRESTD_URL, TokenMinter(JWT_KEY, 60, min_uid=1000), timeout=2.0, transport=transport
     )
     return SlurmBackend(client, configured, PROBE)
 
 
-def backend_for(version: str, session: requests.Session, fake: FakeSlurmrestd) -> SlurmBackend:
+def backend_for(version: str, transport: FakeSlurmrestd, fake: FakeSlurmrestd) -> SlurmBackend:
     """A backend using ``version`` of a slurmrestd that serves what 25.11.7 does."""
     fake.answer_json("GET", "/openapi/v3", openapi_spec(*V4X))
-    backend = make_backend(session, version)
+    backend = make_backend(transport, version)
     assert backend.detect_version() == version
     return backend
 
@@ -412,31 +411,31 @@ def serve_error(fake: FakeSlurmrestd, version: str, name: str, method: str, path
 
 
 @pytest.mark.parametrize("version", V4X)
-def test_live_jobs(version: str, slurm_session: requests.Session,
+def test_live_jobs(version: str, slurm_transport: FakeSlurmrestd,
                    fake_slurmrestd: FakeSlurmrestd) -> None:
     fake_slurmrestd.answer_json("GET", endpoints(version).live_jobs.path(),
                                 {"jobs": document(version, "live")["jobs"]})
-    jobs = backend_for(version, slurm_session, fake_slurmrestd).live_jobs(ALICE)
+    jobs = backend_for(version, slurm_transport, fake_slurmrestd).live_jobs(ALICE)
     assert {j.job_id: j for j in jobs} == {IDS_2511[k]: expected_live(version, k) for k in KINDS}
 
 
 @pytest.mark.parametrize("version", V4X)
-def test_accounting_jobs(version: str, slurm_session: requests.Session,
+def test_accounting_jobs(version: str, slurm_transport: FakeSlurmrestd,
                          fake_slurmrestd: FakeSlurmrestd) -> None:
     fake_slurmrestd.answer_json("GET", endpoints(version).accounting_jobs.path(),
                                 {"jobs": document(version, "accounting")["jobs"]})
-    jobs = backend_for(version, slurm_session, fake_slurmrestd).accounting_jobs(ALICE, 1)
+    jobs = backend_for(version, slurm_transport, fake_slurmrestd).accounting_jobs(ALICE, 1)
     assert {j.job_id: j for j in jobs} == {IDS_2511[k]: ACCOUNTING_2511[k] for k in KINDS}
 
 
-def test_live_and_accounting_jobs_v0_0_38(slurm_session: requests.Session,
+def test_live_and_accounting_jobs_v0_0_38(slurm_transport: FakeSlurmrestd,
                                           fake_slurmrestd: FakeSlurmrestd) -> None:
     ends = endpoints("v0.0.38")
     fake_slurmrestd.answer_json("GET", ends.live_jobs.path(),
                                 {"jobs": document("v0.0.38", "live")["jobs"]})
     fake_slurmrestd.answer_json("GET", ends.accounting_jobs.path(),
                                 {"jobs": document("v0.0.38", "accounting")["jobs"]})
-    backend = make_backend(slurm_session, "v0.0.38")
+    backend = make_backend(slurm_transport, "v0.0.38")
     live = backend.live_jobs(ALICE)
     accounting = backend.accounting_jobs(ALICE, 1)
     assert {j.job_id: j for j in live} == {IDS_2205[k]: LIVE_2205[k] for k in KINDS}
@@ -444,7 +443,7 @@ def test_live_and_accounting_jobs_v0_0_38(slurm_session: requests.Session,
 
 
 @pytest.mark.parametrize("version", V4X)
-def test_live_job_and_accounting_job_of_each_kind(version: str, slurm_session: requests.Session,
+def test_live_job_and_accounting_job_of_each_kind(version: str, slurm_transport: FakeSlurmrestd,
                                                   fake_slurmrestd: FakeSlurmrestd) -> None:
     ends = endpoints(version)
     live, accounting = records(version, "live"), records(version, "accounting")
@@ -453,49 +452,49 @@ def test_live_job_and_accounting_job_of_each_kind(version: str, slurm_session: r
                                     {"jobs": [live[kind]]})
         fake_slurmrestd.answer_json("GET", ends.accounting_job.path(job_id=job_id),
                                     {"jobs": [accounting[kind]]})
-    backend = backend_for(version, slurm_session, fake_slurmrestd)
+    backend = backend_for(version, slurm_transport, fake_slurmrestd)
     for kind, job_id in IDS_2511.items():
         assert backend.live_job(ALICE, job_id) == expected_live(version, kind)
         assert backend.accounting_job(ALICE, job_id) == ACCOUNTING_2511[kind]
 
 
 @pytest.mark.parametrize("version", V4X)
-def test_live_job_unknown_is_none(version: str, slurm_session: requests.Session,
+def test_live_job_unknown_is_none(version: str, slurm_transport: FakeSlurmrestd,
                                   fake_slurmrestd: FakeSlurmrestd) -> None:
     path = endpoints(version).live_job.path(job_id=999999999)
     serve_error(fake_slurmrestd, version, "live_job_unknown", "GET", path)
     assert recorded_error(version, "live_job_unknown")[0] == 404
-    backend = backend_for(version, slurm_session, fake_slurmrestd)
+    backend = backend_for(version, slurm_transport, fake_slurmrestd)
     assert backend.live_job(ALICE, 999999999) is None
     assert len(fake_slurmrestd.requests_to(path)) == 1
 
 
 @pytest.mark.parametrize("version", V4X)
-def test_accounting_job_unknown_is_none(version: str, slurm_session: requests.Session,
+def test_accounting_job_unknown_is_none(version: str, slurm_transport: FakeSlurmrestd,
                                         fake_slurmrestd: FakeSlurmrestd) -> None:
     # Recorded: 200, jobs [], errors [], a warning "slurmdb_jobs_get() found nothing".
     path = endpoints(version).accounting_job.path(job_id=999999999)
     serve_error(fake_slurmrestd, version, "accounting_job_unknown", "GET", path)
     assert recorded_error(version, "accounting_job_unknown")[0] == 200
-    backend = backend_for(version, slurm_session, fake_slurmrestd)
+    backend = backend_for(version, slurm_transport, fake_slurmrestd)
     assert backend.accounting_job(ALICE, 999999999) is None
     assert len(fake_slurmrestd.requests_to(path)) == 1
 
 
 @pytest.mark.parametrize("version", ["v0.0.42", "v0.0.43", "v0.0.44"])
-def test_cancel_finished_job(version: str, slurm_session: requests.Session,
+def test_cancel_finished_job(version: str, slurm_transport: FakeSlurmrestd,
                              fake_slurmrestd: FakeSlurmrestd) -> None:
     # Recorded: 200, errors [], status [{error {code 2021, ...}}].
     path = endpoints(version).cancel.path(job_id=IDS_2511["completed"])
     serve_error(fake_slurmrestd, version, "cancel_finished", "DELETE", path)
-    backend = backend_for(version, slurm_session, fake_slurmrestd)
+    backend = backend_for(version, slurm_transport, fake_slurmrestd)
     with pytest.raises(JobFinishedError) as caught:
         backend.cancel(ALICE, IDS_2511["completed"])
     assert caught.value.slurm_errors == [{"error_number": 2021}]
     assert caught.value.message == "Job/step already completing or completed"
 
 
-def test_cancel_finished_job_v0_0_41_says_nothing(slurm_session: requests.Session,
+def test_cancel_finished_job_v0_0_41_says_nothing(slurm_transport: FakeSlurmrestd,
                                                    fake_slurmrestd: FakeSlurmrestd) -> None:
     # 25.11's v0.0.41 answers cancelling a finished job with 200 {"errors": [], "warnings": []}:
     # no status[] at all, so nothing tells the backend the job had finished. (The service looks
@@ -506,28 +505,28 @@ def test_cancel_finished_job_v0_0_41_says_nothing(slurm_session: requests.Sessio
     )
     path = endpoints("v0.0.41").cancel.path(job_id=IDS_2511["completed"])
     serve_error(fake_slurmrestd, "v0.0.41", "cancel_finished", "DELETE", path)
-    backend = backend_for("v0.0.41", slurm_session, fake_slurmrestd)
+    backend = backend_for("v0.0.41", slurm_transport, fake_slurmrestd)
     backend.cancel(ALICE, IDS_2511["completed"])  # returns, raising nothing
     assert len(fake_slurmrestd.requests_to(path)) == 1
 
 
 @pytest.mark.parametrize("version", V4X)
-def test_cancel_unknown_job(version: str, slurm_session: requests.Session,
+def test_cancel_unknown_job(version: str, slurm_transport: FakeSlurmrestd,
                             fake_slurmrestd: FakeSlurmrestd) -> None:
     path = endpoints(version).cancel.path(job_id=999999999)
     serve_error(fake_slurmrestd, version, "cancel_unknown", "DELETE", path)
-    backend = backend_for(version, slurm_session, fake_slurmrestd)
+    backend = backend_for(version, slurm_transport, fake_slurmrestd)
     with pytest.raises(JobGoneError) as caught:
         backend.cancel(ALICE, 999999999)
     assert [e["error_number"] for e in caught.value.slurm_errors] == [2017]
 
 
 @pytest.mark.parametrize("version", V4X)
-def test_submit_to_a_bad_partition(version: str, slurm_session: requests.Session,
+def test_submit_to_a_bad_partition(version: str, slurm_transport: FakeSlurmrestd,
                                    fake_slurmrestd: FakeSlurmrestd) -> None:
     path = endpoints(version).submit.path()
     serve_error(fake_slurmrestd, version, "submit_bad_partition", "POST", path)
-    backend = backend_for(version, slurm_session, fake_slurmrestd)
+    backend = backend_for(version, slurm_transport, fake_slurmrestd)
     description = JobDescription(
         script="#!/bin/bash\ntrue\n", name="rec-refused", partition="no-such-partition",
         working_directory="/home/alice", standard_output=PATTERN,
@@ -541,86 +540,86 @@ def test_submit_to_a_bad_partition(version: str, slurm_session: requests.Session
 
 
 @pytest.mark.parametrize("version", V4X)
-def test_ping(version: str, slurm_session: requests.Session,
+def test_ping(version: str, slurm_transport: FakeSlurmrestd,
               fake_slurmrestd: FakeSlurmrestd) -> None:
     fake_slurmrestd.answer_json("GET", endpoints(version).ping.path(), document(version, "ping"))
-    result = backend_for(version, slurm_session, fake_slurmrestd).ping(ALICE)
+    result = backend_for(version, slurm_transport, fake_slurmrestd).ping(ALICE)
     assert result["api_version"] == version
     assert result["controllers"] == [{"hostname": "vm", "status": "UP"}]
 
 
 @pytest.mark.parametrize("version", V4X)
-def test_ping_with_a_refused_token(version: str, slurm_session: requests.Session,
+def test_ping_with_a_refused_token(version: str, slurm_transport: FakeSlurmrestd,
                                    fake_slurmrestd: FakeSlurmrestd) -> None:
     serve_error(fake_slurmrestd, version, "ping_bad_token", "GET", endpoints(version).ping.path())
-    backend = backend_for(version, slurm_session, fake_slurmrestd)
+    backend = backend_for(version, slurm_transport, fake_slurmrestd)
     with pytest.raises(SlurmrestAuthError, match="no responding slurmctld"):
         backend.ping(ALICE)
 
 
 @pytest.mark.parametrize("version", V4X)
-def test_no_token(version: str, slurm_session: requests.Session,
+def test_no_token(version: str, slurm_transport: FakeSlurmrestd,
                   fake_slurmrestd: FakeSlurmrestd) -> None:
     assert recorded_error(version, "no_token") == (401, "Authentication failure")
     serve_error(fake_slurmrestd, version, "no_token", "GET", endpoints(version).ping.path())
-    backend = backend_for(version, slurm_session, fake_slurmrestd)
+    backend = backend_for(version, slurm_transport, fake_slurmrestd)
     with pytest.raises(SlurmrestAuthError):
         backend.ping(ALICE)
 
 
 @pytest.mark.parametrize("version", V4X)
-def test_accounting_jobs_with_a_refused_token_fail(version: str, slurm_session: requests.Session,
+def test_accounting_jobs_with_a_refused_token_fail(version: str, slurm_transport: FakeSlurmrestd,
                                                    fake_slurmrestd: FakeSlurmrestd) -> None:
     # Recorded: 502, error 7000 "Unable to connect to database" ("Failed to open slurmdbd
     # connection, authentication error"). Not an empty history, whatever the class.
     serve_error(fake_slurmrestd, version, "accounting_jobs_bad_token", "GET",
                 endpoints(version).accounting_jobs.path())
-    backend = backend_for(version, slurm_session, fake_slurmrestd)
+    backend = backend_for(version, slurm_transport, fake_slurmrestd)
     with pytest.raises(SlurmrestError):
         backend.accounting_jobs(ALICE, 1)
 
 
 @pytest.mark.parametrize("version", V4X)
 def test_accounting_jobs_with_a_refused_token_is_an_auth_error(
-    version: str, slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd
+    version: str, slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd
 ) -> None:
     serve_error(fake_slurmrestd, version, "accounting_jobs_bad_token", "GET",
                 endpoints(version).accounting_jobs.path())
-    backend = backend_for(version, slurm_session, fake_slurmrestd)
+    backend = backend_for(version, slurm_transport, fake_slurmrestd)
     with pytest.raises(SlurmrestAuthError):
         backend.accounting_jobs(ALICE, 1)
 
 
 @pytest.mark.parametrize("version", V4X)
-def test_live_jobs_with_a_refused_token_fail(version: str, slurm_session: requests.Session,
+def test_live_jobs_with_a_refused_token_fail(version: str, slurm_transport: FakeSlurmrestd,
                                              fake_slurmrestd: FakeSlurmrestd) -> None:
     # Recorded: 511, error 1007 "Protocol authentication error", jobs []. Not an empty list.
     assert recorded_error(version, "live_jobs_bad_token")[0] == 511
     serve_error(fake_slurmrestd, version, "live_jobs_bad_token", "GET",
                 endpoints(version).live_jobs.path())
-    backend = backend_for(version, slurm_session, fake_slurmrestd)
+    backend = backend_for(version, slurm_transport, fake_slurmrestd)
     with pytest.raises(SlurmrestError):
         backend.live_jobs(ALICE)
 
 
 @pytest.mark.parametrize("version", V4X)
 def test_live_jobs_with_a_refused_token_is_an_auth_error(
-    version: str, slurm_session: requests.Session, fake_slurmrestd: FakeSlurmrestd
+    version: str, slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd
 ) -> None:
     serve_error(fake_slurmrestd, version, "live_jobs_bad_token", "GET",
                 endpoints(version).live_jobs.path())
-    backend = backend_for(version, slurm_session, fake_slurmrestd)
+    backend = backend_for(version, slurm_transport, fake_slurmrestd)
     with pytest.raises(SlurmrestAuthError):
         backend.live_jobs(ALICE)
 
 
 @pytest.mark.parametrize("version", V4X)
-def test_partitions_and_node_memory(version: str, slurm_session: requests.Session,
+def test_partitions_and_node_memory(version: str, slurm_transport: FakeSlurmrestd,
                                     fake_slurmrestd: FakeSlurmrestd) -> None:
     ends = endpoints(version)
     fake_slurmrestd.answer_json("GET", ends.partitions.path(), document(version, "partitions"))
     fake_slurmrestd.answer_json("GET", ends.nodes.path(), document(version, "nodes"))
-    backend = backend_for(version, slurm_session, fake_slurmrestd)
+    backend = backend_for(version, slurm_transport, fake_slurmrestd)
     assert backend.partitions(ALICE) == PARTITIONS_2511
     assert [backend.largest_node_memory(ALICE, p) for p in ("norm", "quick", "restricted")] == [
         4000, 4000, 4000

@@ -6,8 +6,7 @@ import threading
 from typing import Any
 
 import pytest
-import requests
-from conftest import AppFactory, FakeSlurmrestd, make_server_config
+from conftest import AppFactory, FakeAnswer, FakeSlurmrestd, make_server_config
 
 PING = "/slurm/v0.0.38/ping"
 
@@ -19,11 +18,11 @@ def blocked_ping(fake_slurmrestd: FakeSlurmrestd,
     entered, release = threading.Event(), threading.Event()
     send = fake_slurmrestd.send
 
-    def blocking_send(request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        if (request.url or "").endswith(PING):
+    def blocking_send(method: str, target: str, *args: Any) -> FakeAnswer:
+        if target.endswith(PING):
             entered.set()
             release.wait(10)
-        return send(request, **kwargs)
+        return send(method, target, *args)
 
     monkeypatch.setattr(fake_slurmrestd, "send", blocking_send)
     return entered, release

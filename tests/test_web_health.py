@@ -6,10 +6,10 @@ from __future__ import annotations
 import logging
 
 import pytest
-import requests
 from conftest import REALM, AppFactory, FakeSlurmrestd
 from flask.testing import FlaskClient
 
+from hpcapi.slurm.transport import ConnectFailed, ConnectTimedOut, ReadTimedOut, TransportError
 from tests.slurm_answers import V44, paths, recorded, serve_v0044
 from tests.web_helpers import assert_failure, assert_success
 
@@ -45,13 +45,13 @@ def test_health_is_audited_without_a_caller(
 
 
 @pytest.mark.parametrize(("exc", "status", "reason"), [
-    (requests.exceptions.ConnectionError, 503, "backend_unavailable"),
-    (requests.exceptions.ConnectTimeout, 503, "backend_unavailable"),
-    (requests.exceptions.ReadTimeout, 504, "backend_timeout"),
+    (ConnectFailed, 503, "backend_unavailable"),
+    (ConnectTimedOut, 503, "backend_unavailable"),
+    (ReadTimedOut, 504, "backend_timeout"),
 ])
 def test_health_when_slurmrestd_is_down(
     client: FlaskClient, fake_slurmrestd: FakeSlurmrestd,
-    exc: type[requests.exceptions.RequestException], status: int, reason: str,
+    exc: type[TransportError], status: int, reason: str,
 ) -> None:
     fake_slurmrestd.fail("GET", PING, exc)
     assert_failure(client.get("/hpcapi/health", principal=None), status, reason)
@@ -60,7 +60,7 @@ def test_health_when_slurmrestd_is_down(
 def test_health_when_slurmrestd_was_down_at_start_up(
     make_app: AppFactory, fake_slurmrestd: FakeSlurmrestd
 ) -> None:
-    fake_slurmrestd.fail("GET", "/openapi/v3", requests.exceptions.ConnectionError)
+    fake_slurmrestd.fail("GET", "/openapi/v3", ConnectFailed)
     client = make_app().test_client()
     assert_failure(client.get("/hpcapi/health", principal=None), 503, "backend_unavailable")
 

@@ -11,10 +11,10 @@ import logging
 from typing import Any
 
 import pytest
-import requests
 from conftest import AppFactory, FakeSlurmrestd
 from flask.testing import FlaskClient
 
+from hpcapi.slurm.transport import ConnectFailed, ReadTimedOut, TransportError
 from tests.slurm_answers import (
     NO_SUCH_JOB,
     V38,
@@ -150,12 +150,12 @@ def test_a_long_bad_job_id_is_cut_in_the_message(client: FlaskClient) -> None:
 
 
 @pytest.mark.parametrize(("exc", "status", "reason"), [
-    (requests.exceptions.ConnectionError, 503, "backend_unavailable"),
-    (requests.exceptions.ReadTimeout, 504, "backend_timeout"),
+    (ConnectFailed, 503, "backend_unavailable"),
+    (ReadTimedOut, 504, "backend_timeout"),
 ])
 def test_a_failed_look_up_is_an_outage_not_a_404(
     client: FlaskClient, fake_slurmrestd: FakeSlurmrestd,
-    exc: type[requests.exceptions.RequestException], status: int, reason: str,
+    exc: type[TransportError], status: int, reason: str,
 ) -> None:
     fake_slurmrestd.fail("GET", live_job_path(V38, HELD), exc)
     assert_failure(client.get(f"/hpcapi/job/{HELD}"), status, reason)
@@ -258,12 +258,12 @@ def test_cancel_refused_by_slurm_22_05(
 
 
 @pytest.mark.parametrize(("exc", "status", "reason"), [
-    (requests.exceptions.ConnectionError, 503, "backend_unavailable"),
-    (requests.exceptions.ReadTimeout, 504, "backend_timeout"),
+    (ConnectFailed, 503, "backend_unavailable"),
+    (ReadTimedOut, 504, "backend_timeout"),
 ])
 def test_cancel_transport_failures(
     client: FlaskClient, fake_slurmrestd: FakeSlurmrestd,
-    exc: type[requests.exceptions.RequestException], status: int, reason: str,
+    exc: type[TransportError], status: int, reason: str,
 ) -> None:
     serve_live(fake_slurmrestd, live_record(kind="held"))
     fake_slurmrestd.fail("DELETE", live_job_path(V38, HELD), exc)

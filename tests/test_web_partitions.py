@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import requests
 from conftest import AppFactory, FakeSlurmrestd, make_server_config
 from flask.testing import FlaskClient
 
+from hpcapi.slurm.transport import ConnectFailed, ReadTimedOut, TransportError
 from tests.slurm_answers import V38, V44, errors_answer, paths, recorded, serve_v0044
 from tests.web_helpers import assert_failure, assert_success
 
@@ -107,11 +107,11 @@ def test_odd_entries_are_skipped(client: FlaskClient, fake_slurmrestd: FakeSlurm
 
 
 @pytest.mark.parametrize(("exc", "status", "reason"), [
-    (requests.exceptions.ConnectionError, 503, "backend_unavailable"),
-    (requests.exceptions.ReadTimeout, 504, "backend_timeout"),
+    (ConnectFailed, 503, "backend_unavailable"),
+    (ReadTimedOut, 504, "backend_timeout"),
 ])
 def test_transport_failures(client: FlaskClient, fake_slurmrestd: FakeSlurmrestd,
-                            exc: type[requests.exceptions.RequestException], status: int,
+                            exc: type[TransportError], status: int,
                             reason: str) -> None:
     fake_slurmrestd.fail("GET", PARTITIONS, exc)
     assert_failure(client.get("/hpcapi/partitions"), status, reason)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import jwt
 import pytest
-import requests
 from conftest import JWT_KEY, REALM, AppFactory, FakeSlurmrestd
 from flask.testing import FlaskClient
 
+from hpcapi.slurm.transport import ConnectFailed, ConnectTimedOut, ReadTimedOut, TransportError
 from tests.slurm_answers import V44, paths, recorded, serve_v0044
 from tests.web_helpers import assert_failure
 
@@ -49,15 +49,15 @@ def test_refused_caller_never_reaches_slurmrestd(
 @pytest.mark.parametrize(
     ("exc", "status", "reason"),
     [
-        (requests.exceptions.ConnectionError, 503, "backend_unavailable"),
-        (requests.exceptions.ConnectTimeout, 503, "backend_unavailable"),
-        (requests.exceptions.ReadTimeout, 504, "backend_timeout"),
+        (ConnectFailed, 503, "backend_unavailable"),
+        (ConnectTimedOut, 503, "backend_unavailable"),
+        (ReadTimedOut, 504, "backend_timeout"),
     ],
 )
 def test_ping_transport_failures(
     client: FlaskClient,
     fake_slurmrestd: FakeSlurmrestd,
-    exc: type[requests.exceptions.RequestException],
+    exc: type[TransportError],
     status: int,
     reason: str,
 ) -> None:

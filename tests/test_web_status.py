@@ -14,12 +14,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
 from conftest import AppFactory, FakeSlurmrestd, make_server_config
 from flask.testing import FlaskClient
-from urllib3.exceptions import ProtocolError
 
 from hpcapi.core.jobs import frce_job_entry
+from hpcapi.slurm.transport import ConnectFailed, ExchangeBroken, ReadTimedOut, TransportError
 from tests.slurm_answers import (
     NO_SUCH_JOB,
     V38,
@@ -268,12 +267,12 @@ def test_slurmdbd_nothing_found_is_no_jobs(client: FlaskClient, slurm: FakeSlurm
 
 
 @pytest.mark.parametrize(("exc", "status", "reason"), [
-    (requests.exceptions.ConnectionError, 503, "backend_unavailable"),
-    (requests.exceptions.ReadTimeout, 504, "backend_timeout"),
+    (ConnectFailed, 503, "backend_unavailable"),
+    (ReadTimedOut, 504, "backend_timeout"),
 ])
 def test_transport_failures(
     client: FlaskClient, slurm: FakeSlurmrestd,
-    exc: type[requests.exceptions.RequestException], status: int, reason: str,
+    exc: type[TransportError], status: int, reason: str,
 ) -> None:
     slurm.fail("GET", P["accounting_jobs"], exc)
     assert_failure(client.get("/hpcapi/query_status"), status, reason)
@@ -284,12 +283,12 @@ def test_a_failed_look_up_of_a_job_written_here_is_an_outage(
 ) -> None:
     assert_success(client.post("/hpcapi/submit_job",
                                json={"partition": "quick", "script-body": SCRIPT}), "42")
-    slurm.fail("GET", live_job_path(V38, 42), requests.exceptions.ConnectionError)
+    slurm.fail("GET", live_job_path(V38, 42), ConnectFailed)
     assert_failure(client.get("/hpcapi/query_status"), 503, "backend_unavailable")
 
 
 def test_a_list_answer_cut_off_is_503(client: FlaskClient, slurm: FakeSlurmrestd) -> None:
-    slurm.answer_cut("GET", P["accounting_jobs"], b'{"jobs": [', ProtocolError("reset"))
+    slurm.answer_cut("GET", P["accounting_jobs"], b'{"jobs": [', ExchangeBroken("reset"))
     assert_failure(client.get("/hpcapi/query_status"), 503, "backend_unavailable")
 
 

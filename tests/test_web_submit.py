@@ -10,13 +10,19 @@ import logging
 from typing import Any
 
 import pytest
-import requests
 from conftest import AppFactory, FakeSlurmrestd, make_server_config
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from hpcapi.core.submit import SubmitPolicy, parse_submit_request
 from hpcapi.service.submit import request_digest
+from hpcapi.slurm.transport import (
+    ConnectFailed,
+    ConnectTimedOut,
+    ExchangeBroken,
+    ReadTimedOut,
+    TransportError,
+)
 from tests.slurm_answers import (
     NO_SUCH_JOB,
     V38,
@@ -371,13 +377,13 @@ def test_slurm_refusing_in_text_is_422(client: FlaskClient, slurm: FakeSlurmrest
 
 
 @pytest.mark.parametrize(("exc", "status", "reason"), [
-    (requests.exceptions.ConnectionError, 503, "backend_unavailable"),
-    (requests.exceptions.ConnectTimeout, 503, "backend_unavailable"),
-    (requests.exceptions.ReadTimeout, 504, "backend_timeout"),
-    (requests.exceptions.ChunkedEncodingError, 503, "backend_unavailable"),
+    (ConnectFailed, 503, "backend_unavailable"),
+    (ConnectTimedOut, 503, "backend_unavailable"),
+    (ReadTimedOut, 504, "backend_timeout"),
+    (ExchangeBroken, 503, "backend_unavailable"),
 ])
 def test_an_outage_during_the_submission_is_never_422(
-    client: FlaskClient, slurm: FakeSlurmrestd, exc: type[requests.exceptions.RequestException],
+    client: FlaskClient, slurm: FakeSlurmrestd, exc: type[TransportError],
     status: int, reason: str,
 ) -> None:
     slurm.fail("POST", SUBMIT, exc)
@@ -404,11 +410,11 @@ def test_a_refused_token_at_submission_is_502(client: FlaskClient, slurm: FakeSl
 
 
 @pytest.mark.parametrize(("exc", "status", "reason"), [
-    (requests.exceptions.ConnectionError, 503, "backend_unavailable"),
-    (requests.exceptions.ReadTimeout, 504, "backend_timeout"),
+    (ConnectFailed, 503, "backend_unavailable"),
+    (ReadTimedOut, 504, "backend_timeout"),
 ])
 def test_node_look_up_failing_is_an_outage_not_a_refusal(
-    client: FlaskClient, slurm: FakeSlurmrestd, exc: type[requests.exceptions.RequestException],
+    client: FlaskClient, slurm: FakeSlurmrestd, exc: type[TransportError],
     status: int, reason: str,
 ) -> None:
     slurm.fail("GET", P["nodes"], exc)
@@ -418,12 +424,12 @@ def test_node_look_up_failing_is_an_outage_not_a_refusal(
 
 @pytest.mark.parametrize("where", ["live", "accounting"])
 @pytest.mark.parametrize(("exc", "status", "reason"), [
-    (requests.exceptions.ConnectionError, 503, "backend_unavailable"),
-    (requests.exceptions.ReadTimeout, 504, "backend_timeout"),
+    (ConnectFailed, 503, "backend_unavailable"),
+    (ReadTimedOut, 504, "backend_timeout"),
 ])
 def test_dependency_look_up_failing_is_an_outage_not_a_refusal(
     client: FlaskClient, slurm: FakeSlurmrestd, where: str,
-    exc: type[requests.exceptions.RequestException], status: int, reason: str,
+    exc: type[TransportError], status: int, reason: str,
 ) -> None:
     if where == "live":
         slurm.fail("GET", live_job_path(V38, 77), exc)
@@ -446,7 +452,7 @@ def test_idempotency_look_up_failing_is_an_outage_not_a_refusal(
     hosts_client: FlaskClient, slurm: FakeSlurmrestd
 ) -> None:
     # With several hosts a first keyed attempt searches accounting for another host's job.
-    slurm.fail("GET", P["accounting_jobs"], requests.exceptions.ConnectionError)
+    slurm.fail("GET", P["accounting_jobs"], ConnectFailed)
     assert_failure(submit(hosts_client, key="k-1"), 503, "backend_unavailable")
     assert slurm.requests_to(SUBMIT) == []
     # Nothing was claimed: once slurmdbd is back, the same request submits.
@@ -679,7 +685,7 @@ def test_a_key_refused_by_slurm_can_be_used_again(
 def test_after_an_unknown_outcome_a_retry_finds_the_job_slurm_made(
     client: FlaskClient, slurm: FakeSlurmrestd
 ) -> None:
-    slurm.fail("POST", SUBMIT, requests.exceptions.ReadTimeout)
+    slurm.fail("POST", SUBMIT, ReadTimedOut)
     assert_failure(submit(client, key="k-1"), 504, "backend_timeout")
     # slurmctld made the job after all; slurmdbd does not know it yet.
     slurm.answer_json("GET", P["live_jobs"], jobs_answer(
@@ -693,7 +699,7 @@ def test_after_an_unknown_outcome_a_retry_finds_the_job_slurm_made(
 def test_after_an_unknown_outcome_a_retry_submits_when_slurm_made_no_job(
     client: FlaskClient, slurm: FakeSlurmrestd
 ) -> None:
-    slurm.fail("POST", SUBMIT, requests.exceptions.ConnectionError)
+    slurm.fail("POST", SUBMIT, ConnectFailed)
     assert_failure(submit(client, key="k-1"), 503, "backend_unavailable")
     slurm.answer_json("POST", SUBMIT, {"job_id": 43, "errors": []})
     body = assert_success(submit(client, key="k-1"), "43")
@@ -704,7 +710,7 @@ def test_after_an_unknown_outcome_a_retry_submits_when_slurm_made_no_job(
 def test_after_an_unknown_outcome_a_reused_key_is_still_409(
     client: FlaskClient, slurm: FakeSlurmrestd
 ) -> None:
-    slurm.fail("POST", SUBMIT, requests.exceptions.ReadTimeout)
+    slurm.fail("POST", SUBMIT, ReadTimedOut)
     assert_failure(submit(client, key="k-1"), 504, "backend_timeout")
     slurm.answer_json("GET", P["live_jobs"], jobs_answer(
         live_record(job_id=42, comment=comment_for(BODY))))
@@ -715,9 +721,9 @@ def test_after_an_unknown_outcome_a_reused_key_is_still_409(
 def test_after_an_unknown_outcome_a_failed_live_look_up_is_an_outage(
     client: FlaskClient, slurm: FakeSlurmrestd
 ) -> None:
-    slurm.fail("POST", SUBMIT, requests.exceptions.ReadTimeout)
+    slurm.fail("POST", SUBMIT, ReadTimedOut)
     assert_failure(submit(client, key="k-1"), 504, "backend_timeout")
-    slurm.fail("GET", P["live_jobs"], requests.exceptions.ConnectionError)
+    slurm.fail("GET", P["live_jobs"], ConnectFailed)
     assert_failure(submit(client, key="k-1"), 503, "backend_unavailable")
     assert len(slurm.requests_to(SUBMIT)) == 1
 

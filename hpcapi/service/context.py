@@ -73,7 +73,7 @@ def build_services(test_config: Mapping[str, Any]) -> Services:
         config.slurmrestd_url,
         minter,
         timeout=config.backend_timeout,
-        session=test_config.get("slurm_session"),
+        transport=test_config.get("slurm_transport"),
         list_timeout=config.list_timeout,
     )
     probe_user = probe_identity()

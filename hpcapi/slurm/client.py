@@ -1,4 +1,4 @@
-"""The slurmrestd client: one pooled HTTP session per worker, a fresh per-user token per call.
+"""The slurmrestd client: one connection pool per worker, a fresh per-user token per call.
 
 Every call acts as the authenticated local user (``X-SLURM-USER-NAME`` plus a JWT minted for that
 user), so slurmrestd and slurmctld make their own access decisions for the real user.
@@ -15,10 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
-
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ReadTimeoutError
+from urllib.parse import urlencode
 
 from hpcapi.model import Identity
 from hpcapi.slurm.errors import (
@@ -31,6 +28,16 @@ from hpcapi.slurm.errors import (
 )
 from hpcapi.slurm.listing import decode_listing
 from hpcapi.slurm.token import TokenMinter
+from hpcapi.slurm.transport import (
+    Answer,
+    ConnectFailed,
+    ConnectTimedOut,
+    ExchangeBroken,
+    HttpTransport,
+    ReadTimedOut,
+    Timeouts,
+    Transport,
+)
 
 Record = TypeVar("Record")
 
@@ -102,7 +109,7 @@ class SlurmrestClient:
         minter: TokenMinter,
         timeout: float,
         pool_size: int = 16,
-        session: requests.Session | None = None,
+        transport: Transport | None = None,
         list_timeout: float | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
@@ -111,12 +118,7 @@ class SlurmrestClient:
         # A list's first byte can come late: slurmrestd builds a whole list before sending any
         # of it (here about 3 s for 10,000 accounting jobs on an idle 25.11, 10 s under load).
         self._list_timeout = timeout if list_timeout is None else list_timeout
-        self._session = session or requests.Session()
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
-        # Never pick up proxies or netrc from the service's environment.
-        self._session.trust_env = False
+        self._transport = transport or HttpTransport(self._base_url, pool_size)
 
     def call(
         self,
@@ -129,11 +131,16 @@ class SlurmrestClient:
     ) -> SlurmResponse:
         """Send one request as ``user`` and return the decoded JSON answer."""
         started = time.perf_counter()
-        response = self._send(method, path, user, params, body)
-        _count(size=len(response.content))
-        decoded = _decode(response)
+        answer = self._send(method, path, user, params, body)
+        try:
+            with self._transport_failures(method, path, self._timeout, reading=True):
+                content = answer.read()
+        finally:
+            answer.close()
+        _count(size=len(content))
+        decoded = _decode(answer, content)
         elapsed_ms = (time.perf_counter() - started) * 1000
-        return SlurmResponse(response.status_code, decoded, elapsed_ms)
+        return SlurmResponse(answer.status, decoded, elapsed_ms)
 
     def call_listing(
         self,
@@ -148,87 +155,81 @@ class SlurmrestClient:
 
         The answer's body comes back without ``list_key``; see ``hpcapi.slurm.listing``."""
         started = time.perf_counter()
-        response = self._send("GET", path, user, params, stream=True)
+        answer = self._send("GET", path, user, params, listing=True)
         try:
-            if not 200 <= response.status_code < 300:
-                body, records = _decode(response), list[Record]()
-            else:
-                _require_json(response)
-                with self._transport_failures("GET", path, self._list_timeout):
-                    body, records = _decode_listing(response, list_key, read)
+            with self._transport_failures("GET", path, self._list_timeout, reading=True):
+                if not 200 <= answer.status < 300:
+                    content = answer.read()
+                    _count(size=len(content))
+                    body, records = _decode(answer, content), list[Record]()
+                else:
+                    _require_json(answer)
+                    body, records = _decode_listing(answer, list_key, read)
         finally:
             # Back to the pool when read to the end; closed if the answer was left half-read.
-            response.close()
+            answer.close()
         elapsed_ms = (time.perf_counter() - started) * 1000
-        return SlurmResponse(response.status_code, body, elapsed_ms), records
+        return SlurmResponse(answer.status, body, elapsed_ms), records
 
     def _send(self, method: str, path: str, user: Identity, params: dict[str, str] | None,
-              body: dict[str, Any] | None = None, stream: bool = False) -> requests.Response:
-        """Send one request as ``user``; with ``stream``, the body is left to be read."""
+              body: dict[str, Any] | None = None, listing: bool = False) -> Answer:
+        """Send one request as ``user``; the answer's body is left to be read."""
         headers = {
             "X-SLURM-USER-NAME": user.local_user,
             "X-SLURM-USER-TOKEN": self._minter.token_for(user.local_user, user.uid),
             "Accept": "application/json",
         }
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        target = f"{path}?{urlencode(params)}" if params else path
         _count(calls=1)
-        read_timeout = self._list_timeout if stream else self._timeout
+        read_timeout = self._list_timeout if listing else self._timeout
         with self._transport_failures(method, path, read_timeout):
-            return self._session.request(
-                method,
-                self._base_url + path,
-                params=params,
-                json=body,
-                headers=headers,
-                timeout=(self._timeout, read_timeout),
-                allow_redirects=False,
-                stream=stream,
-            )
+            return self._transport.send(method, target, headers, payload,
+                                        Timeouts(connect=self._timeout, read=read_timeout))
 
     @contextmanager
-    def _transport_failures(self, method: str, path: str,
-                            timeout: float) -> Iterator[None]:
+    def _transport_failures(self, method: str, path: str, timeout: float,
+                            reading: bool = False) -> Iterator[None]:
         """Turn the transport's exceptions into the SlurmrestError they mean (``timeout``: the
-        read time-out in force, for the message)."""
+        read time-out in force, for the message; ``reading``: the answer had begun)."""
         try:
             yield
-        except requests.exceptions.ConnectTimeout as err:
+        except ConnectTimedOut as err:
             raise SlurmrestUnavailableError(
                 f"slurmrestd at {self._base_url} did not accept a connection in time"
             ) from err
-        except requests.exceptions.Timeout as err:
-            raise SlurmrestTimeoutError(
-                f"slurmrestd did not answer {method} {path} within {timeout:g} s"
+        except ConnectFailed as err:
+            raise SlurmrestUnavailableError(
+                f"cannot reach slurmrestd at {self._base_url}: {err}"
             ) from err
-        except requests.exceptions.ConnectionError as exc:
-            if exc.args and isinstance(exc.args[0], ReadTimeoutError):
-                # requests reports a read timeout while a body streams in as a ConnectionError
-                raise SlurmrestTimeoutError(
-                    f"slurmrestd did not finish answering {method} {path} within"
-                    f" {timeout:g} s"
-                ) from exc
+        except ReadTimedOut as err:
+            answering = "finish answering" if reading else "answer"
+            raise SlurmrestTimeoutError(
+                f"slurmrestd did not {answering} {method} {path} within {timeout:g} s"
+            ) from err
+        except ExchangeBroken as err:
+            # e.g. slurmrestd died half-way through its answer, or closed the connection
             raise SlurmrestUnavailableError(
-                f"cannot reach slurmrestd at {self._base_url}: {type(exc).__name__}"
-            ) from exc
-        except requests.exceptions.RequestException as exc:
-            # e.g. slurmrestd died half-way through its answer (ChunkedEncodingError)
-            raise SlurmrestUnavailableError(
-                f"slurmrestd failed while answering: {type(exc).__name__}"
-            ) from exc
+                f"slurmrestd failed while answering {method} {path}: {err}"
+            ) from err
 
     def close(self) -> None:
         """Close the pooled connections."""
-        self._session.close()
+        self._transport.close()
 
 
 def _decode_listing(
-    response: requests.Response, list_key: str, read: Callable[[dict[str, Any]], Record]
+    answer: Answer, list_key: str, read: Callable[[dict[str, Any]], Record]
 ) -> tuple[dict[str, Any], list[Record]]:
     """A 2xx list answer, read as it arrives: the body without ``list_key``, and its objects
     as ``read`` made them."""
     utf8 = codecs.getincrementaldecoder("utf-8")()
 
     def text() -> Iterator[str]:
-        for piece in response.iter_content(_LISTING_PIECE):
+        for piece in answer.pieces(_LISTING_PIECE):
             _count(size=len(piece))
             yield utf8.decode(piece)
         yield utf8.decode(b"", final=True)
@@ -239,33 +240,38 @@ def _decode_listing(
         raise SlurmrestProtocolError("slurmrestd answered malformed JSON") from err
 
 
-def _require_json(response: requests.Response) -> None:
+def _require_json(answer: Answer) -> None:
     """Refuse an answer that is not JSON as a protocol error."""
-    content_type = response.headers.get("Content-Type", "")
+    content_type = answer.header("Content-Type")
     if "json" not in content_type:
         raise SlurmrestProtocolError(f"slurmrestd answered {content_type or 'no content type'}")
 
 
-def _decode(response: requests.Response) -> dict[str, Any]:
+def _json_object(content: bytes) -> Any:
+    """The decoded body; malformed JSON is a protocol error."""
+    try:
+        return json.loads(content)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise SlurmrestProtocolError("slurmrestd answered malformed JSON") from err
+
+
+def _decode(answer: Answer, content: bytes) -> dict[str, Any]:
     """Classify a slurmrestd answer: status first, then content type, then the body."""
-    status = response.status_code
+    status = answer.status
     if status in (502, 503):
-        _raise_unavailable(response, status)
+        _raise_unavailable(answer, content, status)
     if status == 504:
         raise SlurmrestTimeoutError("slurmrestd answered HTTP 504")
     # Slurm 23.11+ answers a refused token on /slurm/ with 511 and error 1007 "Protocol
     # authentication error" (seen on 25.11.7); 401 is the answer to no token at all.
     if status in (401, 403, 511):
         raise SlurmrestAuthError(_KEY_MISMATCH)
-    if status >= 400 and "json" not in response.headers.get("Content-Type", ""):
+    if status >= 400 and "json" not in answer.header("Content-Type"):
         # 22.05 answers unparseable bodies with text/plain "Unable to parse query."
-        text = response.text.strip()[:200]
+        text = content.decode("utf-8", "replace").strip()[:200]
         raise SlurmrestRejectedError(f"slurmrestd answered HTTP {status}: {text}")
-    _require_json(response)
-    try:
-        body = response.json()
-    except (ValueError, json.JSONDecodeError) as err:
-        raise SlurmrestProtocolError("slurmrestd answered malformed JSON") from err
+    _require_json(answer)
+    body = _json_object(content)
     if not isinstance(body, dict):
         raise SlurmrestProtocolError("slurmrestd answered JSON that is not an object")
     if status >= 400:
@@ -282,11 +288,11 @@ def _decode(response: requests.Response) -> dict[str, Any]:
 _KEY_MISMATCH = "slurmrestd refused hpcapi's token (is hpcapi's JWT key the one in slurm.conf?)"
 
 
-def _raise_unavailable(response: requests.Response, status: int) -> None:
+def _raise_unavailable(answer: Answer, content: bytes, status: int) -> None:
     """A 502/503: an outage (a proxy's, or slurmrestd's own when it cannot reach Slurm)."""
     try:
-        body = response.json() if "json" in response.headers.get("Content-Type", "") else None
-    except ValueError:
+        body = json.loads(content) if "json" in answer.header("Content-Type") else None
+    except (ValueError, UnicodeDecodeError):
         body = None
     errors = slurm_errors(body) if isinstance(body, dict) else []
     if not errors:

@@ -30,9 +30,8 @@ from pathlib import Path
 import gssapi
 import jwt
 import pytest
-import requests
-from requests.adapters import HTTPAdapter
 
+from hpcapi.slurm.transport import HttpTransport
 from tests.integration.conftest import REALM, REPO, curl, scontrol_job, slurm_job_ids
 from tests.integration.test_submit_e2e import wait_for_state
 
@@ -294,16 +293,16 @@ def test_unsafe_configuration_stops_startup(stack, shared_tmp, key_mode, extra, 
 # --- tokens: short-lived, the caller's, never root's ---------------------------------------------
 
 
-class RecordingAdapter(HTTPAdapter):
+class RecordingTransport(HttpTransport):
     """The real transport to slurmrestd, remembering the headers of every request."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, base_url: str) -> None:
+        super().__init__(base_url)
         self.sent: list[tuple[str, dict[str, str]]] = []
 
-    def send(self, request, *args, **kwargs):  # type: ignore[override]
-        self.sent.append((request.url or "", dict(request.headers)))
-        return super().send(request, *args, **kwargs)
+    def send(self, method, target, headers, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        self.sent.append((target, dict(headers)))
+        return super().send(method, target, headers, *args, **kwargs)
 
 
 def test_tokens_minted_for_real_requests_live_at_most_60s_and_never_for_root(stack):
@@ -321,10 +320,8 @@ def test_tokens_minted_for_real_requests_live_at_most_60s_and_never_for_root(sta
     config = dataclasses.replace(
         config, principal_map={**config.principal_map, f"evil@{REALM}": "root"}
     )
-    recorder = RecordingAdapter()
-    session = requests.Session()
-    session.mount(config.slurmrestd_url, recorder)
-    app = create_app({"config": config, "slurm_session": session})
+    recorder = RecordingTransport(config.slurmrestd_url)
+    app = create_app({"config": config, "slurm_transport": recorder})
     client = app.test_client()
 
     def get(path: str, principal: str):
