@@ -56,6 +56,7 @@ from requests_gssapi import OPTIONAL, HTTPSPNEGOAuth
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 from bench import loadgen  # noqa: E402
 from hpcapi.client.api import HpcapiClient  # noqa: E402
+from hpcapi.client.gss import Credential  # noqa: E402
 from hpcapi.model import JobDescription  # noqa: E402
 from hpcapi.slurm.endpoints import endpoints, history_query  # noqa: E402
 from hpcapi.slurm.submit_body import render_submit_body  # noqa: E402
@@ -454,7 +455,9 @@ def client_library(stack: Stack, ccache: Path, n: int,
     name = gssapi.Name(PRINCIPAL, gssapi.NameType.kerberos_principal)
     store: dict[bytes | str, bytes | str] = {"ccache": f"FILE:{ccache}"}
     creds = gssapi.Credentials(name=name, usage="initiate", store=store)
-    client = HpcapiClient(stack.url, creds=creds, ca=stack.ca)
+    # The same ticket, taken through the client's own Kerberos (hpcapi.client.gss).
+    client = HpcapiClient(stack.url, creds=Credential(PRINCIPAL, {"ccache": f"FILE:{ccache}"}),
+                          ca=stack.ca)
     bare = requests.Session()
     # What the client sets up: opportunistic SPNEGO, the AP-REP checked when Apache sends one.
     bare.auth = HTTPSPNEGOAuth(creds=creds, opportunistic_auth=True,

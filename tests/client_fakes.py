@@ -1,8 +1,9 @@
 """A fake hpcapi at the HTTP transport, for tests of code that uses ``HpcapiClient``.
 
-``FakeTransport`` is a requests adapter: mount it with ``HpcapiClient(..., adapter=fake,
-auth_factory=StaticAuth)`` and it answers canned responses, records every request, and counts
-how many requests were in flight at once. Nothing opens a socket and no Kerberos is involved.
+``FakeTransport`` is a transport (hpcapi.client.transport.Transport): give it with
+``HpcapiClient(..., transport=fake)`` and it answers canned responses, records every request
+(with the fixed Negotiate header a real negotiation would add), and counts how many requests
+were in flight at once. Nothing opens a socket and no Kerberos is involved.
 """
 
 from __future__ import annotations
@@ -11,15 +12,15 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import requests
-from requests.adapters import BaseAdapter
-from requests.auth import AuthBase
-from requests.structures import CaseInsensitiveDict
+from hpcapi.client.transport import Reply
+
+# What the transport adds to every request in place of a real SPNEGO token.
+NEGOTIATE = "Negotiate ZmFrZQ=="
 
 # (status, body) or (status, body, extra headers), or an exception the transport raises
 Answer = tuple[int, Any] | tuple[int, Any, dict[str, str]] | BaseException
@@ -35,26 +36,16 @@ class Recorded:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
-    verify: bool | str = True
 
     def json(self) -> Any:
         """The request body, decoded."""
         return json.loads(self.body)
 
 
-class StaticAuth(AuthBase):
-    """Stands in for requests-gssapi: adds a fixed Negotiate header."""
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = "Negotiate ZmFrZQ=="
-        return request
-
-
-class FakeTransport(BaseAdapter):
+class FakeTransport:
     """Answers requests from routes ``(METHOD, path-after-base)`` and records them."""
 
     def __init__(self, base_path: str = "/hpcapi", delay: float = 0.0) -> None:
-        super().__init__()
         self.base_path = base_path.rstrip("/")
         self.delay = delay
         self.requests: list[Recorded] = []
@@ -78,26 +69,17 @@ class FakeTransport(BaseAdapter):
             if (method is None or r.method == method) and (path is None or r.path == path)
         ]
 
-    def send(  # type: ignore[override]
-        self,
-        request: requests.PreparedRequest,
-        stream: bool = False,
-        timeout: Any = None,
-        verify: bool | str = True,
-        cert: Any = None,
-        proxies: Any = None,
-    ) -> requests.Response:
+    def send(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None,
+             timeout: float) -> Reply:
         """Record the request and produce the next answer for its route."""
-        parts = urlsplit(request.url or "")
+        parts = urlsplit(url)
         path = parts.path.removeprefix(self.base_path).lstrip("/")
-        body = request.body or b""
         recorded = Recorded(
-            method=str(request.method),
+            method=method,
             path=path,
             query=parse_qs(parts.query),
-            headers=dict(request.headers),
-            body=body.encode() if isinstance(body, str) else body,
-            verify=verify,
+            headers={**headers, "Authorization": NEGOTIATE},
+            body=body or b"",
         )
         with self._lock:
             self.requests.append(recorded)
@@ -124,17 +106,10 @@ class FakeTransport(BaseAdapter):
         if isinstance(answer, BaseException):
             raise answer
         status, payload, *extra = answer
-        response = requests.Response()
-        response.status_code = status
-        response.url = request.url or ""
-        response.request = request
-        response.headers = CaseInsensitiveDict({"Content-Type": "application/json",
-                                                **(extra[0] if extra else {})})
-        response._content = (
-            payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        )
-        response.encoding = "utf-8"
-        return response
+        reply_headers = {"Content-Type": "application/json", **(extra[0] if extra else {})}
+        return Reply(status, {name.lower(): value for name, value in reply_headers.items()},
+                     payload if isinstance(payload, bytes) else json.dumps(payload).encode(),
+                     url)
 
     def close(self) -> None:
         """Nothing to release."""

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-import requests
 
 from hpcapi.client.api import HpcapiClient, encode_submit_body, job_records
 from hpcapi.client.errors import ApiError, AuthenticationError, UnreachableError
+from hpcapi.client.transport import TransportFailure
 from hpcapi.protocol import MAX_BODY_BYTES
-from tests.client_fakes import FakeTransport, StaticAuth
+from tests.client_fakes import FakeTransport
 
 URL = "https://hpcapi.test/hpcapi"
 OK_SUBMIT = (200, {"status": "call_success", "jobid": "42", "sbatch_lines_removed": 0,
@@ -31,7 +31,7 @@ def sleeps() -> list[float]:
 
 @pytest.fixture
 def client(fake: FakeTransport, sleeps: list[float]) -> HpcapiClient:
-    return HpcapiClient(URL, adapter=fake, auth_factory=StaticAuth, sleep=sleeps.append)
+    return HpcapiClient(URL, transport=fake, sleep=sleeps.append)
 
 
 def test_get_is_retried_on_503_then_succeeds(
@@ -53,14 +53,14 @@ def test_get_retries_are_bounded(client: HpcapiClient, fake: FakeTransport) -> N
 
 
 def test_get_is_retried_on_connection_error(client: HpcapiClient, fake: FakeTransport) -> None:
-    fake.add("GET", "partitions", requests.ConnectionError("Connection refused"),
+    fake.add("GET", "partitions", TransportFailure("Connection refused"),
              (200, {"status": "call_success", "reason": "query_success", "partitions": []}))
     assert client.partitions() == []
     assert len(fake.calls()) == 2
 
 
 def test_connection_errors_end_as_unreachable(client: HpcapiClient, fake: FakeTransport) -> None:
-    fake.add("GET", "ping", requests.ConnectionError("Connection refused"))
+    fake.add("GET", "ping", TransportFailure("Connection refused"))
     with pytest.raises(UnreachableError, match="after 4 attempts"):
         client.ping()
 
@@ -69,7 +69,7 @@ def test_post_without_key_is_sent_once(client: HpcapiClient, fake: FakeTransport
     fake.add("POST", "submit_job", UNAVAILABLE, OK_SUBMIT)
     with pytest.raises(ApiError):
         client.submit(FIELDS)
-    fake.add("POST", "submit_job", requests.ConnectionError("reset"), OK_SUBMIT)
+    fake.add("POST", "submit_job", TransportFailure("reset"), OK_SUBMIT)
     with pytest.raises(UnreachableError):
         client.submit(FIELDS)
     assert len(fake.calls("POST")) == 2
@@ -79,7 +79,7 @@ def test_post_without_key_is_sent_once(client: HpcapiClient, fake: FakeTransport
 def test_post_with_key_is_retried_with_the_same_body(
     client: HpcapiClient, fake: FakeTransport
 ) -> None:
-    fake.add("POST", "submit_job", UNAVAILABLE, requests.ConnectionError("reset"), OK_SUBMIT)
+    fake.add("POST", "submit_job", UNAVAILABLE, TransportFailure("reset"), OK_SUBMIT)
     assert client.submit(FIELDS, idempotency_key="run-1:abc")["jobid"] == "42"
     posts = fake.calls("POST", "submit_job")
     assert len(posts) == 3
@@ -158,16 +158,6 @@ def test_authentication_failures(client: HpcapiClient, fake: FakeTransport, answ
     with pytest.raises(AuthenticationError):
         client.whoami()
     assert len(fake.calls()) == 1
-
-
-def test_configured_ca_beats_requests_ca_bundle(
-    fake: FakeTransport, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/elsewhere.pem")
-    client = HpcapiClient(URL, ca="/etc/site-ca.pem", adapter=fake, auth_factory=StaticAuth)
-    fake.add("GET", "whoami", (200, {"status": "call_success", "reason": "whoami_success"}))
-    client.whoami()
-    assert fake.calls()[0].verify == "/etc/site-ca.pem"
 
 
 def test_cancel_history_and_job_paths(client: HpcapiClient, fake: FakeTransport) -> None:

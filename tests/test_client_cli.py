@@ -16,7 +16,8 @@ from hpcapi.client.api import HpcapiClient, RetryPolicy
 from hpcapi.client.auth import NO_TICKET_MESSAGE
 from hpcapi.client.config import ClientConfig
 from hpcapi.client.errors import CredentialsError
-from tests.client_fakes import FakeTransport, StaticAuth
+from hpcapi.client.transport import HttpsTransport
+from tests.client_fakes import FakeTransport
 
 URL = "https://hpcapi.test/hpcapi"
 PARTITIONS = (200, {"status": "call_success", "reason": "query_success", "partitions": [
@@ -64,8 +65,10 @@ def run(fake: FakeTransport, tmp_path: Path) -> Run:
 
         def make(config: ClientConfig, credential: Any) -> HpcapiClient:
             assert credential == "creds"
-            return HpcapiClient(str(config.url), creds=credential, adapter=adapter,
-                                auth_factory=StaticAuth, sleep=lambda _: None,
+            # No fake: the real transport, without Kerberos (there is no ticket here).
+            transport = adapter if adapter is not None else HttpsTransport(None)
+            return HpcapiClient(str(config.url), creds=credential, transport=transport,
+                                sleep=lambda _: None,
                                 retry=RetryPolicy(attempts=2, base_delay=0.0), timeout=5)
 
         code = cli.main(list(argv), credential_factory=creds or (lambda p, k: "creds"),

@@ -14,7 +14,8 @@ import hpcapi.client.config
 from hpcapi.client import cli
 from hpcapi.client.api import HpcapiClient, RetryPolicy
 from hpcapi.client.many import idempotency_key, scripts_from_lines, submit_many
-from tests.client_fakes import FakeTransport, Recorded, StaticAuth
+from hpcapi.client.transport import TransportFailure
+from tests.client_fakes import FakeTransport, Recorded
 
 
 class FakeSubmitServer:
@@ -67,7 +68,7 @@ def run_cli(
     out, err = io.StringIO(), io.StringIO()
 
     def make(config: Any, creds: Any) -> HpcapiClient:
-        return HpcapiClient(str(config.url), adapter=fake, auth_factory=StaticAuth,
+        return HpcapiClient(str(config.url), transport=fake,
                             sleep=lambda _: None, retry=RetryPolicy(attempts=2, base_delay=0))
 
     code = cli.main(list(argv), credential_factory=lambda p, k: "creds", client_factory=make,
@@ -138,10 +139,8 @@ def test_list_on_stdin_and_per_script_errors(scripts: Path, tmp_path: Path) -> N
 
 
 def test_unreachable_stops_the_run(scripts: Path, tmp_path: Path) -> None:
-    import requests
-
     fake = FakeTransport()
-    fake.add("POST", "submit_job", requests.ConnectionError("Connection refused"))
+    fake.add("POST", "submit_job", TransportFailure("Connection refused"))
     code, _, err = run_cli(fake, tmp_path, "submit-many", str(scripts), "-j", "1",
                            "--run-id", "r4")
     assert code == 4

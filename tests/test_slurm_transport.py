@@ -10,11 +10,8 @@ and reused and when it is not, and which TransportError each failure becomes.
 from __future__ import annotations
 
 import socket
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import BinaryIO
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -26,129 +23,18 @@ from hpcapi.slurm.transport import (
     ReadTimedOut,
     Timeouts,
 )
+from tests.loopback import (
+    Handler,
+    LoopbackServer,
+    Peer,
+    answer_once_then_close,
+    connection_close,
+    head,
+    whole,
+)
 
 TIMEOUTS = Timeouts(connect=1.0, read=1.0)
 SHORT_READ = Timeouts(connect=1.0, read=0.3)
-
-
-# --- the loopback server ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Request:
-    """A request as it arrived: header names lower-cased; ``connection`` numbers from 1."""
-
-    method: str
-    target: str
-    headers: dict[str, str]
-    body: bytes
-    connection: int
-
-
-class Peer:
-    """One accepted connection, as a handler sees it."""
-
-    def __init__(self, server: LoopbackServer, sock: socket.socket, number: int) -> None:
-        self.server = server
-        self.sock = sock
-        self.number = number
-        self._reader: BinaryIO = sock.makefile("rb")
-
-    def read_request(self) -> Request | None:
-        """The next request on this connection, or None at EOF."""
-        line = self._reader.readline()
-        if not line:
-            return None
-        method, target, _ = line.decode("latin-1").split(" ", 2)
-        headers: dict[str, str] = {}
-        while (line := self._reader.readline()) not in (b"\r\n", b""):
-            name, _, value = line.decode("latin-1").partition(":")
-            headers[name.strip().lower()] = value.strip()
-        body = self._reader.read(int(headers.get("content-length", "0")))
-        request = Request(method, target, headers, body, self.number)
-        self.server.requests.append(request)
-        return request
-
-    def send(self, data: bytes) -> None:
-        self.sock.sendall(data)
-
-    def close(self) -> None:
-        self._reader.close()
-        self.sock.close()
-
-
-Handler = Callable[[Peer], None]
-
-
-class LoopbackServer:
-    """Accepts connections on 127.0.0.1 and runs ``handler`` for each, in its own thread."""
-
-    def __init__(self, handler: Handler) -> None:
-        self.handler = handler
-        self.requests: list[Request] = []
-        self.connections = 0
-        self.stop = threading.Event()  # set at teardown: stalling handlers wait on it
-        self.eof = threading.Event()  # set by a handler that saw the client close
-        self._peers: list[Peer] = []
-        self._threads: list[threading.Thread] = []
-        self._lock = threading.Lock()
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.05)
-        self.port: int = self._listener.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._start(self._accept)
-
-    def _start(self, target: Callable[..., None], *args: object) -> None:
-        thread = threading.Thread(target=target, args=args, daemon=True)
-        self._threads.append(thread)
-        thread.start()
-
-    def _accept(self) -> None:
-        while not self.stop.is_set():
-            try:
-                sock, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            sock.settimeout(5.0)  # a safety net only: no test waits that long
-            with self._lock:
-                self.connections += 1
-                peer = Peer(self, sock, self.connections)
-                self._peers.append(peer)
-            self._start(self._serve, peer)
-
-    def _serve(self, peer: Peer) -> None:
-        try:
-            self.handler(peer)
-        except OSError:
-            pass  # the client went away, or teardown shut the socket
-        finally:
-            peer.close()
-
-    def close(self) -> None:
-        self.stop.set()
-        with self._lock:
-            peers = list(self._peers)
-        for peer in peers:
-            try:
-                peer.sock.shutdown(socket.SHUT_RDWR)  # wakes a handler blocked in recv
-            except OSError:
-                pass
-        for thread in self._threads:
-            thread.join(timeout=2.0)
-        self._listener.close()
-
-
-def head(status: int = 200, headers: Mapping[str, str] | None = None) -> bytes:
-    """A status line and headers."""
-    lines = [f"HTTP/1.1 {status} X"] + [f"{k}: {v}" for k, v in (headers or {}).items()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-
-
-def whole(body: bytes, headers: Mapping[str, str] | None = None) -> bytes:
-    """A 200 answer with a Content-Length (so keep-alive under HTTP/1.1)."""
-    return head(200, {"Content-Length": str(len(body)), **(headers or {})}) + body
 
 
 # --- handlers -----------------------------------------------------------------------------------
@@ -165,18 +51,6 @@ def big_body(peer: Peer) -> None:
     """Answers every request with 1000 bytes."""
     while peer.read_request() is not None:
         peer.send(whole(b"x" * 1000))
-
-
-def answer_once_then_close(peer: Peer) -> None:
-    """Answers one request as if keeping the connection, then closes it."""
-    if peer.read_request() is not None:
-        peer.send(whole(b"first"))
-
-
-def connection_close(peer: Peer) -> None:
-    """Says 'Connection: close' but keeps reading: reuse would show as one connection."""
-    while peer.read_request() is not None:
-        peer.send(whole(b"bye", {"Connection": "close"}))
 
 
 CHUNKS = (bytes(range(256)) * 12, b"seven..", bytes(range(200)) * 10)

@@ -53,7 +53,7 @@ __all__ = [
 
 # Every run of the ``hpcapi`` command imports this package (hpcapi.client.cli is in it), so the
 # names above are imported on first use (PEP 562) rather than here: importing them eagerly
-# would load requests (some 50 ms) before even ``hpcapi --help`` could answer.
+# would load ssl, http.client and gssapi before even ``hpcapi --help`` could answer.
 _MODULE_OF = {
     "FINISHED_STATES": "hpcapi.protocol",
     "NO_TICKET_MESSAGE": "hpcapi.client.auth",

@@ -1,9 +1,9 @@
-"""The hpcapi Python client, on requests and requests-gssapi.
+"""The hpcapi Python client, over hpcapi.client.transport (HTTPS, a SPNEGO token per request).
 
-One ``requests.Session`` per thread (requests sessions, and requests-gssapi's per-host context
-table, are not safe to share between threads; ``submit-many`` calls from a thread pool).
-Authentication is opportunistic: the Negotiate token goes with the first request, so a POST is
-sent once instead of being refused with a 401 and sent again. GETs (and the idempotent DELETE)
+Safe to share between threads (``submit-many`` calls from a thread pool): the transport keeps a
+connection per thread. Authentication is opportunistic: the Negotiate token goes with the
+request itself, so a POST is sent once instead of being refused with a 401 and sent again.
+GETs (and the idempotent DELETE)
 are retried on 502/503/504 and on connection errors with bounded exponential backoff; a submit
 is retried only when it carries an ``Idempotency-Key`` (or is a dry run), because the server
 may have created the job before the answer was lost.
@@ -14,16 +14,11 @@ from __future__ import annotations
 import json
 import random
 import re
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
-
-import requests
-from requests.adapters import BaseAdapter
-from requests.auth import AuthBase
+from urllib.parse import quote, urlencode
 
 from hpcapi.client.errors import (
     ApiError,
@@ -31,6 +26,7 @@ from hpcapi.client.errors import (
     TlsError,
     UnreachableError,
 )
+from hpcapi.client.transport import HttpsTransport, Reply, TlsFailure, Transport, TransportFailure
 from hpcapi.protocol import (
     FINISHED_STATES,
     IDEMPOTENCY_KEY_RE,
@@ -88,19 +84,6 @@ def encode_submit_body(fields: Mapping[str, Any]) -> bytes:
     return body
 
 
-def _default_auth_factory(creds: Any) -> Callable[[], AuthBase]:
-    from requests_gssapi import OPTIONAL, HTTPSPNEGOAuth
-
-    def make() -> AuthBase:
-        # OPTIONAL: the server's AP-REP is checked when Apache sends it; TLS (verified) is what
-        # authenticates the server in any case.
-        return HTTPSPNEGOAuth(
-            creds=creds, opportunistic_auth=True, mutual_authentication=OPTIONAL
-        )
-
-    return make
-
-
 class HpcapiClient:
     """Calls one hpcapi server as the holder of a Kerberos ticket or keytab."""
 
@@ -111,43 +94,25 @@ class HpcapiClient:
         ca: str | None = None,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
-        auth_factory: Callable[[], AuthBase] | None = None,
-        adapter: BaseAdapter | None = None,
+        transport: Transport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.url = url.rstrip("/")
         self.ca = ca
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
-        self._auth_factory = auth_factory or _default_auth_factory(creds)
-        self._adapter = adapter
+        if transport is None:
+            from hpcapi.client.auth import negotiator
+
+            transport = HttpsTransport(negotiator(creds), ca=ca)
+        self._transport = transport
         self._sleep = sleep
-        self._local = threading.local()
-        self._sessions: list[requests.Session] = []
-        self._lock = threading.Lock()
 
     # --- plumbing ---
 
-    def _session(self) -> requests.Session:
-        session: requests.Session | None = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            session.auth = self._auth_factory()
-            session.headers["Accept"] = "application/json"
-            if self._adapter is not None:
-                session.mount("https://", self._adapter)
-                session.mount("http://", self._adapter)
-            self._local.session = session
-            with self._lock:
-                self._sessions.append(session)
-        return session
-
     def close(self) -> None:
-        """Close every session this client opened."""
-        with self._lock:
-            sessions, self._sessions = self._sessions, []
-        for session in sessions:
-            session.close()
+        """Close every connection this client opened."""
+        self._transport.close()
 
     def __enter__(self) -> HpcapiClient:
         return self
@@ -155,50 +120,40 @@ class HpcapiClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _send(self, method: str, path: str, retry: bool, **kwargs: Any) -> requests.Response:
-        url = f"{self.url}/{path}"
+    def _send(self, method: str, path: str, retry: bool, params: Mapping[str, str] | None = None,
+              body: bytes | None = None, headers: Mapping[str, str] | None = None) -> Reply:
+        url = f"{self.url}/{path}" + (f"?{urlencode(params)}" if params else "")
+        sent = {"Accept": "application/json", **(headers or {})}
         attempts = self.retry.attempts
-        if self.ca:
-            # Per request, not session.verify: requests lets REQUESTS_CA_BUNDLE override a
-            # session's verify (psf/requests#3829), and the configured CA must win.
-            kwargs["verify"] = self.ca
         attempt = throttled = 0
         while True:
             attempt += 1
             try:
-                response = self._session().request(method, url, timeout=self.timeout, **kwargs)
-            except requests.exceptions.SSLError as exc:
+                response = self._transport.send(method, url, sent, body, self.timeout)
+            except TlsFailure as exc:
                 raise TlsError(
                     f"cannot verify the TLS certificate of {self.url}: set ca in the client "
-                    f"configuration or pass --ca ({_short(exc)})"
+                    f"configuration or pass --ca ({exc})"
                 ) from exc
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except TransportFailure as exc:
                 if not retry or attempt == attempts:
                     raise UnreachableError(
-                        f"cannot reach {self.url}: {_short(exc)}"
+                        f"cannot reach {self.url}: {exc}"
                         + (f" (after {attempt} attempts)" if attempt > 1 else "")
                     ) from exc
                 self._sleep(self.retry.delay(attempt))
                 continue
-            except Exception as exc:
-                # requests-gssapi raises MutualAuthenticationError when the server's
-                # Kerberos answer does not check out.
-                if type(exc).__name__ == "MutualAuthenticationError":
-                    raise AuthenticationError(
-                        "unauthenticated", f"the server failed mutual authentication: {exc}"
-                    ) from exc
-                raise
-            status = response.status_code
+            status = response.status
             if status == REFUSED_UNDONE_STATUS and throttled < self.retry.throttled_attempts:
                 throttled += 1
                 attempt -= 1
                 # The named wait, plus a little jitter so that the refused do not all return
                 # in the same instant.
-                wait = self.retry.delay(1, response.headers.get("Retry-After"))
+                wait = self.retry.delay(1, response.headers.get("retry-after"))
                 self._sleep(wait + random.uniform(0, 0.25))  # noqa: S311 - not for security
                 continue
             if retry and status in RETRY_STATUSES and attempt < attempts:
-                self._sleep(self.retry.delay(attempt, response.headers.get("Retry-After")))
+                self._sleep(self.retry.delay(attempt, response.headers.get("retry-after")))
                 continue
             return response
 
@@ -264,7 +219,7 @@ class HpcapiClient:
             # Without a key a lost answer leaves us not knowing whether the job exists, and a
             # resend could make a second one; a dry run creates nothing.
             retry=idempotency_key is not None or dry_run,
-            data=encode_submit_body(fields),
+            body=encode_submit_body(fields),
             headers=headers,
             params=params,
         )
@@ -276,23 +231,13 @@ def _job_path(job_id: str) -> str:
     return quote(str(job_id))
 
 
-def _short(exc: BaseException) -> str:
-    # urllib3 nests the useful cause ("Connection refused") deep inside a long repr.
-    text = str(exc)
-    for marker in ("Connection refused", "Name or service not known", "timed out",
-                   "certificate verify failed", "No route to host", "Connection reset"):
-        if marker in text:
-            return marker
-    return type(exc).__name__
-
-
-def _decode(response: requests.Response) -> dict[str, Any]:
+def _decode(response: Reply) -> dict[str, Any]:
     """Return a call_success body, or raise the matching error."""
     try:
         body = response.json()
     except ValueError:
         body = None
-    status = response.status_code
+    status = response.status
     if isinstance(body, dict) and body.get("status") == "call_success" and status < 400:
         return body
     if isinstance(body, dict) and body.get("status") == "call_failure":

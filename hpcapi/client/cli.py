@@ -7,8 +7,8 @@ principal); 4 server unreachable; 5 a job waited for did not complete successful
 timed out.
 
 Every run of ``hpcapi`` imports this module, so it imports only what parsing the command line
-needs: ``--help``, ``--version`` and usage errors answer without loading requests and gssapi,
-which a command imports (through hpcapi.client.commands) once the arguments are known.
+needs: ``--help``, ``--version`` and usage errors answer without loading ssl, http.client and
+gssapi, which a command imports (through hpcapi.client.commands) once the arguments are known.
 """
 
 from __future__ import annotations

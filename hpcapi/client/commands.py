@@ -1,9 +1,10 @@
 """What each ``hpcapi`` command does, once hpcapi.client.cli has parsed its command line.
 
 A module of its own so that hpcapi.client.cli answers ``--help``, ``--version`` and usage
-errors without importing it, and with it requests. The modules only some commands use
-(``directives`` for the submits, ``many`` for submit-many, ``wait`` for the commands that wait)
-are imported inside those commands, so that ``hpcapi status`` does not load them.
+errors without importing it, and with it the transport (ssl, http.client, gssapi). The modules
+only some commands use (``directives`` for the submits, ``many`` for submit-many, ``wait`` for
+the commands that wait) are imported inside those commands, so that ``hpcapi status`` does not
+load them.
 """
 
 from __future__ import annotations
@@ -363,7 +364,7 @@ COMMANDS: dict[str, Callable[[Context], int]] = {
 
 
 def default_client_factory(config: ClientConfig, creds: Any) -> HpcapiClient:
-    """The real client: requests-gssapi with the checked credential."""
+    """The real client: HTTPS with SPNEGO from the checked credential."""
     if config.url is None:
         raise client_errors.ConfigError("no server URL")
     return HpcapiClient(config.url, creds=creds, ca=config.ca)

@@ -11,14 +11,14 @@ the errors hpcapi answers.
 from __future__ import annotations
 
 import http.client
-import select
-import socket
 import ssl
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import NamedTuple, Protocol
 from urllib.parse import urlsplit
+
+from hpcapi.keepalive import closed_by_peer
 
 
 class TransportError(Exception):
@@ -197,7 +197,7 @@ class HttpTransport:
                 if not self._idle:
                     return None
                 connection = self._idle.pop()
-            if connection.sock is not None and not _readable(connection.sock):
+            if connection.sock is not None and not closed_by_peer(connection.sock):
                 return connection
             # An idle connection with something to read has been closed by the server (or
             # holds stray bytes): never send on it, since a POST could then be lost unseen.
@@ -218,12 +218,3 @@ class HttpTransport:
         except OSError as err:
             raise ConnectFailed(err.strerror or str(err)) from err
         return connection  # http.client sets TCP_NODELAY: small requests are not held back
-
-
-def _readable(sock: socket.socket) -> bool:
-    """Whether the socket has something to read (for an idle connection: EOF)."""
-    try:
-        ready, _, _ = select.select([sock], [], [], 0)
-    except (OSError, ValueError):
-        return True
-    return bool(ready)
