@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import secrets
 import threading
 import time
 import uuid
@@ -208,7 +207,7 @@ def cmd_submit_many(ctx: Context) -> int:
     args = ctx.args
     if args.max_in_flight < 1:
         raise UsageError("--max-in-flight must be at least 1")
-    run_id = args.run_id or f"{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
+    run_id = args.run_id or f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
     if not RUN_ID_RE.fullmatch(run_id):
         raise UsageError("a run id is 1..64 characters of letters, digits and ._-")
     if args.directory and args.directory != "-":
