@@ -13,6 +13,7 @@ RHEL krb5-libs).
 from __future__ import annotations
 
 import ctypes
+from contextlib import suppress
 from ctypes import POINTER, byref, c_char_p, c_size_t, c_uint32, c_void_p
 
 # Major status: the calling and routine error fields (RFC 2744, 3.9.1); the supplementary
@@ -194,7 +195,8 @@ class Credential:
 
     def __del__(self) -> None:
         if getattr(self, "handle", None):
-            self._gss.lib.gss_release_cred(byref(c_uint32(0)), byref(self.handle))
+            with suppress(Exception):  # at interpreter exit, ctypes may be gone already
+                self._gss.lib.gss_release_cred(byref(c_uint32(0)), byref(self.handle))
 
 
 class InitiatorContext:
@@ -231,7 +233,8 @@ class InitiatorContext:
         gss = getattr(self, "_gss", None)
         if gss is None:
             return
-        if self._handle:
-            gss.lib.gss_delete_sec_context(byref(c_uint32(0)), byref(self._handle), None)
-        if self._target:
-            gss.release_name(self._target)
+        with suppress(Exception):  # at interpreter exit, ctypes may be gone already
+            if self._handle:
+                gss.lib.gss_delete_sec_context(byref(c_uint32(0)), byref(self._handle), None)
+            if self._target:
+                gss.release_name(self._target)

@@ -429,7 +429,7 @@ def test_body_limit_is_exactly_4096_bytes_through_apache(api, size):
     else:
         assert response.status_code == 413
         assert response.json()["reason"] == "postdata_too_big"
-    assert slurm_job_ids() == before
+    assert slurm_job_ids() - before == set()  # no new job (old ones may leave slurmctld)
 
 
 @pytest.mark.parametrize("path", ["health", "openapi.json"])
@@ -465,7 +465,7 @@ def test_oversize_body_past_apache_is_refused_by_hpcapi(stack, shared_tmp, chunk
         "--data-binary", f"@{body}",
     )
     assert status == 401, answer
-    assert slurm_job_ids() == before
+    assert slurm_job_ids() - before == set()  # no new job (old ones may leave slurmctld)
 
 
 # --- slow clients -------------------------------------------------------------------------------
@@ -664,7 +664,7 @@ def test_dependency_hiding_bobs_job_is_refused(api, bobs_job, cleanup_jobs, depe
     assert response.status_code == 400, response.text
     assert response.json()["reason"] == "bad_dependency"
     assert bobs_job["name"] not in response.text
-    assert slurm_job_ids() == before
+    assert slurm_job_ids() - before == set()  # no new job (old ones may leave slurmctld)
 
 
 def test_bobs_idempotency_key_does_not_reach_bobs_job(api, bobs_job, cleanup_jobs):
@@ -733,7 +733,7 @@ def test_output_paths_are_passed_on_verbatim_in_a_dry_run(stack, api):
     assert job["standard_output"] == fields["output"]
     assert job["standard_error"] == fields["error"]
     assert job["current_working_directory"] == "/root"
-    assert slurm_job_ids() == before
+    assert slurm_job_ids() - before == set()  # no new job (old ones may leave slurmctld)
     assert not list(etc.glob("pwned-*")) and not list(Path("/root").glob("pwned-*"))
 
 
@@ -793,4 +793,4 @@ def test_output_fields_with_nul_newline_or_relative_directory_are_bad_parameter(
     assert response.status_code == 400, response.text
     assert response.json()["reason"] == "bad_parameter"
     assert field in response.json()["message"]
-    assert slurm_job_ids() == before
+    assert slurm_job_ids() - before == set()  # no new job (old ones may leave slurmctld)

@@ -137,7 +137,7 @@ def test_dry_run_creates_nothing_and_shows_no_secret(api):
     assert answer["job"]["job"]["partition"] == "norm"
     text = response.text.lower()
     assert "token" not in text and "jwt" not in text and "canary" not in text
-    assert slurm_job_ids() == before
+    assert slurm_job_ids() - before == set()  # no new job (old ones may leave slurmctld)
     bad = api("alice").post_json("submit_job?dry_run=1", {"partition": "restricted",
                                                           "script-body": SCRIPT})
     assert bad.json()["reason"] == "bad_partition"

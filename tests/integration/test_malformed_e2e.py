@@ -77,7 +77,8 @@ def test_generated_malformed_bodies_get_named_4xx_and_no_job(alice_api, body):
     assert answer["reason"] == expected
     assert CODES[answer["reason"]] == response.status_code
     if before is not None:
-        assert slurm_job_ids() == before
+        # No new job; jobs of earlier tests may leave slurmctld meanwhile (MinJobAge).
+        assert slurm_job_ids() - before == set()
 
 
 @settings(max_examples=100, deadline=None, database=None,

@@ -117,7 +117,7 @@ def test_both_memory_options_are_refused_and_create_no_job(api):
     )
     assert response.status_code == 400
     assert response.json()["reason"] == "conflicting_mem_specifications"
-    assert slurm_job_ids() == before
+    assert slurm_job_ids() - before == set()  # no new job (old ones may leave slurmctld)
 
 
 SCRIPT = "#!/bin/bash\ntrue\n"
@@ -165,7 +165,7 @@ def test_each_error_code_through_apache(api, body, status, reason):
     assert answer["status"] == "call_failure"
     assert answer["reason"] == reason
     assert answer["message"]
-    assert slurm_job_ids() == before
+    assert slurm_job_ids() - before == set()  # no new job (old ones may leave slurmctld)
 
 
 def test_slurm_message_is_passed_on(api):
@@ -198,7 +198,7 @@ def test_dependency_on_another_users_job_is_refused(api, cleanup_jobs):
     )
     assert response.status_code == 400
     assert response.json()["reason"] == "bad_dependency"
-    assert slurm_job_ids() == before
+    assert slurm_job_ids() - before == set()  # no new job (old ones may leave slurmctld)
 
 
 def test_dependency_on_own_job_is_accepted(api, cleanup_jobs):
@@ -251,7 +251,7 @@ def test_backend_unavailable_then_recovers(stack, api):
         assert response.status_code == 503
         assert response.json()["reason"] == "backend_unavailable"
         assert alice.get("query_status").json()["reason"] == "backend_unavailable"
-        assert slurm_job_ids() == before
+        assert slurm_job_ids() - before == set()  # no new job (old ones may leave slurmctld)
     finally:
         subprocess.run([str(Path(__file__).parents[2] / "dev" / "stack"), "up"],
                        capture_output=True, check=True)
