@@ -1,4 +1,4 @@
-"""Tests for hpcapi.core.script: #SBATCH stripping and batch-script checks."""
+"""Tests for hpcapi.core.script and the leading-block #SBATCH stripping of hpcapi.protocol."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from hpcapi.protocol import strip_sbatch_lines
 
 # Lines built from pieces that matter to the rule, so directives turn up often.
 _LINE_PIECES = st.sampled_from(
-    ["#SBATCH", "#sbatch", "# SBATCH", "#!", " ", "\t", "-n 4", "echo hi", "\r", "\x0b", "x"]
+    ["#SBATCH", "#SLURM", "#sbatch", "# SBATCH", "#!", " ", "\t", "-n 4", "echo hi", "\r", "\x0b",
+     "x"]
 )
 _LINES = st.lists(_LINE_PIECES, max_size=4).map("".join)
 _SCRIPTS = st.lists(_LINES, max_size=8).map("\n".join)
@@ -23,14 +24,38 @@ _SCRIPTS = st.lists(_LINES, max_size=8).map("\n".join)
 # --- strip_sbatch_lines ---------------------------------------------------------------------
 
 
-def test_strip_removes_directives_and_counts_them() -> None:
-    script = "#!/bin/bash\n#SBATCH -n 4\necho a\n#SBATCH --mem=1G\necho b\n"
-    assert strip_sbatch_lines(script) == ("#!/bin/bash\necho a\necho b\n", 2)
+def test_strip_removes_the_leading_directives_and_counts_them() -> None:
+    script = "#!/bin/bash\n#SBATCH -n 4\n\n# a comment\n#SBATCH --mem=1G\necho a\n"
+    assert strip_sbatch_lines(script) == ("#!/bin/bash\n\n# a comment\necho a\n", 2)
 
 
-def test_strip_removes_directives_after_blanks() -> None:
-    script = "#!/bin/sh\n   #SBATCH -n 1\n\t#SBATCH -c 2\n \t #SBATCH -t 5\ntrue\n"
-    assert strip_sbatch_lines(script) == ("#!/bin/sh\ntrue\n", 3)
+def test_strip_keeps_directives_after_the_first_command() -> None:
+    # sbatch reads directives only up to the first command: later lines are the program's,
+    # such as a heredoc writing a child job's script.
+    script = (
+        "#!/bin/bash\n#SBATCH -n 4\ncat > child.sh <<EOF\n#!/bin/bash\n#SBATCH -t 5\nEOF\n"
+        "#SBATCH --mem=1G\n"
+    )
+    expected = (
+        "#!/bin/bash\ncat > child.sh <<EOF\n#!/bin/bash\n#SBATCH -t 5\nEOF\n#SBATCH --mem=1G\n"
+    )
+    assert strip_sbatch_lines(script) == (expected, 1)
+
+
+def test_strip_keeps_indented_directives_which_sbatch_reads_as_comments() -> None:
+    script = "#!/bin/sh\n   #SBATCH -n 1\n\t#SBATCH -c 2\n#SBATCH -t 5\ntrue\n"
+    assert strip_sbatch_lines(script) == ("#!/bin/sh\n   #SBATCH -n 1\n\t#SBATCH -c 2\ntrue\n", 1)
+
+
+def test_strip_removes_the_old_slurm_spelling() -> None:
+    # sbatch still reads "#SLURM" lines as directives (with an error message).
+    assert strip_sbatch_lines("#!/bin/sh\n#SLURM -n 2\ntrue\n") == ("#!/bin/sh\ntrue\n", 1)
+
+
+def test_strip_block_ends_at_a_command_after_c_whitespace_only() -> None:
+    # A line of blanks (C isspace: \v and \f too) is not a command; "  x" is.
+    script = "#!/bin/sh\n \x0b\x0c\n#SBATCH -n 1\n  x\n#SBATCH -n 2\n"
+    assert strip_sbatch_lines(script) == ("#!/bin/sh\n \x0b\x0c\n  x\n#SBATCH -n 2\n", 1)
 
 
 def test_strip_is_case_sensitive_and_needs_the_exact_word() -> None:
@@ -39,12 +64,12 @@ def test_strip_is_case_sensitive_and_needs_the_exact_word() -> None:
 
 
 def test_strip_removes_sbatch_prefix_without_space() -> None:
-    # FRCE rule: the first non-blank characters are "#SBATCH", whatever follows.
+    # sbatch reads "#SBATCH--mem=1" as the directive --mem=1.
     assert strip_sbatch_lines("#!/bin/sh\n#SBATCH--mem=1\nx\n") == ("#!/bin/sh\nx\n", 1)
 
 
 def test_strip_keeps_other_line_endings_when_last_line_is_removed() -> None:
-    assert strip_sbatch_lines("#!/bin/sh\necho a\n#SBATCH -n 1") == ("#!/bin/sh\necho a\n", 1)
+    assert strip_sbatch_lines("#!/bin/sh\n# x\n#SBATCH -n 1") == ("#!/bin/sh\n# x\n", 1)
 
 
 def test_strip_keeps_missing_final_newline() -> None:
@@ -77,14 +102,22 @@ def test_strip_is_idempotent(script: str) -> None:
 
 
 @given(_SCRIPTS)
-def test_strip_leaves_no_directive_and_counts_exactly(script: str) -> None:
+def test_strip_drops_exactly_the_leading_block_directives(script: str) -> None:
     stripped, removed = strip_sbatch_lines(script)
-    directives = [line for line in script.split("\n") if line.lstrip(" \t").startswith("#SBATCH")]
-    assert removed == len(directives)
-    assert not [ln for ln in stripped.split("\n") if ln.lstrip(" \t").startswith("#SBATCH")]
-    # Independent model: a line is its text plus its own "\n" (if any); drop directive lines.
+    # Independent model: a line is its text plus its own "\n" (if any); the block ends at
+    # the first line with something other than C blanks that does not start with "#".
     pieces = re.findall(r"[^\n]*\n|[^\n]+", script)
-    kept = [piece for piece in pieces if not piece.lstrip(" \t").startswith("#SBATCH")]
+    kept, dropped, in_block = [], 0, True
+    for piece in pieces:
+        text = piece.rstrip("\n")
+        if in_block and text.startswith(("#SBATCH", "#SLURM")):
+            dropped += 1
+            continue
+        body = text.lstrip(" \t\n\v\f\r")
+        if body and not body.startswith("#"):
+            in_block = False
+        kept.append(piece)
+    assert removed == dropped
     assert stripped == "".join(kept)
 
 

@@ -68,7 +68,7 @@ def test_minimal_request() -> None:
 def test_full_request_with_strings_is_normalized() -> None:
     request = parse_submit_request(
         body(
-            script_body="#!/bin/bash\n#SBATCH -n 99\n  #SBATCH --mem=1T\necho hi\n",
+            script_body="#!/bin/bash\n#SBATCH -n 99\n#SBATCH --mem=1T\necho hi\n",
             partition="quick",
             ntasks="4",
             ntasks_per_core="2",

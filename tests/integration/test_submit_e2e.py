@@ -60,10 +60,12 @@ def test_frce_example_with_curl_runs_as_alice(stack, kinit, cleanup_jobs):
     assert output.owner() == "alice"
 
 
-def test_sbatch_lines_are_stripped(api, cleanup_jobs):
+def test_only_the_leading_sbatch_lines_are_stripped(api, cleanup_jobs):
+    # As sbatch reads them: the leading block's "#SBATCH" lines; an indented one is a comment
+    # and one after the first command is the program's (a heredoc, say), so both stay.
     script = (
-        "#!/bin/bash\n#SBATCH --partition=restricted\n  #SBATCH --mem=999G\n"
-        "echo stripped\n"
+        "#!/bin/bash\n#SBATCH --partition=restricted\n#SBATCH --mem=999G\n"
+        "  #SBATCH --indented\necho stripped\n#SBATCH --after-the-first-command\n"
     )
     response = api("alice").post_json("submit_job", {"partition": "norm", "script-body": script})
     assert response.status_code == 200, response.text
@@ -74,6 +76,13 @@ def test_sbatch_lines_are_stripped(api, cleanup_jobs):
     assert job["Partition"] == "norm"
     # DefMemPerCPU=100: the default memory, not 999G.
     assert job["MinMemoryCPU"] == "100M"
+    stored = subprocess.run(
+        ["scontrol", "write", "batch_script", body["reason"], "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    assert stored == (
+        "#!/bin/bash\n  #SBATCH --indented\necho stripped\n#SBATCH --after-the-first-command\n"
+    )
     done = wait_for_state(body["reason"], {"COMPLETED", "FAILED"})
     assert done["JobState"] == "COMPLETED"
 
