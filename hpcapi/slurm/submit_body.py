@@ -87,12 +87,15 @@ def _render_numbers(api_version: str, fields: dict[str, Any]) -> dict[str, Any]:
 def _render_options(api_version: str, job: JobDescription) -> dict[str, Any]:
     """The description's fields whose key or type differs between versions."""
     options: dict[str, Any] = {}
+    # nodes: sbatch's --nodes string "N" or "MIN-MAX" in every version (REST-25.11.md). Slurm
+    # 22.05 also documents a [min, max] array, but reads it wrongly: the job gets NumNodes=1
+    # whatever the array holds (measured on 22.05.8), while the string gives sbatch's 1-1/1-2.
+    if job.nodes is not None:
+        low, high = job.nodes
+        options["nodes"] = str(low) if low == high else f"{low}-{high}"
     if api_version == "v0.0.38":
         # Slurm 22.05 runs each key through sbatch's own option parser (arg_set_data_*() in
         # src/common/slurm_opt.c):
-        # - nodes: the spec's [min, max] array; arg_set_data_nodes() wants exactly two items.
-        if job.nodes is not None:
-            options["nodes"] = list(job.nodes)
         # - gres: a string; arg_set_data_gres() prepends "gres:" itself.
         if job.gres is not None:
             options["gres"] = job.gres
@@ -106,10 +109,6 @@ def _render_options(api_version: str, job: JobDescription) -> dict[str, Any]:
             options["begin_time"] = slurm_time(job.begin)
         return options
     # Slurm 23.11 (v0.0.40): typed by the data parser.
-    # - nodes: a string range "N" or "MIN-MAX" (REST-25.11.md).
-    if job.nodes is not None:
-        low, high = job.nodes
-        options["nodes"] = str(low) if low == high else f"{low}-{high}"
     # - no gres key: sbatch --gres becomes tres_per_node, each entry "gres/"-prefixed
     #   (gres_prepend_tres_type() in src/interfaces/gres.c, 23.11).
     if job.gres is not None:

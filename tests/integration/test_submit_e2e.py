@@ -117,6 +117,18 @@ def test_job_environment_is_clean_and_has_sbatch_variables(api, cleanup_jobs):
     ).read_text()
 
 
+@pytest.mark.parametrize(("nodes", "shown"), [("1", "1-1"), ("1-2", "1-2")])
+def test_node_counts_are_kept_as_sbatch_keeps_them(api, cleanup_jobs, nodes, shown):
+    # sbatch -N 1 / -N 1-2 give NumNodes=1-1 / 1-2; a range's maximum must not be lost.
+    response = api("alice").post_json(
+        "submit_job",
+        {"partition": "norm", "script-body": "#!/bin/sh\ntrue\n", "nodes": nodes, "hold": True},
+    )
+    assert response.status_code == 200, response.text
+    cleanup_jobs.append(response.json()["reason"])
+    assert scontrol_job(response.json()["reason"])["NumNodes"] == shown
+
+
 def test_both_memory_options_are_refused_and_create_no_job(api):
     before = slurm_job_ids()
     response = api("alice").post_json(
