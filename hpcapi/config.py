@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from hpcapi.core.jobs import TimeFormat
 from hpcapi.identity import DEFAULT_MAX_UID, LOCAL_USER_RE
 from hpcapi.protocol import MAX_BODY_BYTES
 
@@ -62,6 +63,7 @@ class ServerConfig:
     history_max_staleness: float = 2.0
     history_cache_jobs: int = 20_000
     history_full_refresh: float = 600.0
+    history_time_format: TimeFormat = TimeFormat.FRCE
     # [slurmrestd]
     slurmrestd_url: str = "http://127.0.0.1:6820"
     api_version: str = "auto"
@@ -152,6 +154,15 @@ def _yes_no(raw: str) -> bool:
     return value == "yes"
 
 
+def _time_format(raw: str) -> TimeFormat:
+    value = raw.strip()
+    try:
+        return TimeFormat(value)
+    except ValueError as err:
+        names = " nor ".join(repr(str(choice)) for choice in TimeFormat)
+        raise ValueError(f"{value!r} is neither {names}") from err
+
+
 def _absolute_path(raw: str) -> str:
     value = raw.strip()
     if not value.startswith("/"):
@@ -187,6 +198,7 @@ _SCHEMA: dict[str, dict[str, tuple[str, Callable[[str], Any]]]] = {
         "max_staleness": ("history_max_staleness", _float_in(0, 60)),
         "cache_jobs": ("history_cache_jobs", _int_in(0, 10_000_000)),
         "full_refresh": ("history_full_refresh", _float_in(0, 86_400)),
+        "time_format": ("history_time_format", _time_format),
     },
     "slurmrestd": {
         "url": ("slurmrestd_url", _url),

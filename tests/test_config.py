@@ -20,6 +20,7 @@ from hpcapi.config import (
     load_config,
     parse_config,
 )
+from hpcapi.core.jobs import TimeFormat
 
 FULL = """\
 # every section and key hpcapi knows
@@ -42,6 +43,7 @@ max_body_bytes = 8192
 [history]
 default_hours = 12
 max_hours = 48
+time_format = utc
 
 [slurmrestd]
 url = https://slurm.example.org:6820/
@@ -98,6 +100,7 @@ def test_full_file_parses_every_key() -> None:
         max_body_bytes=8192,
         history_default_hours=12,
         history_max_hours=48,
+        history_time_format=TimeFormat.UTC,
         slurmrestd_url="https://slurm.example.org:6820",  # trailing slash dropped
         api_version="v0.0.38",
         jwt_key_file="/etc/hpcapi/other.key",
@@ -118,6 +121,8 @@ def test_minimal_file_takes_the_defaults() -> None:
     assert config.api_version == "auto"
     assert config.token_lifetime == 60
     assert dict(config.principal_map) == {}
+    # FRCE's form unless the site asks for UTC.
+    assert config.history_time_format is TimeFormat.FRCE
 
 
 def test_shipped_example_parses() -> None:
@@ -126,6 +131,7 @@ def test_shipped_example_parses() -> None:
     assert config.allowed_realms == {"EXAMPLE.ORG"}
     assert config.allowed_partitions == ("norm", "quick")
     assert config.jwt_key_file == "/etc/hpcapi/jwt_hs256.key"
+    assert config.history_time_format is TimeFormat.FRCE
 
 
 def test_config_is_frozen() -> None:
@@ -212,6 +218,10 @@ def test_syntax_error_is_a_config_error_naming_the_source() -> None:
         ("submit", "max_body_bytes = 2000000", "[submit] max_body_bytes"),
         ("history", "default_hours = 0", "[history] default_hours"),
         ("history", "max_hours = 9000", "[history] max_hours"),
+        ("history", "time_format = local", "[history] time_format"),
+        ("history", "time_format = UTC", "[history] time_format"),
+        ("history", "time_format = frce utc", "[history] time_format"),
+        ("history", "time_format =", "[history] time_format"),
         ("slurmrestd", "token_lifetime = 61", "[slurmrestd] token_lifetime"),
         ("slurmrestd", "token_lifetime = 4", "[slurmrestd] token_lifetime"),
         ("slurmrestd", "token_lifetime = sixty", "[slurmrestd] token_lifetime"),
@@ -245,6 +255,16 @@ def test_bad_value_message_says_what_is_wrong() -> None:
         with_line("identity", "header = X_Remote_User")
     )
     assert "'v1'" in parse_error(with_line("slurmrestd", "api_version = v1"))
+    assert "'iso' is neither 'frce' nor 'utc'" in parse_error(
+        with_line("history", "time_format = iso")
+    )
+
+
+@pytest.mark.parametrize(("word", "chosen"), [("frce", TimeFormat.FRCE), ("utc", TimeFormat.UTC),
+                                              (" utc ", TimeFormat.UTC)])
+def test_time_format_is_one_of_two_words(word: str, chosen: TimeFormat) -> None:
+    config = parse_config(with_line("history", f"time_format = {word}"))
+    assert config.history_time_format is chosen
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,9 @@ records for every version are in test_contract_slurm_openapi.py.
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +18,14 @@ import pytest
 
 from hpcapi.core.jobs import (
     NO_ARRAY_TASK,
+    TimeFormat,
     apply_changes,
     expand_output_path,
     first_node,
     format_time,
     frce_job_entry,
     in_window,
+    job_detail,
     merge_jobs,
 )
 from hpcapi.model import Job, Partition
@@ -233,10 +238,68 @@ def test_state_flags_do_not_hide_the_base_state() -> None:
     assert read_live_job("v0.0.44", record).state == "SIGNALING"
 
 
-def test_running_job_shows_start_but_not_the_forecast_end() -> None:
-    record = {**live_v0044("completed"), "job_state": ["RUNNING"], "end_time": nv(END + 300)}
-    read = read_live_job("v0.0.44", record)
-    assert (read.start_time, read.end_time, read.exit_code) == (1795271355, None, None)
+@pytest.mark.parametrize("version", NEW_VERSIONS)
+def test_running_job_shows_the_end_slurmctld_expects(version: str) -> None:
+    # slurmctld's end_time of a running job: its start plus its time limit (moved when either
+    # changes), here one that was extended: what it says is shown, not a reckoning of hpcapi's.
+    record = {**live_v0044("completed"), "job_state": ["RUNNING"], "end_time": nv(END + 900)}
+    read = read_live_job(version, record)
+    assert (read.start_time, read.end_time, read.exit_code) == (1795271355, END + 900, None)
+
+
+def test_running_job_shows_the_end_slurmctld_expects_v0_0_38() -> None:
+    record = {**recorded("live")["completed"], "job_state": "RUNNING", "end_time": END + 300}
+    read = read_live_job("v0.0.38", record)
+    assert (read.start_time, read.end_time, read.exit_code) == (1795271355, END + 300, None)
+
+
+@pytest.mark.parametrize("version", SUPPORTED_API_VERSIONS)
+def test_running_job_in_accounting_ends_at_its_start_plus_its_time_limit(version: str) -> None:
+    # slurmdbd records end 0 until a job ends; slurmctld expects it at start + limit.
+    source = recorded("accounting")["completed"] if version == "v0.0.38" else db_v0044("completed")
+    limit = 5 if version == "v0.0.38" else nv(5)
+    record = {**source, "state": {"current": "RUNNING" if version == "v0.0.38" else ["RUNNING"],
+                                  "reason": "None"},
+              "time": {**source["time"], "start": START, "end": 0, "limit": limit}}
+    read = read_accounting_job(version, record)
+    assert (read.state, read.start_time, read.end_time) == ("RUNNING", START, START + 5 * 60)
+
+
+@pytest.mark.parametrize("version", NEW_VERSIONS)
+def test_running_job_without_a_time_limit_has_no_expected_end(version: str) -> None:
+    # With no limit slurmctld sets end_time a year after the start: no end to report.
+    unlimited = {"set": True, "infinite": True, "number": 0}
+    live = {**live_v0044("completed"), "job_state": ["RUNNING"], "time_limit": unlimited,
+            "end_time": nv(1795271355 + 365 * 86400)}
+    db = db_v0044("completed")
+    db = {**db, "state": {"current": ["RUNNING"], "reason": "None"},
+          "time": {**db["time"], "end": 0, "limit": unlimited}}
+    assert read_live_job(version, live).end_time is None
+    assert read_accounting_job(version, db).end_time is None
+    assert read_live_job(version, live).start_time == 1795271355
+
+
+def test_running_job_without_a_time_limit_has_no_expected_end_v0_0_38() -> None:
+    record = {**recorded("live")["completed"], "job_state": "RUNNING", "time_limit": 4294967295,
+              "end_time": 1795271355 + 365 * 86400}
+    assert read_live_job("v0.0.38", record).end_time is None
+
+
+@pytest.mark.parametrize("version", NEW_VERSIONS)
+def test_pending_job_shows_an_expected_end_only_where_slurmctld_forecasts_one(version: str) -> None:
+    held = read_live_job(version, live_v0044("held"))  # start 0, end 0: no forecast
+    assert (held.start_time, held.end_time) == (None, None)
+    # The backfill scheduler's forecast: start in ten minutes, end its time limit later. The
+    # forecast start is not shown (it moves with every pass); the end is Slurm's expected end.
+    forecast = {**live_v0044("held"), "start_time": nv(SUBMIT + 600),
+                "end_time": nv(SUBMIT + 600 + 5 * 60)}
+    read = read_live_job(version, forecast)
+    assert (read.state, read.start_time, read.end_time) == ("PENDING", None, SUBMIT + 900)
+    # 25.11's slurmdbd gives a pending job start == end, no expected end (tests/data).
+    db = db_v0044("held")
+    db = {**db, "time": {**db["time"], "start": SUBMIT + 8, "end": SUBMIT + 8}}
+    assert (read_accounting_job(version, db).start_time,
+            read_accounting_job(version, db).end_time) == (None, None)
 
 
 def test_infinite_and_unset_times_are_unknown() -> None:
@@ -398,11 +461,71 @@ def test_read_pings_v0_0_40_without_responding_uses_pinged() -> None:
 
 
 def test_finished_and_frce_entry() -> None:
-    entry = frce_job_entry(EXPECTED_LIVE["failed"])
+    entry = frce_job_entry(EXPECTED_LIVE["failed"], TimeFormat.UTC)
     assert EXPECTED_LIVE["failed"].finished and not EXPECTED_LIVE["held"].finished
     assert list(entry)[:6] == ["user", "name", "partition", "start", "end", "state"]
     assert entry["exit_code"] == 3 and entry["reason"] == "NonZeroExitCode"
-    assert format_time(0) == "1970-01-01T00:00:00Z" and format_time(None) is None
+
+
+# --- the times of answers -----------------------------------------------------------------------
+
+# FRCE's documented start, "2025-01-27T15:24:32", on a server in US Eastern time (EST, UTC-5).
+FRCE_START = int(datetime(2025, 1, 27, 20, 24, 32, tzinfo=UTC).timestamp())
+# The same zone as a POSIX rule, so that no tz database is needed: EST, EDT from March to November.
+EASTERN = "EST5EDT,M3.2.0,M11.1.0"
+
+
+@pytest.fixture
+def eastern(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local time zone is US Eastern for the test."""
+    monkeypatch.setenv("TZ", EASTERN)
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_frce_time_is_the_servers_local_time_without_a_zone(eastern: None) -> None:
+    assert format_time(FRCE_START, TimeFormat.FRCE) == "2025-01-27T15:24:32"
+    # Summer time: EDT, UTC-4.
+    assert format_time(FRCE_START + 182 * 86400, TimeFormat.FRCE) == "2025-07-28T16:24:32"
+    # What a script written for FRCE does with it.
+    parsed = datetime.strptime(format_time(FRCE_START, TimeFormat.FRCE) or "",
+                               "%Y-%m-%dT%H:%M:%S")
+    assert parsed.timestamp() == FRCE_START  # naive: read in the same local zone
+
+
+def test_utc_time_is_iso_8601_with_z_whatever_the_local_zone(eastern: None) -> None:
+    assert format_time(FRCE_START, TimeFormat.UTC) == "2025-01-27T20:24:32Z"
+    assert format_time(0, TimeFormat.UTC) == "1970-01-01T00:00:00Z"
+
+
+@pytest.mark.parametrize("time_format", list(TimeFormat))
+def test_unknown_time_is_null_in_every_format(time_format: TimeFormat) -> None:
+    assert format_time(None, time_format) is None
+
+
+def test_time_formats_are_the_config_words() -> None:
+    assert [str(choice) for choice in TimeFormat] == ["frce", "utc"]
+
+
+@pytest.mark.parametrize("time_format", list(TimeFormat))
+def test_every_job_time_of_both_answers_is_in_the_format_asked(
+    eastern: None, time_format: TimeFormat
+) -> None:
+    running = job(state="RUNNING", submit_time=FRCE_START - 1, start_time=FRCE_START,
+                  end_time=FRCE_START + 300, exit_code=None)
+    entry, detail = frce_job_entry(running, time_format), job_detail(running, time_format)
+    expected = {"submit": format_time(FRCE_START - 1, time_format),
+                "start": format_time(FRCE_START, time_format),
+                "end": format_time(FRCE_START + 300, time_format)}
+    assert {key: entry[key] for key in expected} == expected
+    assert {key: detail[key] for key in expected} == expected
+    forms = {TimeFormat.FRCE: ("2025-01-27T15:24:31", "2025-01-27T15:24:32",
+                               "2025-01-27T15:29:32"),
+             TimeFormat.UTC: ("2025-01-27T20:24:31Z", "2025-01-27T20:24:32Z",
+                              "2025-01-27T20:29:32Z")}
+    assert (entry["submit"], entry["start"], entry["end"]) == forms[time_format]
 
 
 # --- the descriptive fields ---------------------------------------------------------------------
@@ -595,6 +718,8 @@ def test_in_window_is_slurmdbds_not_ended_or_ended_since() -> None:
     assert in_window(_job(1, None, "PENDING"), 1000)
     assert in_window(_job(1, 1000), 1000)
     assert not in_window(_job(1, 999), 1000)
+    # A running job's end_time is its expected end: past or not, the job has not ended.
+    assert in_window(_job(1, 999, "RUNNING"), 1000)
 
 
 def test_apply_changes_keeps_the_finished_and_takes_what_changed() -> None:
@@ -609,3 +734,5 @@ def test_apply_changes_keeps_the_finished_and_takes_what_changed() -> None:
 
 def test_apply_changes_refuses_when_an_unfinished_job_is_not_among_the_changes() -> None:
     assert apply_changes({2: _job(2, None, "RUNNING")}, [_job(3, None, "PENDING")]) is None
+    # Also when it has an expected end: it is unfinished all the same.
+    assert apply_changes({2: _job(2, 5000, "RUNNING")}, [_job(3, None, "PENDING")]) is None

@@ -412,3 +412,48 @@ def test_a_job_written_here_that_neither_accounting_nor_slurmctld_knows_is_asked
     fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer(
         accounting_record(job_id=42, kind="held")))
     assert list(recent_jobs(svc, ALICE, 24)) == [42]
+
+
+# --- running jobs: their end is the expected one ------------------------------------------------
+
+
+def running(job_id: int, start: float, limit_minutes: int = 5) -> dict[str, object]:
+    """An accounting record of a running job: slurmdbd records end 0 until it ends."""
+    record = accounting_record(job_id=job_id, state="RUNNING", end_time=0)
+    record["time"].update(start=int(start), limit=limit_minutes)
+    return record
+
+
+def test_a_running_job_in_accounting_shows_its_expected_end(
+    svc: Services, fake_slurmrestd: FakeSlurmrestd
+) -> None:
+    fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer(running(2, NOW - 60)))
+    job = recent_jobs(svc, ALICE, 24)[2]
+    assert (job.state, job.start_time, job.end_time) == ("RUNNING", NOW - 60, NOW - 60 + 300)
+
+
+def test_a_running_job_that_accounting_no_longer_lists_means_the_whole_period_again(
+    slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd, moving_clock: Clock
+) -> None:
+    # Its expected end is no end: the job is unfinished, and missing from what changed.
+    svc = polling_services(slurm_transport)
+    fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer(running(2, NOW - 60)))
+    assert recent_jobs(svc, ALICE, 24)[2].end_time is not None
+    moving_clock.now += 10
+    fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer())
+    fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer(
+        ended(2, NOW - 30, kind="cancelled")), query={"submit_time": "now-86400seconds"})
+    fake_slurmrestd.answer_json("GET", live_job_path(V38, 2), NO_SUCH_JOB, status=500)
+    jobs = recent_jobs(svc, ALICE, 24)
+    assert jobs[2].state == "CANCELLED"
+    assert windows_asked(fake_slurmrestd) == ["now-86400seconds", "now-71seconds",
+                                              "now-86400seconds"]
+
+
+def test_a_running_job_past_its_expected_end_stays_in_the_period(
+    svc: Services, fake_slurmrestd: FakeSlurmrestd
+) -> None:
+    # Started two hours ago with a 5-minute limit and still running (OverTimeLimit, a slow
+    # kill): its expected end is before a 1-hour period, and it has not ended.
+    fake_slurmrestd.answer_json("GET", P["accounting_jobs"], jobs_answer(running(2, NOW - 7200)))
+    assert list(recent_jobs(svc, ALICE, 1)) == [2]

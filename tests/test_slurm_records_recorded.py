@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from conftest import JWT_KEY, SLURMRESTD_URL, FakeSlurmrestd, openapi_spec
 
-from hpcapi.core.jobs import job_detail
+from hpcapi.core.jobs import TimeFormat, job_detail
 from hpcapi.model import Identity, Job, JobDescription, NodeCapacity, Partition
 from hpcapi.slurm.backend import SlurmBackend
 from hpcapi.slurm.client import SlurmrestClient
@@ -251,6 +251,47 @@ def test_accounting_record_v0_0_38(kind: str) -> None:
     assert read == ACCOUNTING_2205[kind]
 
 
+def _time(value: Any) -> Any:
+    """A recorded time, plain or a v0.0.40+ {set, infinite, number} struct, as its number."""
+    return value["number"] if isinstance(value, dict) else value
+
+
+@pytest.mark.parametrize("version", ["v0.0.38", *V4X])
+def test_the_held_job_has_no_expected_end_in_any_record(version: str) -> None:
+    # What the records say: slurmctld gives a held job start 0 and end 0 (no forecast); 22.05's
+    # slurmdbd gives 0 and 0, 25.11's start == end, a time of the record, no end of the job.
+    live = records(version, "live")["held"]
+    db = records(version, "accounting")["held"]["time"]
+    assert (_time(live["start_time"]), _time(live["end_time"])) == (0, 0)
+    if version == "v0.0.38":
+        assert (db["start"], db["end"]) == (0, 0)
+    else:
+        assert db["start"] == db["end"] > db["submission"]
+    for read in (read_live_job(version, live),
+                 read_accounting_job(version, records(version, "accounting")["held"])):
+        assert (read.state, read.start_time, read.end_time) == ("PENDING", None, None)
+
+
+@pytest.mark.parametrize("version", ["v0.0.38", *V4X])
+def test_a_recorded_job_seen_running_ends_at_its_start_plus_its_limit(version: str) -> None:
+    # No recorded job was caught running; the completed one, as slurmctld shows it while it
+    # runs (job_end_time_reset(): end_time = start_time + time_limit * 60) and as slurmdbd
+    # does (state RUNNING, end 0).
+    live = dict(records(version, "live")["completed"])
+    start, limit = _time(live["start_time"]), _time(live["time_limit"])
+    expected_end = start + limit * 60
+    if version == "v0.0.38":
+        live.update(job_state="RUNNING", end_time=expected_end)
+    else:
+        live.update(job_state=["RUNNING"],
+                    end_time={"set": True, "infinite": False, "number": expected_end})
+    db = dict(records(version, "accounting")["completed"])
+    db["state"] = {**db["state"], "current": "RUNNING" if version == "v0.0.38" else ["RUNNING"]}
+    db["time"] = {**db["time"], "end": 0}
+    for read in (read_live_job(version, live), read_accounting_job(version, db)):
+        assert (read.state, read.start_time, read.end_time) == ("RUNNING", start, start + 300)
+
+
 @pytest.mark.parametrize("version", V4X)
 def test_the_live_output_is_expanded_in_v0_0_41_and_v0_0_42_only(version: str) -> None:
     # What the records say (the premise of expected_live), checked on the raw records.
@@ -335,7 +376,7 @@ def test_job_detail_shows_the_file_slurm_wrote_from_every_record(version: str, k
     # Whatever form the record gives, the file shown is the one Slurm names (stdout_expanded).
     for name in ("live", "accounting"):
         reader = read_live_job if name == "live" else read_accounting_job
-        detail = job_detail(reader(version, records(version, name)[kind]))
+        detail = job_detail(reader(version, records(version, name)[kind]), TimeFormat.UTC)
         assert (detail["output"], detail["error"]) == (EXPANDED[kind], EXPANDED[kind]), name
 
 

@@ -4,7 +4,8 @@ slurmctld's live record and slurmdbd's accounting record describe the same job d
 ``hpcapi.slurm.records`` reads both, for every API version, into ``Job`` so that history can
 merge them (the live record wins: accounting lags by seconds, and Slurm 22.05's accounting
 reports exit code 0 for every normal exit). A job is rendered two ways: FRCE's query_status
-entry (``frce_job_entry``) and hpcapi's job detail (``job_detail``).
+entry (``frce_job_entry``) and hpcapi's job detail (``job_detail``), their times in the site's
+``[history] time_format`` (``format_time``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from hpcapi.model import Job
@@ -20,6 +22,15 @@ from hpcapi.model import Job
 NO_ARRAY_TASK = 0xFFFFFFFE
 _PATTERN = re.compile(r"%(?P<width>[0-9]*)(?P<kind>.)", re.DOTALL)
 _MAX_WIDTH = 10
+
+
+class TimeFormat(StrEnum):
+    """How answers show a job's times: ``[history] time_format``."""
+
+    # As FRCE's documentation shows its answers (sacct's form): the server's local time, no zone.
+    FRCE = "frce"
+    # ISO 8601 in UTC, with its "Z".
+    UTC = "utc"
 
 
 def first_node(nodes: str) -> str | None:
@@ -80,7 +91,8 @@ def expand_output_path(pattern: str, job: Job) -> str:
 
 def in_window(job: Job, since: float) -> bool:
     """Whether accounting's window from ``since`` holds ``job``: not ended, or ended since."""
-    return job.end_time is None or job.end_time >= since
+    # A running job's end_time is its expected end, which says nothing of the window.
+    return not job.finished or job.end_time is None or job.end_time >= since
 
 
 def apply_changes(base: Mapping[int, Job], changed: Iterable[Job]) -> dict[int, Job] | None:
@@ -91,7 +103,7 @@ def apply_changes(base: Mapping[int, Job], changed: Iterable[Job]) -> dict[int, 
     among ``changed``, so it ended before that moment and accounting learnt of it late (or it
     is gone); only the whole window tells what else accounting learnt late."""
     fresh = {job.job_id: job for job in changed}
-    if any(job.end_time is None and job_id not in fresh for job_id, job in base.items()):
+    if any(not job.finished and job_id not in fresh for job_id, job in base.items()):
         return None
     # An unchanged job keeps its object, so that what was made of it (its rendering) serves.
     fresh = {job_id: base[job_id] if base.get(job_id) == job else job
@@ -106,29 +118,33 @@ def merge_jobs(accounting: Iterable[Job], live: Iterable[Job]) -> dict[int, Job]
     return merged
 
 
-def format_time(epoch: int | None) -> str | None:
-    """An epoch time as ISO 8601 in UTC, or None."""
+def format_time(epoch: int | None, time_format: TimeFormat) -> str | None:
+    """An epoch time as answers show it (every job time of every answer), or None."""
     if epoch is None:
         return None
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if time_format is TimeFormat.UTC:
+        return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # The zone of the server's process (TZ, else /etc/localtime), as sacct prints it and FRCE's
+    # documentation shows it: "2025-01-27T15:24:32", which strptime("%Y-%m-%dT%H:%M:%S") reads.
+    return datetime.fromtimestamp(epoch).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def frce_job_entry(job: Job) -> dict[str, Any]:
+def frce_job_entry(job: Job, time_format: TimeFormat) -> dict[str, Any]:
     """A job in FRCE's query_status shape, with hpcapi's extra keys after FRCE's six."""
     return {
         "user": job.user,
         "name": job.name,
         "partition": job.partition,
-        "start": format_time(job.start_time),
-        "end": format_time(job.end_time),
+        "start": format_time(job.start_time, time_format),
+        "end": format_time(job.end_time, time_format),
         "state": job.state,
-        "submit": format_time(job.submit_time),
+        "submit": format_time(job.submit_time, time_format),
         "exit_code": job.exit_code,
         "reason": job.reason,
     }
 
 
-def job_detail(job: Job) -> dict[str, Any]:
+def job_detail(job: Job, time_format: TimeFormat) -> dict[str, Any]:
     """A job as GET /hpcapi/job/<id> shows it."""
     # Slurm's own expansion where the record gives it (its file, whatever the pattern held);
     # else hpcapi expands the pattern as slurmstepd does.
@@ -141,9 +157,9 @@ def job_detail(job: Job) -> dict[str, Any]:
         "partition": job.partition,
         "state": job.state,
         "reason": job.reason,
-        "submit": format_time(job.submit_time),
-        "start": format_time(job.start_time),
-        "end": format_time(job.end_time),
+        "submit": format_time(job.submit_time, time_format),
+        "start": format_time(job.start_time, time_format),
+        "end": format_time(job.end_time, time_format),
         "time_limit": job.time_limit,
         "exit_code": job.exit_code,
         "signal": job.signal,

@@ -94,14 +94,31 @@ def _reason(value: object) -> str | None:
     return None if reason in ("", "None") else reason
 
 
-def _shown_times(state: str, start: int | None, end: int | None) -> tuple[int | None, int | None]:
-    # For pending jobs slurmctld fills start/end with its forecast; for running jobs end is the
-    # time limit. Report only what has happened.
-    if state == "PENDING":
-        return None, None
-    if state not in FINISHED_STATES:
-        return start, None
-    return start, end
+def _shown_times(state: str, start: int | None, end: int | None, time_limit: int | None,
+                 source: str) -> tuple[int | None, int | None]:
+    """The start and end to show: what has happened, and a running job's expected end."""
+    if state in FINISHED_STATES:
+        return start, end
+    if state == "RUNNING":
+        # slurmctld's end_time of a running job is its expected end: job_end_time_reset()
+        # (src/slurmctld/job_mgr.c, read in 25.11.7) sets start_time + time_limit * 60, moved
+        # when the limit changes or the job is resumed; with no time limit it is a year on, no
+        # end to report. slurmdbd records end 0 until the job ends, so an accounting record
+        # gets the same reckoning from its start and limit (a resumed job's extra time is only
+        # in the live record).
+        if time_limit is None:
+            return start, None
+        if source == "live":
+            return start, end
+        return start, start + time_limit * 60 if start is not None else None
+    if state == "PENDING" and source == "live" and start is not None and end is not None \
+            and end > start:
+        # A pending job's start is the backfill scheduler's forecast, shown to no one; the end
+        # slurmctld reports with it (pack_job(): the forecast start plus the time limit)
+        # is its expected end. A held job has neither (0, 0); slurmdbd's record of a pending
+        # job has start == end (seen on 25.11.7), no expected end: both stay null.
+        return None, end
+    return (None if state == "PENDING" else start), None
 
 
 def decode_wait_status(status: object) -> tuple[int | None, int | None]:
@@ -206,7 +223,7 @@ def _job(
     details: _Details,
 ) -> Job:
     submit, start, end = (_epoch(value) for value in times)
-    start, end = _shown_times(state, start, end)
+    start, end = _shown_times(state, start, end, _count(details.time_limit), source)
     exit_code, signal_number = exit_status if state in FINISHED_STATES else (None, None)
     return Job(
         job_id=_job_id(record.get("job_id")),

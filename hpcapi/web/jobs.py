@@ -19,8 +19,9 @@ blueprint = Blueprint("jobs", __name__, url_prefix="/hpcapi")
 @blueprint.get("/job/<job_id>")
 def get_job(job_id: str) -> Response:
     """One of the caller's jobs, merged from slurmctld and accounting."""
-    job = find_own_job(services(), caller(), parse_job_id(job_id))
-    return success("job_found", job=job_detail(job))
+    svc = services()
+    job = find_own_job(svc, caller(), parse_job_id(job_id))
+    return success("job_found", job=job_detail(job, svc.config.history_time_format))
 
 
 def _cancel(raw_job_id: object) -> Response:

@@ -32,7 +32,7 @@ def query_status() -> Response:
     hours = _hours(svc.config.history_default_hours, svc.config.history_max_hours)
     history = recent_history(svc, caller(), hours)
     body = history.rendered(
-        lambda job: member(str(job.job_id), frce_job_entry(job)),
+        lambda job: member(str(job.job_id), frce_job_entry(job, svc.config.history_time_format)),
         lambda members: success_of_members("query_success", members).get_data(),
     )
     return Response(body, mimetype="application/json")
