@@ -590,6 +590,8 @@ def parse_hostlist(field: str, value: str) -> tuple[str, ...]:
         elif char == "," and depth == 0:
             items.append(value[depth_start:index])
             depth_start = index + 1
+    if depth != 0:
+        raise HpcapiError(code, f"{field} {quote_value(value)} has unbalanced brackets")
     for item in items:
         parts = _HOST_PART.findall(item)
         valid = bool(item) and "".join(parts) == item and not item.startswith("[")
@@ -617,7 +619,8 @@ def parse_licenses(value: str) -> str:
     """Check a --licenses list "name[@server][:count],..." and return it."""
     value = _spec_text(value, "licenses", "a list such as matlab:2,ansys@db")
     for entry in value.split(","):
-        if _LICENSE.fullmatch(entry) is None or entry.endswith(":0"):
+        match = _LICENSE.fullmatch(entry)
+        if match is None or (":" in entry and int(entry.rpartition(":")[2]) < 1):
             raise HpcapiError(
                 ErrorCode.BAD_PARAMETER,
                 f"licenses entry {quote_value(entry)} must be NAME[@SERVER][:COUNT]",

@@ -19,7 +19,7 @@ _PLAIN_FIELDS = (
     "memory_per_node", "dependency", "time_limit", "account", "qos", "array", "constraints",
     "standard_error", "mail_user", "hold", "comment", "requeue", "nice", "standard_input",
     "minimum_cpus_per_node", "reservation", "licenses", "wckey", "threads_per_core",
-    "sockets_per_node",
+    "sockets_per_node", "time_minimum",
 )  # fmt: skip
 
 # The numbers that Slurm 23.11 (v0.0.40) turned into {set, infinite, number} structs.
@@ -86,10 +86,10 @@ def _render_numbers(api_version: str, fields: dict[str, Any]) -> dict[str, Any]:
     if api_version == "v0.0.38":
         # Slurm 22.05: plain integers (minutes, MB).
         return dict(fields)
-    # Slurm 23.11 (v0.0.40): time_limit (uint32_no_val), memory_per_cpu and memory_per_node
-    # (uint64_no_val) are {set, infinite, number} structs in the schema, which admits no plain
-    # int (25.11 takes one, but the schema is the contract). tasks, tasks_per_*, cpus_per_task
-    # stay plain int32.
+    # Slurm 23.11 (v0.0.40): time_limit, time_minimum (uint32_no_val), memory_per_cpu and
+    # memory_per_node (uint64_no_val) are {set, infinite, number} structs in the schema, which
+    # admits no plain int (25.11 takes one, but the schema is the contract). tasks,
+    # tasks_per_*, cpus_per_task stay plain int32.
     return {key: _no_val(v) if key in _NO_VAL_FIELDS else v for key, v in fields.items()}
 
 
@@ -150,11 +150,9 @@ def _render_options(api_version: str, job: JobDescription) -> dict[str, Any]:
             scope = ("R" if job.signal_reservation else "") + ("B" if job.signal_batch_only else "")
             prefix = f"{scope}:" if scope else ""
             options["signal"] = f"{prefix}{job.signal_number}@{job.signal_delay}"
-        # - open_mode: "append" or "truncate"; time_minimum: minutes.
+        # - open_mode: "append" or "truncate".
         if job.open_mode is not None:
             options["open_mode"] = job.open_mode
-        if job.time_minimum is not None:
-            options["time_minimum"] = job.time_minimum
         # - gpus, gpus_per_node, gpus_per_task: the sbatch strings "[type:]N"; cpus_per_gpu
         #   is a string and memory_per_gpu an integer (MB) in the spec.
         for key in ("gpus", "gpus_per_node", "gpus_per_task"):
