@@ -67,6 +67,31 @@ class JobDescription:
     gres: str | None = None  # "gpu:1,gpu:tesla:2", without gres: prefixes
     mail_types: tuple[str, ...] | None = None  # sbatch --mail-type names, upper case
     begin: BeginTime | None = None
+    exclusive: str | None = None  # "exclusive" (sbatch --exclusive alone), "user", "mcs", "topo"
+    requeue: bool | None = None
+    signal_number: int | None = None  # sbatch --signal: the signal,
+    signal_delay: int | None = None  # seconds before the end,
+    signal_batch_only: bool = False  # B: to the batch shell only,
+    signal_reservation: bool = False  # R: also at the reservation's end
+    open_mode: str | None = None  # "append" or "truncate"
+    nice: int | None = None
+    time_minimum: int | None = None  # minutes
+    standard_input: str | None = None
+    minimum_cpus_per_node: int | None = None
+    temporary_disk: int | None = None  # MB per node
+    gpus: str | None = None  # "[type:]N" per job
+    gpus_per_node: str | None = None
+    gpus_per_task: str | None = None
+    cpus_per_gpu: int | None = None
+    memory_per_gpu: int | None = None  # MB
+    reservation: str | None = None
+    required_nodes: tuple[str, ...] | None = None  # hostlist items, e.g. ("cn[01-04]",)
+    excluded_nodes: tuple[str, ...] | None = None
+    licenses: str | None = None
+    wckey: str | None = None
+    threads_per_core: int | None = None
+    cores_per_socket: int | None = None
+    sockets_per_node: int | None = None
     submitted_at: float = 0.0  # the time a relative begin counts from (epoch seconds)
 
 

@@ -66,6 +66,9 @@ BODY_ERRATA = {
     # 22.05's spec says a [min, max] integer array, but arg_set_data_nodes() reads it wrongly
     # (NumNodes=1 whatever it holds); a "MIN-MAX" string is parsed as sbatch parses --nodes.
     ("v0.0.38", "nodes"): str,
+    # 22.05's spec gives signal the pattern "(B:|)sig_num(@sig_time|)", placeholders taken
+    # literally; arg_set_data_signal() runs get_signal_opts() on "[R|B]:<num>[@<time>]".
+    ("v0.0.38", "signal"): str,
 }
 
 OWNER = owner("alice", 1001, "/home/alice", "/bin/bash")
@@ -224,6 +227,41 @@ EXAMPLES += [
          "ntasks-per-node": 3, "mail-type": "NONE", "begin": "now+2days", "hold": False},
     )
 ]
+# The sbatch options beyond those, each version given only what it can carry (submit_body
+# refuses the rest, tests/test_core_sbatch_fields.py).
+_MORE_FIELDS: dict[str, Any] = {
+    "exclusive": True, "requeue": False, "signal": "RB:USR1@120", "open-mode": "truncate",
+    "nice": -10, "time-min": "00:30:00", "timelimit": 60, "input": "in-%a", "mincpus": 2,
+    "hint": "compute_bound", "gpus": "a100:2", "gpus-per-node": 1, "gpus-per-task": "1",
+    "cpus-per-gpu": 2, "mem-per-gpu": "1G", "reservation": "maint", "licenses": "matlab:2",
+    "wckey": "proj", "gres": "mps:10",
+}  # fmt: skip
+_NEW_ONLY: dict[str, Any] = {"tmp": "2G", "nodelist": "cn[01-04],gpu1", "exclude": "cn07"}
+_COUNTS: dict[str, Any] = {"threads-per-core": 2, "sockets-per-node": 1, "nodes": 2}
+MORE_EXAMPLES: dict[str, list[SubmitRequest]] = {
+    version: [
+        parse_submit_request({"script-body": SCRIPT, "partition": "norm,quick", **fields},
+                             _POLICY)
+        for fields in (
+            _MORE_FIELDS,
+            {**_COUNTS, **({} if version == "v0.0.38" else _NEW_ONLY)},
+            {**_COUNTS, **({"cores-per-socket": 4} if version in ("v0.0.38", "v0.0.40") else {})},
+            {"exclusive": "topo" if version not in ("v0.0.38", "v0.0.40") else "user",
+             "signal": "9", "hint": "multithread"},
+            {"exclusive": "mcs", "hint": "nomultithread,memory_bound"
+             if version in ("v0.0.38", "v0.0.40") else "nomultithread"},
+        )
+    ]
+    for version in VERSIONS
+}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("request_index", range(5))
+def test_bodies_with_more_sbatch_options_match_the_spec(version: str, request_index: int) -> None:
+    body = build_submit_body(MORE_EXAMPLES[version][request_index], OWNER, "/home/alice/work",
+                             PATH, LANG, api_version=version, now=1.8e9)
+    check_submit_body(version, body)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -340,6 +378,16 @@ def _with_job(body: dict[str, Any], **changes: Any) -> dict[str, Any]:
         ("v0.0.44", {"begin_time": 1800000000}),  # the schema wants the struct
         ("v0.0.44", {"hold": 1}),
         ("v0.0.44", {"comment": 5}),
+        ("v0.0.38", {"exclusive": True}),  # 22.05: the strings "true", "user", ...
+        ("v0.0.38", {"open_mode": ["APPEND"]}),
+        ("v0.0.38", {"memory_per_gpu": "1G"}),
+        ("v0.0.44", {"open_mode": "append"}),  # 23.11+: a flag list
+        ("v0.0.44", {"shared": ["exclusive"]}),
+        ("v0.0.44", {"kill_warning_flags": ["B"]}),
+        ("v0.0.44", {"time_minimum": 10}),
+        ("v0.0.44", {"required_nodes": "cn1"}),
+        ("v0.0.40", {"shared": ["topo"]}),  # topo only from 24.05 (v0.0.41)
+        ("v0.0.44", {"requeue": "yes"}),
     ],
 )
 def test_spec_rejects_wrongly_typed_bodies(version: str, breakage: dict[str, Any]) -> None:
@@ -351,7 +399,11 @@ def test_body_errata_are_still_errata_and_still_checked() -> None:
     for (version, key), kind in BODY_ERRATA.items():
         job_schema = resolve(version, resolve(version, schema_at(version, submit_ref(version)))[
             "properties"]["job"])
-        assert resolve(version, job_schema["properties"][key]).get("type") in ("integer", "array")
+        declared = resolve(version, job_schema["properties"][key])
+        if key == "signal":
+            assert "sig_num" in declared["pattern"]
+        else:
+            assert declared.get("type") in ("integer", "array")
         assert kind is str
     # The erratum changes the expected type; it does not switch the check off.
     body = _good("v0.0.38")
@@ -359,12 +411,15 @@ def test_body_errata_are_still_errata_and_still_checked() -> None:
         check_submit_body("v0.0.38", _with_job(body, begin_time=1800000000))
     with pytest.raises(AssertionError, match="nodes"):
         check_submit_body("v0.0.38", _with_job(body, nodes=[1, 2]))
+    with pytest.raises(AssertionError, match="signal"):
+        check_submit_body("v0.0.38", _with_job(body, signal=10))
 
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_unknown_keys_are_caught(version: str) -> None:
     for breakage in ({"mem": 100}, {"ntasks": 2}, {"cwd": "/tmp"}, {"job_name": "x"},
-                     {"constraint": "a"}, {"export": ["A=1"]}, {"working_directory": "/x"}):
+                     {"constraint": "a"}, {"export": ["A=1"]}, {"working_directory": "/x"},
+                     {"tmp": 5}, {"hint": "nomultithread"}, {"gpus-per-node": "1"}):
         with pytest.raises(AssertionError, match="does not define"):
             check_submit_body(version, _with_job(_good(version), **breakage))
 

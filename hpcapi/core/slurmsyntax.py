@@ -417,3 +417,212 @@ def parse_constraint(value: str) -> str:
     if any(depth.values()):
         raise HpcapiError(code, f"constraint {quote_value(value)} has unbalanced brackets")
     return value
+
+
+# --- the sbatch options added for the wider submit body -------------------------------------------
+
+# NICE_OFFSET - 3 (arg_set_nice() in src/common/slurm_opt.c; the v0.0.4x NICE parser agrees).
+MAX_NICE = 0x80000000 - 3
+# warn_time is a uint16 (get_signal_opts() in src/common/proc_args.c).
+MAX_SIGNAL_DELAY = 0xFFFF
+# Linux signal numbers; get_signal_opts() takes up to 0xffff, which kill() would refuse.
+MAX_SIGNAL_NUMBER = 64
+# signals_mapping[] in src/common/proc_args.c: the names sig_name2num() knows.
+SIGNAL_NUMBERS = {
+    "HUP": 1, "INT": 2, "QUIT": 3, "ABRT": 6, "KILL": 9, "USR1": 10, "USR2": 12, "PIPE": 13,
+    "ALRM": 14, "TERM": 15, "CHLD": 17, "CONT": 18, "STOP": 19, "TSTP": 20, "TTIN": 21,
+    "TTOU": 22, "URG": 23, "XCPU": 24,
+}  # fmt: skip
+# The default warn_time of get_signal_opts() when no @sig_time is given.
+DEFAULT_SIGNAL_DELAY = 60
+# verify_hint() in src/common/proc_args.c ("help" prints and exits, so it is left out).
+HINT_NAMES = ("compute_bound", "memory_bound", "multithread", "nomultithread")
+# arg_set_exclusive(): --exclusive alone is JOB_SHARED_NONE ("exclusive" here).
+EXCLUSIVE_MODES = ("exclusive", "user", "mcs", "topo")
+OPEN_MODES = ("append", "truncate")
+
+
+@dataclass(frozen=True)
+class SignalSpec:
+    """A validated --signal: the signal, seconds before the end, and whom it goes to."""
+
+    number: int
+    delay: int = DEFAULT_SIGNAL_DELAY
+    batch_only: bool = False  # B: only the batch shell
+    reservation: bool = False  # R: also when the reservation ends
+
+
+_SIGNAL = re.compile(
+    r"(?:(?P<flags>[RBrb]{1,2}):)?(?P<signal>[A-Za-z0-9]{1,12})(?:@(?P<delay>[0-9]{1,6}))?"
+)
+
+
+def parse_signal(value: str) -> SignalSpec:
+    """Return a --signal spec from "[{R|B}:]<sig_num|sig_name>[@sig_time]"."""
+    code = ErrorCode.BAD_PARAMETER
+    shape = "signal must be [{R|B}:]<sig_num|sig_name>[@sig_time], e.g. B:USR1@300"
+    match = _SIGNAL.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise HpcapiError(code, f"{shape}, got {quote_value(value)}")
+    flags = (match["flags"] or "").upper()
+    if len(set(flags)) != len(flags):
+        raise HpcapiError(code, f"{shape}, got {quote_value(value)}")
+    name = match["signal"].upper()
+    if name.isdigit():
+        number = int(name)
+        if not 1 <= number <= MAX_SIGNAL_NUMBER:
+            raise HpcapiError(code, f"signal number must be 1 to {MAX_SIGNAL_NUMBER}, got {number}")
+    else:
+        # sig_name2num(): case-insensitive, with or without the SIG prefix.
+        number = SIGNAL_NUMBERS.get(name.removeprefix("SIG"), 0)
+        if not number:
+            raise HpcapiError(
+                code,
+                f"signal {quote_value(match['signal'])} is not a number or one of"
+                f" {', '.join(SIGNAL_NUMBERS)}",
+            )
+    delay = DEFAULT_SIGNAL_DELAY if match["delay"] is None else int(match["delay"])
+    if delay > MAX_SIGNAL_DELAY:
+        raise HpcapiError(code, f"signal time must be at most {MAX_SIGNAL_DELAY} seconds")
+    return SignalSpec(number, delay, batch_only="B" in flags, reservation="R" in flags)
+
+
+_NICE = re.compile(r"[+-]?[0-9]{1,10}")
+
+
+def parse_nice(value: str | int) -> int:
+    """Return a --nice adjustment: a whole number within +/- 2147483645."""
+    code = ErrorCode.BAD_PARAMETER
+    value = _int_or_text(value, code, "nice must be a whole number")
+    if isinstance(value, str):
+        if _NICE.fullmatch(value) is None:
+            raise HpcapiError(code, f"nice must be a whole number, got {quote_value(value)}")
+        value = int(value)
+    if abs(value) > MAX_NICE:
+        raise HpcapiError(code, f"nice must be between -{MAX_NICE} and {MAX_NICE}")
+    return value
+
+
+def parse_time_minimum(value: str | int) -> int:
+    """Return a --time-min in whole minutes, from the syntaxes of a time limit."""
+    code = ErrorCode.BAD_PARAMETER
+    try:
+        return parse_time_limit(value)
+    except HpcapiError as error:
+        # The same syntax as --time (time_str2mins() in arg_set_time_min()); only the field
+        # and its code differ.
+        raise HpcapiError(code, error.message.replace("timelimit", "time-min")) from error
+
+
+def parse_open_mode(value: str) -> str:
+    """Return "append" or "truncate" (sbatch --open-mode), compared case-insensitively."""
+    if isinstance(value, str) and value.lower() in OPEN_MODES:
+        return value.lower()
+    raise HpcapiError(
+        ErrorCode.BAD_PARAMETER, f"open-mode must be append or truncate, got {quote_value(value)}"
+    )
+
+
+def parse_exclusive(value: bool | str) -> str:
+    """Return "exclusive" for JSON true, else "user", "mcs" or "topo" (sbatch --exclusive)."""
+    if value is True:
+        return "exclusive"
+    if isinstance(value, str) and value.lower() in EXCLUSIVE_MODES[1:]:
+        return value.lower()
+    raise HpcapiError(
+        ErrorCode.BAD_PARAMETER,
+        f"exclusive must be true, user, mcs or topo, got {quote_value(value)}",
+    )
+
+
+def parse_hint(value: str) -> tuple[str, ...]:
+    """Return the --hint names of a comma list, lower case, in order, without repeats."""
+    code = ErrorCode.BAD_PARAMETER
+    value = _spec_text(value, "hint", f"a comma list of {', '.join(HINT_NAMES)}")
+    names: list[str] = []
+    for word in value.split(","):
+        name = word.lower()  # verify_hint() compares with xstrcasecmp()
+        if name not in HINT_NAMES:
+            raise HpcapiError(
+                code, f"hint {quote_value(word)} is not one of {', '.join(HINT_NAMES)}"
+            )
+        if name not in names:
+            names.append(name)
+    return tuple(names)
+
+
+_GPU_ENTRY = re.compile(r"(?:(?P<type>[A-Za-z0-9_.-]{1,64}):)?(?P<count>[0-9]{1,9})")
+
+
+def parse_gpu_count(field: str, value: str | int) -> str:
+    """Return a GPU request "[type:]N", or a list of typed ones "a100:2,v100:1"."""
+    code = ErrorCode.BAD_PARAMETER
+    shape = "a GPU count N or TYPE:N, e.g. 2 or a100:2"
+    value = _int_or_text(value, code, f"{field} must be {shape}")
+    entries = str(value).split(",")
+    for entry in entries:
+        match = _GPU_ENTRY.fullmatch(entry)
+        if match is None or int(match["count"]) < 1:
+            raise HpcapiError(code, f"{field} must be {shape}, got {quote_value(value)}")
+        # _get_gpu_cnt_and_str() in src/common/slurm_opt.c: an untyped count is never a list.
+        if match["type"] is None and len(entries) > 1:
+            raise HpcapiError(code, f"{field}: only TYPE:N entries may be listed")
+    return ",".join(str(int(e)) if e.isdigit() else e for e in entries)
+
+
+_HOST_PART = re.compile(r"[A-Za-z0-9_.-]+|\[[0-9,-]+\]")
+_HOST_RANGE = re.compile(rf"(?P<first>{_DIGITS})(?:-(?P<last>{_DIGITS}))?")
+
+
+def parse_hostlist(field: str, value: str) -> tuple[str, ...]:
+    """Return the comma-separated items of a hostlist expression such as "cn[01-04,07],gpu1"."""
+    code = ErrorCode.BAD_PARAMETER
+    value = _spec_text(value, field, "a host list such as cn[01-04],gpu1")
+    # A "/" would make sbatch read the list from that file, on the submit host.
+    items: list[str] = []
+    depth_start = 0
+    depth = 0
+    for index, char in enumerate(value + ","):
+        if char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+        elif char == "," and depth == 0:
+            items.append(value[depth_start:index])
+            depth_start = index + 1
+    if depth != 0:
+        raise HpcapiError(code, f"{field} {quote_value(value)} has unbalanced brackets")
+    for item in items:
+        parts = _HOST_PART.findall(item)
+        valid = bool(item) and "".join(parts) == item and not item.startswith("[")
+        for part in parts if valid else ():
+            if part.startswith("["):
+                for piece in part[1:-1].split(","):
+                    bounds = _HOST_RANGE.fullmatch(piece)
+                    if bounds is None or (
+                        bounds["last"] is not None and int(bounds["last"]) < int(bounds["first"])
+                    ):
+                        valid = False
+        if not valid:
+            raise HpcapiError(
+                code,
+                f"{field} item {quote_value(item)} must be a host name or a range such as"
+                " cn[01-04,07]",
+            )
+    return tuple(items)
+
+
+_LICENSE = re.compile(r"[A-Za-z0-9_.-]{1,64}(?:@[A-Za-z0-9_.-]{1,64})?(?::[0-9]{1,9})?")
+
+
+def parse_licenses(value: str) -> str:
+    """Check a --licenses list "name[@server][:count],..." and return it."""
+    value = _spec_text(value, "licenses", "a list such as matlab:2,ansys@db")
+    for entry in value.split(","):
+        match = _LICENSE.fullmatch(entry)
+        if match is None or (":" in entry and int(entry.rpartition(":")[2]) < 1):
+            raise HpcapiError(
+                ErrorCode.BAD_PARAMETER,
+                f"licenses entry {quote_value(entry)} must be NAME[@SERVER][:COUNT]",
+            )
+    return value

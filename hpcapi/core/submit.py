@@ -5,8 +5,10 @@ then says what a schema cannot: Slurm's own syntaxes, decimal strings as numbers
 partition allow-list, and which error code wins when several things are wrong.
 
 Beyond FRCE's fields, hpcapi takes account, qos, nodes, array, constraint, gres, output, error,
-working-directory, mail-type, mail-user, begin, hold and export; their failures answer
-BAD_PARAMETER (nodes x ntasks-per-node too large answers BAD_NUMBER_OF_TASKS).
+working-directory, mail-type, mail-user, begin, hold, export and more sbatch options (exclusive
+to sockets-per-node in FIELDS); their failures answer BAD_PARAMETER (nodes x ntasks-per-node too
+large answers BAD_NUMBER_OF_TASKS, mem-per-gpu beside another memory size
+CONFLICTING_MEM_SPECIFICATIONS). "partition" may be a comma list of allowed partitions.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Final, TypeVar
 
 from jsonschema import Draft202012Validator
@@ -22,15 +25,25 @@ from hpcapi.core.script import check_script
 from hpcapi.core.slurmsyntax import (
     BeginTime,
     Dependency,
+    SignalSpec,
     parse_array_spec,
     parse_begin,
     parse_constraint,
     parse_dependency,
+    parse_exclusive,
+    parse_gpu_count,
     parse_gres,
+    parse_hint,
+    parse_hostlist,
+    parse_licenses,
     parse_mail_types,
     parse_memory,
+    parse_nice,
     parse_node_count,
+    parse_open_mode,
+    parse_signal,
     parse_time_limit,
+    parse_time_minimum,
     quote_value,
 )
 from hpcapi.errors import ErrorCode, HpcapiError
@@ -79,6 +92,30 @@ FIELDS: Final = (
     "begin",
     "hold",
     "export",
+    # More sbatch options, each under sbatch's long option name.
+    "exclusive",
+    "requeue",
+    "signal",
+    "open-mode",
+    "nice",
+    "time-min",
+    "input",
+    "mincpus",
+    "tmp",
+    "hint",
+    "gpus",
+    "gpus-per-node",
+    "gpus-per-task",
+    "cpus-per-gpu",
+    "mem-per-gpu",
+    "reservation",
+    "nodelist",
+    "exclude",
+    "licenses",
+    "wckey",
+    "threads-per-core",
+    "cores-per-socket",
+    "sockets-per-node",
 )
 
 # JSON null for an optional field means "not given": some clients send every key.
@@ -121,6 +158,29 @@ REQUEST_SCHEMA: Final[dict[str, Any]] = {
         "hold": {"type": ["boolean", "null"]},
         # Only the type: _shape_view empties containers; the entries are checked in code.
         "export": {"type": ["object", "null"]},
+        "exclusive": {"type": ["boolean", "string", "null"], "maxLength": 16},
+        "requeue": {"type": ["boolean", "null"]},
+        "signal": {"type": ["string", "null"], "maxLength": 64},
+        "open-mode": {"type": ["string", "null"], "maxLength": 16},
+        "nice": _COUNT_SHAPE,
+        "time-min": _SIZE_SHAPE,
+        "input": _PATH_SHAPE,
+        "mincpus": _COUNT_SHAPE,
+        "tmp": _SIZE_SHAPE,
+        "hint": _SPEC_SHAPE,
+        "gpus": _COUNT_SHAPE,
+        "gpus-per-node": _COUNT_SHAPE,
+        "gpus-per-task": _COUNT_SHAPE,
+        "cpus-per-gpu": _COUNT_SHAPE,
+        "mem-per-gpu": _SIZE_SHAPE,
+        "reservation": _NAME_SHAPE,
+        "nodelist": _SPEC_SHAPE,
+        "exclude": _SPEC_SHAPE,
+        "licenses": _SPEC_SHAPE,
+        "wckey": _NAME_SHAPE,
+        "threads-per-core": _COUNT_SHAPE,
+        "cores-per-socket": _COUNT_SHAPE,
+        "sockets-per-node": _COUNT_SHAPE,
     },
 }
 Draft202012Validator.check_schema(REQUEST_SCHEMA)
@@ -168,6 +228,29 @@ _SHAPE_HINTS: Final[Mapping[str, str]] = {
     "begin": "must be YYYY-MM-DD[THH:MM[:SS]] or now+N[unit]",
     "hold": "must be true or false",
     "export": "must be an object of NAME: value strings",
+    "exclusive": "must be true, user, mcs or topo",
+    "requeue": "must be true or false",
+    "signal": "must be [{R|B}:]<sig_num|sig_name>[@sig_time], e.g. B:USR1@300",
+    "open-mode": "must be append or truncate",
+    "nice": "must be a whole number",
+    "time-min": "must be minutes or a Slurm time such as 1-12:00:00",
+    "input": f"must be a file name pattern of at most {MAX_PATH_LENGTH} characters",
+    "mincpus": "must be a positive whole number",
+    "tmp": "must be a size such as 4096 or 4G",
+    "hint": "must be a comma list such as compute_bound or nomultithread",
+    "gpus": "must be a GPU count N or TYPE:N",
+    "gpus-per-node": "must be a GPU count N or TYPE:N",
+    "gpus-per-task": "must be a GPU count N or TYPE:N",
+    "cpus-per-gpu": "must be a positive whole number",
+    "mem-per-gpu": "must be a memory size such as 4096 or 4G",
+    "reservation": f"must be a Slurm name of at most {MAX_NAME_LENGTH} characters",
+    "nodelist": f"must be a host list of at most {MAX_SPEC_LENGTH} characters",
+    "exclude": f"must be a host list of at most {MAX_SPEC_LENGTH} characters",
+    "licenses": f"must be a license list of at most {MAX_SPEC_LENGTH} characters",
+    "wckey": f"must be a Slurm name of at most {MAX_NAME_LENGTH} characters",
+    "threads-per-core": "must be a positive whole number",
+    "cores-per-socket": "must be a positive whole number",
+    "sockets-per-node": "must be a positive whole number",
 }
 
 _DECIMAL = re.compile(r"[0-9]{1,9}")
@@ -213,6 +296,29 @@ class SubmitRequest:
     begin: BeginTime | None = None
     hold: bool | None = None
     export: tuple[tuple[str, str], ...] | None = None  # (NAME, value) in the order given
+    exclusive: str | None = None  # "exclusive" (--exclusive alone), "user", "mcs" or "topo"
+    requeue: bool | None = None
+    signal: SignalSpec | None = None
+    open_mode: str | None = None  # "append" or "truncate"
+    nice: int | None = None
+    time_min_minutes: int | None = None
+    input: str | None = None
+    mincpus: int | None = None
+    tmp_mb: int | None = None
+    hint: tuple[str, ...] | None = None  # verify_hint() names, lower case
+    gpus: str | None = None  # "[type:]N", per job
+    gpus_per_node: str | None = None
+    gpus_per_task: str | None = None
+    cpus_per_gpu: int | None = None
+    mem_per_gpu_mb: int | None = None
+    reservation: str | None = None
+    nodelist: tuple[str, ...] | None = None  # hostlist items, e.g. ("cn[01-04]", "gpu1")
+    exclude: tuple[str, ...] | None = None
+    licenses: str | None = None
+    wckey: str | None = None
+    threads_per_core: int | None = None
+    cores_per_socket: int | None = None
+    sockets_per_node: int | None = None
 
 
 def _shape_view(body: dict[Any, Any]) -> dict[Any, Any]:
@@ -360,6 +466,30 @@ def _parse_export(key: str, value: object) -> tuple[tuple[str, str], ...]:
     return tuple(entries)
 
 
+def _parse_partition(value: object, policy: SubmitPolicy) -> str:
+    """One allowed partition, or a comma list of them (Slurm runs the job in the first free)."""
+    names: list[object] = list(value.split(",")) if isinstance(value, str) else [value]
+    refused = [name for name in names if name not in policy.allowed_partitions]
+    if refused or not isinstance(value, str):
+        allowed = ", ".join(policy.allowed_partitions) or "(none)"
+        shown = refused[0] if refused else value
+        raise HpcapiError(
+            ErrorCode.BAD_PARTITION,
+            f"partition {quote_value(shown)} is not allowed; allowed: {allowed}",
+        )
+    return value
+
+
+def _as_parameter(key: str, value: object, parse: Callable[[Any], T]) -> T:
+    """A slurmsyntax parser whose failures answer BAD_PARAMETER, naming the field."""
+    try:
+        return _slurm_value(key, value, parse)
+    except HpcapiError as error:
+        if error.code is ErrorCode.BAD_PARAMETER:
+            raise
+        raise HpcapiError(ErrorCode.BAD_PARAMETER, error.message) from error
+
+
 def _slurm_value(key: str, value: object, parse: Callable[[Any], T]) -> T:
     """Run a slurmsyntax parser, refusing JSON types it does not take and naming the field."""
     if isinstance(value, bool) or not isinstance(value, int | str):
@@ -401,13 +531,7 @@ def parse_submit_request(body: object, policy: SubmitPolicy) -> SubmitRequest:
     partition = body.get("partition")
     if partition is None or (isinstance(partition, str) and not partition.strip()):
         raise HpcapiError(ErrorCode.NO_PARTITION_GIVEN, "partition is missing or empty")
-    partition = given("partition")
-    if not isinstance(partition, str) or partition not in policy.allowed_partitions:
-        allowed = ", ".join(policy.allowed_partitions) or "(none)"
-        raise HpcapiError(
-            ErrorCode.BAD_PARTITION,
-            f"partition {quote_value(partition)} is not allowed; allowed: {allowed}",
-        )
+    partition = _parse_partition(given("partition"), policy)
 
     tasks = ErrorCode.BAD_NUMBER_OF_TASKS
     ntasks = _optional(given("ntasks"), lambda v: _parse_count("ntasks", v, tasks, MAX_TASKS))
@@ -472,6 +596,13 @@ def parse_submit_request(body: object, policy: SubmitPolicy) -> SubmitRequest:
     begin = _optional(given("begin"), lambda v: _slurm_value("begin", v, parse_begin))
     hold = _optional(given("hold"), lambda v: _parse_hold("hold", v))
     export = _optional(given("export"), lambda v: _parse_export("export", v))
+    more = _parse_more_options(given, ntasks_per_core, cpus_per_task, time_limit)
+    if given("mem-per-gpu") is not None and (mem_per_cpu or mem_per_node) is not None:
+        # sbatch: "--mem, --mem-per-cpu, and --mem-per-gpu are mutually exclusive".
+        raise HpcapiError(
+            ErrorCode.CONFLICTING_MEM_SPECIFICATIONS,
+            "give only one of mem-per-cpu, mem-per-node and mem-per-gpu",
+        )
 
     return SubmitRequest(
         script=script,
@@ -500,7 +631,85 @@ def parse_submit_request(body: object, policy: SubmitPolicy) -> SubmitRequest:
         begin=begin,
         hold=hold,
         export=export,
+        **more,
     )
+
+
+def _count(key: str) -> Callable[[object], int]:
+    """A parser of a positive count of at most MAX_PER_UNIT (a uint16 of job_desc_msg_t)."""
+    return lambda v: _parse_count(key, v, ErrorCode.BAD_PARAMETER, MAX_PER_UNIT)
+
+
+def _syntax(key: str, parse: Callable[[Any], object]) -> Callable[[object], Any]:
+    """A parser of ``key`` running a slurmsyntax parser, its failures BAD_PARAMETER."""
+    return lambda v: _as_parameter(key, v, parse)
+
+
+# The fields below, in FIELDS order, with their parsers: SubmitRequest field <- (key, parser).
+_MORE_OPTIONS: Final[Mapping[str, tuple[str, Callable[[Any], Any]]]] = {
+    "exclusive": ("exclusive", parse_exclusive),
+    "requeue": ("requeue", lambda v: _parse_hold("requeue", v)),
+    "signal": ("signal", _syntax("signal", parse_signal)),
+    "open_mode": ("open-mode", _syntax("open-mode", parse_open_mode)),
+    "nice": ("nice", _syntax("nice", parse_nice)),
+    "time_min_minutes": ("time-min", _syntax("time-min", parse_time_minimum)),
+    "input": ("input", lambda v: _parse_path("input", v)),
+    "mincpus": ("mincpus", _count("mincpus")),
+    "tmp_mb": ("tmp", _syntax("tmp", parse_memory)),
+    "hint": ("hint", _syntax("hint", parse_hint)),
+    **{
+        key.replace("-", "_"): (key, _syntax(key, partial(parse_gpu_count, key)))
+        for key in ("gpus", "gpus-per-node", "gpus-per-task")
+    },
+    "cpus_per_gpu": ("cpus-per-gpu", _count("cpus-per-gpu")),
+    "mem_per_gpu_mb": ("mem-per-gpu", _syntax("mem-per-gpu", parse_memory)),
+    "reservation": ("reservation", lambda v: _parse_slurm_name("reservation", v)),
+    "nodelist": ("nodelist", _syntax("nodelist", partial(parse_hostlist, "nodelist"))),
+    "exclude": ("exclude", _syntax("exclude", partial(parse_hostlist, "exclude"))),
+    "licenses": ("licenses", _syntax("licenses", parse_licenses)),
+    "wckey": ("wckey", lambda v: _parse_slurm_name("wckey", v)),
+    "threads_per_core": ("threads-per-core", _count("threads-per-core")),
+    "cores_per_socket": ("cores-per-socket", _count("cores-per-socket")),
+    "sockets_per_node": ("sockets-per-node", _count("sockets-per-node")),
+}
+
+
+def _parse_more_options(
+    given: Callable[[str], object],
+    ntasks_per_core: int | None,
+    cpus_per_task: int | None,
+    time_limit: int | None,
+) -> dict[str, Any]:
+    """The sbatch options beyond FRCE's and the first extras, checked alone and together."""
+    code = ErrorCode.BAD_PARAMETER
+    values: dict[str, Any] = {
+        field: _optional(given(key), parse) for field, (key, parse) in _MORE_OPTIONS.items()
+    }
+    if values["time_min_minutes"] is not None and time_limit is not None:
+        # slurmctld refuses a time_min above time_limit (ESLURM_INVALID_TIME_MIN_LIMIT).
+        if values["time_min_minutes"] > time_limit:
+            raise HpcapiError(code, "time-min must not be longer than timelimit")
+    if values["hint"] is not None:
+        # validate_hint_option() in src/common/slurm_opt.c drops --hint beside these, with
+        # only a verbose message; refuse the mix rather than ignore a field.
+        beside = [
+            key for key, value in (
+                ("ntasks-per-core", ntasks_per_core),
+                ("threads-per-core", values["threads_per_core"]),
+                ("cores-per-socket", values["cores_per_socket"]),
+                ("sockets-per-node", values["sockets_per_node"]),
+            ) if value is not None
+        ]  # fmt: skip
+        if beside:
+            raise HpcapiError(code, f"hint cannot be combined with {', '.join(beside)}")
+    threads = values["threads_per_core"]
+    if ntasks_per_core is not None and threads is not None and threads < ntasks_per_core:
+        # _opt_verify() in src/sbatch/opt.c.
+        raise HpcapiError(code, "threads-per-core must not be below ntasks-per-core")
+    if values["cpus_per_gpu"] is not None and cpus_per_task is not None:
+        # _validate_cpus_per_tres() in src/common/slurm_opt.c.
+        raise HpcapiError(code, "cpus-per-gpu and cpus-per-task are mutually exclusive")
+    return values
 
 
 def _optional(value: object, parse: Callable[[object], T]) -> T | None:

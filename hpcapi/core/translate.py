@@ -7,6 +7,9 @@ the slurmrestd API version in use.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 from hpcapi.core.submit import SubmitRequest
 from hpcapi.model import Identity, JobDescription
 
@@ -22,6 +25,43 @@ def job_name(req: SubmitRequest) -> str:
 BASE_ENVIRONMENT_KEYS = frozenset({"PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG"})
 
 
+# INFINITE16: what verify_hint() puts in ntasks_per_core for "multithread".
+UNLIMITED_TASKS_PER_CORE = 0xFFFF
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """The per-core, per-socket and per-node counts sbatch sends, after --hint."""
+
+    tasks_per_core: int | None
+    threads_per_core: int | None
+    cores_per_socket: int | None
+    sockets_per_node: int | None
+
+
+def _layout(req: SubmitRequest) -> _Layout:
+    """The counts of ``req``; a hint replaces them as verify_hint() does in sbatch."""
+    # _opt_verify() in src/sbatch/opt.c runs verify_hint() on the submit host and sends only
+    # its results, never the hint; submit.py refuses a hint beside the counts it would reset.
+    if req.hint is None:
+        return _Layout(
+            req.ntasks_per_core, req.threads_per_core, req.cores_per_socket, req.sockets_per_node
+        )
+    tasks = threads = cores = sockets = None
+    for name in req.hint:  # verify_hint() in src/common/proc_args.c, in the order given
+        if name == "compute_bound":
+            sockets = cores = None
+            threads = 1
+        elif name == "memory_bound":
+            cores = threads = 1
+        elif name == "multithread":
+            threads = None
+            tasks = UNLIMITED_TASKS_PER_CORE
+        else:  # nomultithread
+            threads = 1
+    return _Layout(tasks, threads, cores, sockets)
+
+
 def _effective_ntasks(req: SubmitRequest) -> int | None:
     """The task count sbatch would request: --ntasks, else --ntasks-per-node times --nodes."""
     # _opt_verify() in src/sbatch/opt.c (22.05): with --ntasks-per-node and no --ntasks, and no
@@ -29,10 +69,18 @@ def _effective_ntasks(req: SubmitRequest) -> int | None:
     # (arg_reset_nodes() in src/common/slurm_opt.c). With a range MIN-MAX it derives nothing.
     if req.ntasks is not None:
         return req.ntasks
-    if req.ntasks_per_node is None:
+    if req.ntasks_per_node is not None:
+        low, high = req.nodes or (1, 1)
+        return low * req.ntasks_per_node if low == high else None
+    # "massage the numbers" in _opt_verify(): with --nodes N (not a range) and no task count,
+    # sbatch asks for N tasks times sockets-per-node, cores-per-socket and threads-per-core
+    # (after --hint), and sends that count only when one of those three is given.
+    layout = _layout(req)
+    counts = [layout.sockets_per_node, layout.cores_per_socket, layout.threads_per_core]
+    given = [count for count in counts if count is not None]
+    if req.nodes is None or req.nodes[0] != req.nodes[1] or not given:
         return None
-    low, high = req.nodes or (1, 1)
-    return low * req.ntasks_per_node if low == high else None
+    return req.nodes[0] * math.prod(given)
 
 
 def build_environment(
@@ -79,22 +127,41 @@ def build_environment(
     if ntasks is not None:
         env["SLURM_NPROCS"] = str(ntasks)  # kept by sbatch "for old scripts"
         env["SLURM_NTASKS"] = str(ntasks)
-    if req.ntasks_per_core is not None:
-        env["SLURM_NTASKS_PER_CORE"] = str(req.ntasks_per_core)
+    layout = _layout(req)
+    if layout.tasks_per_core is not None:
+        env["SLURM_NTASKS_PER_CORE"] = str(layout.tasks_per_core)
     if req.ntasks_per_node is not None:
         env["SLURM_NTASKS_PER_NODE"] = str(req.ntasks_per_node)
+    # set_envs() (25.11) writes SLURM_THREADS_PER_CORE last, after --hint was applied.
+    if layout.threads_per_core is not None:
+        env["SLURM_THREADS_PER_CORE"] = str(layout.threads_per_core)
+    # verify_hint() without a cpu_bind_type (sbatch's call) does setenv("SLURM_HINT", arg) in
+    # sbatch's own environment, which becomes the job's; srun in the job reads it as --hint.
+    if req.hint is not None:
+        env["SLURM_HINT"] = ",".join(req.hint)
+    # None of the other new options (exclusive, requeue, signal, open-mode, nice, time-min,
+    # input, mincpus, tmp, gpus*, cpus/mem-per-gpu, reservation, nodelist, exclude,
+    # licenses, wckey, sockets/cores-per-*) has a variable sbatch sets; slurmd sets the job's
+    # own ones (SLURM_GPUS_ON_NODE, SLURM_JOB_RESERVATION, ...) from the job record.
     return env
 
 
 # JobDescription fields taken as they are from SubmitRequest fields (Slurm's names <- hpcapi's).
 _FROM_REQUEST = {
-    "tasks_per_core": "ntasks_per_core", "tasks_per_node": "ntasks_per_node",
+    "tasks_per_node": "ntasks_per_node",
     "cpus_per_task": "cpus_per_task", "memory_per_cpu": "mem_per_cpu_mb",
     "memory_per_node": "mem_per_node_mb", "time_limit": "time_limit_minutes",
     "account": "account", "qos": "qos", "array": "array", "constraints": "constraint",
     "standard_error": "error", "mail_user": "mail_user", "hold": "hold", "nodes": "nodes",
     "gres": "gres", "mail_types": "mail_type", "begin": "begin",
-}
+    "exclusive": "exclusive", "requeue": "requeue", "open_mode": "open_mode", "nice": "nice",
+    "time_minimum": "time_min_minutes", "standard_input": "input",
+    "temporary_disk": "tmp_mb", "gpus": "gpus", "gpus_per_node": "gpus_per_node",
+    "gpus_per_task": "gpus_per_task", "cpus_per_gpu": "cpus_per_gpu",
+    "memory_per_gpu": "mem_per_gpu_mb", "reservation": "reservation",
+    "required_nodes": "nodelist", "excluded_nodes": "exclude", "licenses": "licenses",
+    "wckey": "wckey",
+}  # fmt: skip
 
 
 def describe_job(
@@ -119,6 +186,11 @@ def describe_job(
     # configured directory), even with --chdir, which moves only the job.
     environment = build_environment(req, owner, path, lang, submit_dir=working_directory)
     job_directory = req.working_directory or working_directory
+    # sbatch's default names (man sbatch, "--output"): "slurm-%A_%a.out" for a job array,
+    # "slurm-%j.out" for any other job.
+    default_output = "slurm-%A_%a.out" if req.array is not None else "slurm-%j.out"
+    layout = _layout(req)
+    signal = req.signal
     return JobDescription(
         script=req.script,
         name=job_name(req),
@@ -128,11 +200,23 @@ def describe_job(
         # slurmrestd resolves the default against its own cwd, not the job's. A given pattern
         # is passed as it is: slurmstepd resolves a relative one against the job's working
         # directory (fname_create() in src/slurmd/common/fname.c).
-        standard_output=req.output or f"{job_directory.rstrip('/')}/slurm-%j.out",
+        standard_output=req.output or f"{job_directory.rstrip('/')}/{default_output}",
         environment=tuple(environment.items()),
         tasks=_effective_ntasks(req),
         dependency=req.dependency.expression if req.dependency is not None else None,
         comment=comment,
         submitted_at=now,
+        tasks_per_core=layout.tasks_per_core,
+        threads_per_core=layout.threads_per_core,
+        cores_per_socket=layout.cores_per_socket,
+        sockets_per_node=layout.sockets_per_node,
+        # _opt_verify(): a --mincpus below --cpus-per-task is raised to it.
+        minimum_cpus_per_node=(
+            None if req.mincpus is None else max(req.mincpus, req.cpus_per_task or 0)
+        ),
+        signal_number=signal.number if signal is not None else None,
+        signal_delay=signal.delay if signal is not None else None,
+        signal_batch_only=signal is not None and signal.batch_only,
+        signal_reservation=signal is not None and signal.reservation,
         **{field: getattr(req, name) for field, name in _FROM_REQUEST.items()},
     )

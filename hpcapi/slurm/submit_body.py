@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hpcapi.errors import ErrorCode, HpcapiError
 from hpcapi.model import BeginTime, JobDescription
 from hpcapi.slurm.versions import check_api_version
 
@@ -16,11 +17,19 @@ from hpcapi.slurm.versions import check_api_version
 _PLAIN_FIELDS = (
     "partition", "tasks", "tasks_per_core", "tasks_per_node", "cpus_per_task", "memory_per_cpu",
     "memory_per_node", "dependency", "time_limit", "account", "qos", "array", "constraints",
-    "standard_error", "mail_user", "hold", "comment",
+    "standard_error", "mail_user", "hold", "comment", "requeue", "nice", "standard_input",
+    "minimum_cpus_per_node", "reservation", "licenses", "wckey", "threads_per_core",
+    "sockets_per_node", "time_minimum",
 )  # fmt: skip
 
 # The numbers that Slurm 23.11 (v0.0.40) turned into {set, infinite, number} structs.
-_NO_VAL_FIELDS = frozenset({"time_limit", "memory_per_cpu", "memory_per_node"})
+_NO_VAL_FIELDS = frozenset({"time_limit", "memory_per_cpu", "memory_per_node", "time_minimum"})
+
+# The submit_job key of each JobDescription field an API version may be unable to carry.
+_REQUEST_KEYS = {
+    "temporary_disk": "tmp", "required_nodes": "nodelist", "excluded_nodes": "exclude",
+    "cores_per_socket": "cores-per-socket", "exclusive": "exclusive",
+}  # fmt: skip
 
 # sbatch's mail type names (22.05) -> the v0.0.40+ data parser's JOB_MAIL_FLAGS names.
 _MAIL_FLAGS = {
@@ -77,11 +86,40 @@ def _render_numbers(api_version: str, fields: dict[str, Any]) -> dict[str, Any]:
     if api_version == "v0.0.38":
         # Slurm 22.05: plain integers (minutes, MB).
         return dict(fields)
-    # Slurm 23.11 (v0.0.40): time_limit (uint32_no_val), memory_per_cpu and memory_per_node
-    # (uint64_no_val) are {set, infinite, number} structs in the schema, which admits no plain
-    # int (25.11 takes one, but the schema is the contract). tasks, tasks_per_*, cpus_per_task
-    # stay plain int32.
+    # Slurm 23.11 (v0.0.40): time_limit, time_minimum (uint32_no_val), memory_per_cpu and
+    # memory_per_node (uint64_no_val) are {set, infinite, number} structs in the schema, which
+    # admits no plain int (25.11 takes one, but the schema is the contract). tasks,
+    # tasks_per_*, cpus_per_task stay plain int32.
     return {key: _no_val(v) if key in _NO_VAL_FIELDS else v for key, v in fields.items()}
+
+
+def _cannot_carry(api_version: str, field: str, why: str) -> HpcapiError:
+    """The refusal of a field that ``api_version`` has no way to send."""
+    return HpcapiError(
+        ErrorCode.BAD_PARAMETER,
+        f"{_REQUEST_KEYS[field]}: this Slurm release's API ({api_version}) cannot carry it"
+        f" ({why})",
+    )
+
+
+def _check_carried(api_version: str, job: JobDescription) -> None:
+    """Refuse the fields ``api_version`` has no key for."""
+    if api_version == "v0.0.38":
+        # Slurm 22.05's job_properties has no key for --tmp, --nodelist or --exclude (an
+        # unknown key is answered 400 "Unknown key").
+        for field in ("temporary_disk", "required_nodes", "excluded_nodes"):
+            if getattr(job, field) is not None:
+                raise _cannot_carry(api_version, field, "Slurm 22.05 has no key for it")
+        if job.exclusive == "topo":
+            raise _cannot_carry(api_version, "exclusive", "topo is not in Slurm 22.05")
+    elif api_version == "v0.0.40":
+        # Slurm 23.11's "shared" flags have no topo (added in 24.05, v0.0.41).
+        if job.exclusive == "topo":
+            raise _cannot_carry(api_version, "exclusive", "topo is not in Slurm 23.11")
+    elif job.cores_per_socket is not None:
+        # Slurm 24.05 (v0.0.41) dropped cores_per_socket from job_desc_msg; 25.11's v0.0.44
+        # parser still has no such key (JOB_DESC_MSG in src/plugins/data_parser/v0.0.44).
+        raise _cannot_carry(api_version, "cores_per_socket", "it has no cores_per_socket key")
 
 
 def _render_options(api_version: str, job: JobDescription) -> dict[str, Any]:
@@ -107,12 +145,75 @@ def _render_options(api_version: str, job: JobDescription) -> dict[str, Any]:
         #   counts now+N from its own clock.
         if job.begin is not None:
             options["begin_time"] = slurm_time(job.begin)
+        # - exclusive: the --exclusive argument, "true" for --exclusive alone.
+        if job.exclusive is not None:
+            options["exclusive"] = "true" if job.exclusive == "exclusive" else job.exclusive
+        # - signal: the --signal string, for get_signal_opts().
+        if job.signal_number is not None:
+            scope = ("R" if job.signal_reservation else "") + ("B" if job.signal_batch_only else "")
+            prefix = f"{scope}:" if scope else ""
+            options["signal"] = f"{prefix}{job.signal_number}@{job.signal_delay}"
+        # - open_mode: "append" or "truncate".
+        if job.open_mode is not None:
+            options["open_mode"] = job.open_mode
+        # - gpus, gpus_per_node, gpus_per_task: the sbatch strings "[type:]N"; cpus_per_gpu
+        #   is a string and memory_per_gpu an integer (MB) in the spec.
+        for key in ("gpus", "gpus_per_node", "gpus_per_task"):
+            if getattr(job, key) is not None:
+                options[key] = getattr(job, key)
+        if job.cpus_per_gpu is not None:
+            options["cpus_per_gpu"] = str(job.cpus_per_gpu)
+        if job.memory_per_gpu is not None:
+            options["memory_per_gpu"] = job.memory_per_gpu
+        if job.cores_per_socket is not None:
+            options["cores_per_socket"] = job.cores_per_socket
         return options
     # Slurm 23.11 (v0.0.40): typed by the data parser.
     # - no gres key: sbatch --gres becomes tres_per_node, each entry "gres/"-prefixed
     #   (gres_prepend_tres_type() in src/interfaces/gres.c, 23.11).
+    #   sbatch puts --gpus-per-node first (xfmt_tres(), then the gres, in
+    #   slurm_opt_create_job_desc() of src/common/slurm_opt.c, 25.11); the GPU options are
+    #   "gres/gpu:[type:]N" entries of tres_per_job, tres_per_node and tres_per_task, and
+    #   --cpus-per-gpu and --mem-per-gpu are "gres/gpu:N" in cpus_per_tres, memory_per_tres.
+    per_node = _gpu_tres(job.gpus_per_node)
     if job.gres is not None:
-        options["tres_per_node"] = ",".join(f"gres/{entry}" for entry in job.gres.split(","))
+        per_node += [f"gres/{entry}" for entry in job.gres.split(",")]
+    if per_node:
+        options["tres_per_node"] = ",".join(per_node)
+    if job.gpus is not None:
+        options["tres_per_job"] = ",".join(_gpu_tres(job.gpus))
+    if job.gpus_per_task is not None:
+        options["tres_per_task"] = ",".join(_gpu_tres(job.gpus_per_task))
+    if job.cpus_per_gpu is not None:
+        options["cpus_per_tres"] = f"gres/gpu:{job.cpus_per_gpu}"
+    if job.memory_per_gpu is not None:
+        options["memory_per_tres"] = f"gres/gpu:{job.memory_per_gpu}"
+    # - exclusive: the "shared" flag list (JOB_SHARED: "none" is --exclusive alone); the
+    #   "exclusive" key is deprecated in v0.0.41 and gone from v0.0.42.
+    if job.exclusive is not None:
+        options["shared"] = ["none" if job.exclusive == "exclusive" else job.exclusive]
+    # - signal: kill_warning_signal (SIGNAL: a number as a string), kill_warning_delay
+    #   (uint16_no_val) and kill_warning_flags (WARN_FLAGS) instead of the --signal string.
+    if job.signal_number is not None:
+        options["kill_warning_signal"] = str(job.signal_number)
+        options["kill_warning_delay"] = _no_val(job.signal_delay or 0)
+        warn_flags = ["BATCH_JOB"] * job.signal_batch_only
+        warn_flags += ["RESERVATION_JOB"] * job.signal_reservation
+        if warn_flags:
+            options["kill_warning_flags"] = warn_flags
+    # - open_mode: a flag list, upper case.
+    if job.open_mode is not None:
+        options["open_mode"] = [job.open_mode.upper()]
+    # - tmp: temporary_disk_per_node (MB); nodelist, exclude: csv_string lists, which the
+    #   parser joins with commas into the hostlist expression.
+    if job.temporary_disk is not None:
+        options["temporary_disk_per_node"] = job.temporary_disk
+    if job.required_nodes is not None:
+        options["required_nodes"] = list(job.required_nodes)
+    if job.excluded_nodes is not None:
+        options["excluded_nodes"] = list(job.excluded_nodes)
+    if job.cores_per_socket is not None:  # v0.0.40; _check_carried() refused it for v0.0.41+
+        options["cores_per_socket"] = job.cores_per_socket
     # - mail_type: a list of JOB_MAIL_FLAGS names, with no NONE or ALL; NONE is Slurm's
     #   default, so it is simply not sent.
     if job.mail_types is not None:
@@ -128,9 +229,15 @@ def _render_options(api_version: str, job: JobDescription) -> dict[str, Any]:
     return options
 
 
+def _gpu_tres(request: str | None) -> list[str]:
+    """GPU request entries "[type:]N" as "gres/gpu:[type:]N" TRES (xfmt_tres())."""
+    return [f"gres/gpu:{entry}" for entry in request.split(",")] if request else []
+
+
 def render_submit_body(api_version: str, job: JobDescription) -> dict[str, Any]:
-    """The JSON body for ``POST /slurm/<api_version>/job/submit``."""
+    """The JSON body for ``POST /slurm/<api_version>/job/submit``; HpcapiError if uncarriable."""
     check_api_version(api_version)
+    _check_carried(api_version, job)
     plain = {key: getattr(job, key) for key in _PLAIN_FIELDS}
     fields = {key: value for key, value in plain.items() if value is not None}
     fields["name"] = job.name

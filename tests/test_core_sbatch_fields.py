@@ -1,0 +1,237 @@
+"""The sbatch options beyond FRCE's first extras: accepted forms, refusals, and the bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from hpcapi.core.slurmsyntax import MAX_NICE, SignalSpec
+from hpcapi.core.submit import MAX_PER_UNIT, SubmitPolicy, SubmitRequest, parse_submit_request
+from hpcapi.errors import ErrorCode, HpcapiError
+from tests.submit_bodies import build_submit_body, owner
+
+POLICY = SubmitPolicy(allowed_partitions=("norm", "quick"))
+OWNER = owner("alice", 1001, "/home/alice", "/bin/bash")
+SCRIPT = "#!/bin/sh\ntrue\n"
+
+
+def parse(**fields: Any) -> SubmitRequest:
+    body = {"script-body": SCRIPT, "partition": "norm"}
+    body.update({key.replace("_", "-"): value for key, value in fields.items()})
+    return parse_submit_request(body, POLICY)
+
+
+def refused(code: ErrorCode = ErrorCode.BAD_PARAMETER, **fields: Any) -> str:
+    with pytest.raises(HpcapiError) as caught:
+        parse(**fields)
+    assert caught.value.code is code, caught.value.message
+    return caught.value.message
+
+
+def job(version: str, **fields: Any) -> dict[str, Any]:
+    body = build_submit_body(parse(**fields), OWNER, "/home/alice", "/bin", "C.UTF-8",
+                             api_version=version, now=1.8e9)
+    result: dict[str, Any] = body["job"]
+    return result
+
+
+def environment(version: str, **fields: Any) -> dict[str, str]:
+    env = job(version, **fields)["environment"]
+    return dict(env) if version == "v0.0.38" else dict(e.split("=", 1) for e in env)
+
+
+# --- accepted forms and what they become --------------------------------------------------------
+
+@pytest.mark.parametrize(("value", "normal"), [(True, "exclusive"), ("user", "user"),
+                                               ("MCS", "mcs"), ("topo", "topo")])
+def test_exclusive_forms(value: Any, normal: str) -> None:
+    assert parse(exclusive=value).exclusive == normal
+
+
+@pytest.mark.parametrize("value", [False, "yes", "oversubscribe", 1, ""])
+def test_exclusive_refusals(value: Any) -> None:
+    assert "exclusive" in refused(exclusive=value)
+
+
+@pytest.mark.parametrize(("value", "spec"), [
+    ("USR1", SignalSpec(10, 60)), ("10@300", SignalSpec(10, 300)),
+    ("B:sigterm@0", SignalSpec(15, 0, batch_only=True)),
+    ("R:64", SignalSpec(64, 60, reservation=True)),
+    ("rb:HUP@65535", SignalSpec(1, 65535, batch_only=True, reservation=True)),
+])
+def test_signal_forms(value: str, spec: SignalSpec) -> None:
+    assert parse(signal=value).signal == spec
+
+
+@pytest.mark.parametrize("value", ["0", "65", "USR3", "B:", "X:USR1", "BB:USR1", "USR1@",
+                                   "USR1@65536", "USR1@-1", 10, "B USR1", ""])
+def test_signal_refusals(value: Any) -> None:
+    assert "signal" in refused(signal=value)
+
+
+def test_nice_range_is_slurms() -> None:
+    assert parse(nice=MAX_NICE).nice == MAX_NICE
+    assert parse(nice=f"-{MAX_NICE}").nice == -MAX_NICE
+    assert parse(nice="+7").nice == 7 and parse(nice=0).nice == 0
+    for value in (MAX_NICE + 1, f"-{MAX_NICE + 1}", "5x", "1.5", True, ""):
+        assert "nice" in refused(nice=value)
+
+
+def test_time_min_syntax_and_limit() -> None:
+    assert parse(time_min="1-00:00:00").time_min_minutes == 1440
+    assert parse(time_min=30, timelimit=30).time_min_minutes == 30
+    for value in ("0", "unlimited", "1:2:3:4", True):
+        message = refused(time_min=value)
+        assert message.startswith("time-min") and "timelimit" not in message
+    assert "time-min" in refused(time_min=31, timelimit="00:30:00")
+
+
+def test_counts_are_positive_uint16() -> None:
+    for key in ("mincpus", "threads_per_core", "cores_per_socket", "sockets_per_node",
+                "cpus_per_gpu"):
+        assert getattr(parse(**{key: "2"}), key) == 2
+        for value in (0, MAX_PER_UNIT + 1, "x", True):
+            assert key.replace("_", "-") in refused(**{key: value})
+
+
+def test_memory_sizes() -> None:
+    assert parse(tmp="4G").tmp_mb == 4096 and parse(mem_per_gpu=512).mem_per_gpu_mb == 512
+    assert "tmp" in refused(tmp="4X")
+    assert "mem-per-gpu" in refused(mem_per_gpu="0")
+    refused(ErrorCode.CONFLICTING_MEM_SPECIFICATIONS, mem_per_gpu="1G", mem_per_cpu=100)
+    refused(ErrorCode.CONFLICTING_MEM_SPECIFICATIONS, mem_per_gpu="1G", mem_per_node="1G")
+
+
+def test_gpu_counts() -> None:
+    assert parse(gpus=2).gpus == "2"
+    assert parse(gpus_per_node="a100:02").gpus_per_node == "a100:02"
+    assert parse(gpus_per_task="a100:1,v100:2").gpus_per_task == "a100:1,v100:2"
+    for value in ("0", "a100:0", "2,a100:1", "a:b:1", ":1", -1):
+        assert "gpus" in refused(gpus=value)
+    assert "cpus-per-gpu" in refused(cpus_per_gpu=2, cpus_per_task=2)
+
+
+def test_hint() -> None:
+    assert parse(hint="Compute_Bound,multithread").hint == ("compute_bound", "multithread")
+    assert "hint" in refused(hint="help")
+    assert "threads-per-core" in refused(hint="nomultithread", threads_per_core=2)
+    assert "ntasks-per-core" in refused(hint="nomultithread", ntasks_per_core=1)
+    assert "threads-per-core" in refused(threads_per_core=1, ntasks_per_core=2)
+
+
+def test_host_lists() -> None:
+    assert parse(nodelist="cn[01-04,07],gpu1").nodelist == ("cn[01-04,07]", "gpu1")
+    assert parse(exclude="a1").exclude == ("a1",)
+    for value in ("/etc/hosts", "cn[04-01]", "cn[1", "cn]", "a,,b", "[1-2]", "a b", "cn{1}"):
+        assert "nodelist" in refused(nodelist=value)
+
+
+def test_names_paths_and_flags() -> None:
+    request = parse(reservation="maint-1", wckey="proj.x", licenses="matlab:2,ansys@db",
+                    input="in-%a.txt", requeue=False, open_mode="Truncate")
+    assert (request.reservation, request.wckey, request.licenses, request.input) == (
+        "maint-1", "proj.x", "matlab:2,ansys@db", "in-%a.txt")
+    assert request.requeue is False and request.open_mode == "truncate"
+    assert "reservation" in refused(reservation="a b")
+    assert "wckey" in refused(wckey="")
+    assert "licenses" in refused(licenses="a:2:3")
+    assert "input" in refused(input="a\nb")
+    assert "requeue" in refused(requeue="true")
+    assert "open-mode" in refused(open_mode="apple")
+
+
+def test_partition_lists() -> None:
+    assert parse(partition="norm,quick").partition == "norm,quick"
+    assert "'gpu'" in refused(ErrorCode.BAD_PARTITION, partition="norm,gpu")
+    refused(ErrorCode.BAD_PARTITION, partition="norm,")
+
+
+# --- the bodies ----------------------------------------------------------------------------------
+
+def test_v0_0_38_body() -> None:
+    body = job("v0.0.38", exclusive=True, requeue=True, signal="RB:USR1@90", open_mode="append",
+               nice=5, time_min="00:10:00", input="in", mincpus=3,
+               gpus="a100:2", gpus_per_node=1, gpus_per_task="1", cpus_per_gpu=4,
+               mem_per_gpu="2G", reservation="r", licenses="l:1", wckey="w",
+               threads_per_core=2, cores_per_socket=4, sockets_per_node=1)
+    expected = {
+        "exclusive": "true", "requeue": True, "signal": "RB:10@90", "open_mode": "append",
+        "nice": 5, "time_minimum": 10, "standard_input": "in", "minimum_cpus_per_node": 3,
+        "gpus": "a100:2", "gpus_per_node": "1", "gpus_per_task": "1", "cpus_per_gpu": "4",
+        "memory_per_gpu": 2048, "reservation": "r", "licenses": "l:1", "wckey": "w",
+        "threads_per_core": 2, "cores_per_socket": 4, "sockets_per_node": 1,
+    }
+    assert {key: body[key] for key in expected} == expected
+    assert job("v0.0.38", exclusive="mcs")["exclusive"] == "mcs"
+    # _opt_verify(): a --mincpus below --cpus-per-task is raised to it.
+    assert job("v0.0.38", mincpus=2, cpus_per_task=5)["minimum_cpus_per_node"] == 5
+    assert job("v0.0.38", signal="TERM")["signal"] == "15@60"
+
+
+def test_v0_0_44_body() -> None:
+    body = job("v0.0.44", exclusive="topo", requeue=False, signal="B:USR1@90",
+               open_mode="truncate", nice=-5, time_min=10, input="/in", mincpus=4,
+               tmp="1G", gpus="a100:2", gpus_per_node=1, gres="mps:100", gpus_per_task="1",
+               cpus_per_gpu=4, mem_per_gpu=512, reservation="r", nodelist="cn[1-2],x",
+               exclude="y", licenses="l", wckey="w", threads_per_core=2, sockets_per_node=1)
+    expected = {
+        "shared": ["topo"], "requeue": False, "kill_warning_signal": "10",
+        "kill_warning_delay": {"set": True, "infinite": False, "number": 90},
+        "kill_warning_flags": ["BATCH_JOB"], "open_mode": ["TRUNCATE"], "nice": -5,
+        "time_minimum": {"set": True, "infinite": False, "number": 10},
+        "standard_input": "/in", "minimum_cpus_per_node": 4, "temporary_disk_per_node": 1024,
+        "tres_per_job": "gres/gpu:a100:2", "tres_per_node": "gres/gpu:1,gres/mps:100",
+        "tres_per_task": "gres/gpu:1", "cpus_per_tres": "gres/gpu:4",
+        "memory_per_tres": "gres/gpu:512", "reservation": "r",
+        "required_nodes": ["cn[1-2]", "x"], "excluded_nodes": ["y"], "licenses": "l",
+        "wckey": "w", "threads_per_core": 2, "sockets_per_node": 1,
+    }
+    assert {key: body[key] for key in expected} == expected
+    assert job("v0.0.44", exclusive=True)["shared"] == ["none"]
+    assert "kill_warning_flags" not in job("v0.0.44", signal="9")
+    assert job("v0.0.40", cores_per_socket=2)["cores_per_socket"] == 2
+
+
+@pytest.mark.parametrize(("version", "fields", "key"), [
+    ("v0.0.38", {"tmp": "1G"}, "tmp"), ("v0.0.38", {"nodelist": "a"}, "nodelist"),
+    ("v0.0.38", {"exclude": "a"}, "exclude"), ("v0.0.38", {"exclusive": "topo"}, "exclusive"),
+    ("v0.0.40", {"exclusive": "topo"}, "exclusive"),
+    ("v0.0.41", {"cores_per_socket": 2}, "cores-per-socket"),
+    ("v0.0.44", {"cores_per_socket": 2}, "cores-per-socket"),
+    ("v0.0.44", {"hint": "memory_bound"}, "cores-per-socket"),
+])
+def test_what_a_version_cannot_carry_is_refused_by_name(
+    version: str, fields: dict[str, Any], key: str
+) -> None:
+    with pytest.raises(HpcapiError) as caught:
+        job(version, **fields)
+    assert caught.value.code is ErrorCode.BAD_PARAMETER
+    assert caught.value.message.startswith(f"{key}: this Slurm release's API ({version})")
+
+
+def test_hint_becomes_counts_and_environment() -> None:
+    body = job("v0.0.44", hint="nomultithread", nodes=2)
+    assert body["threads_per_core"] == 1 and "tasks_per_core" not in body
+    assert body["tasks"] == 2  # _opt_verify(): nodes x threads-per-core
+    env = environment("v0.0.44", hint="nomultithread")
+    assert env["SLURM_HINT"] == "nomultithread" and env["SLURM_THREADS_PER_CORE"] == "1"
+    multi = job("v0.0.38", hint="multithread")
+    assert multi["tasks_per_core"] == 0xFFFF and "threads_per_core" not in multi
+    assert environment("v0.0.38", hint="multithread")["SLURM_NTASKS_PER_CORE"] == "65535"
+    memory = job("v0.0.38", hint="memory_bound")
+    assert (memory["cores_per_socket"], memory["threads_per_core"]) == (1, 1)
+
+
+def test_environment_of_the_counts() -> None:
+    env = environment("v0.0.44", threads_per_core=2, sockets_per_node=2, nodes=3)
+    assert env["SLURM_THREADS_PER_CORE"] == "2" and env["SLURM_NTASKS"] == "12"
+    plain = environment("v0.0.44", exclusive=True, gpus=1, nice=3, open_mode="append")
+    assert not {"SLURM_THREADS_PER_CORE", "SLURM_HINT", "SLURM_NTASKS"} & set(plain)
+    assert "SLURM_NTASKS" not in environment("v0.0.44", threads_per_core=2)  # no --nodes
+
+
+def test_array_default_output() -> None:
+    assert job("v0.0.44", array="0-3")["standard_output"] == "/home/alice/slurm-%A_%a.out"
+    assert job("v0.0.44")["standard_output"] == "/home/alice/slurm-%j.out"
+    assert job("v0.0.38", array="1", output="o")["standard_output"] == "o"
