@@ -9,7 +9,7 @@ so that every layer can import it without a cycle.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 
 from hpcapi.protocol import FINISHED_STATES
 
@@ -28,10 +28,29 @@ class Identity:
 
 @dataclass(frozen=True)
 class BeginTime:
-    """A validated start time: a local wall-clock time, or a delay after submission."""
+    """A validated sbatch --begin time, in one of three forms (``resolve_begin`` in
+    ``hpcapi.core.slurmsyntax`` turns it into an instant, given the submission time).
+
+    - ``delay_seconds``: now[{+|-}N], seconds after (negative: before) the submission;
+    - ``local_time``: a date with its year, at a time of day or midnight;
+    - ``time_of_day`` with at most one of ``month_day`` (a date without its year) and
+      ``days_ahead`` (today, tomorrow); alone, the next such time of day.
+    """
 
     local_time: datetime | None = None  # naive, in the local time zone as sbatch reads it
     delay_seconds: int | None = None
+    time_of_day: time | None = None  # local wall-clock time; the date comes from the rest
+    month_day: tuple[int, int] | None = None  # (month, day): this year's, else next year's
+    days_ahead: int | None = None  # 0 today, 1 tomorrow (calendar days in the local zone)
+
+    def __post_init__(self) -> None:
+        forms = [self.local_time, self.delay_seconds, self.time_of_day]
+        dates = [self.month_day, self.days_ahead]
+        allowed_dates = 0 if self.time_of_day is None else 1
+        given = sum(v is not None for v in forms), sum(v is not None for v in dates)
+        if given[0] != 1 or given[1] > allowed_dates:
+            # A programming error, not a request's: parse_begin builds only these shapes.
+            raise ValueError(f"not a BeginTime form: {self!r}")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ test_contract_slurm_openapi.py.
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -229,12 +231,24 @@ EXTRAS = SubmitRequest(
 )  # fmt: skip
 
 
-def test_v0_0_38_body_with_every_new_field() -> None:
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This process's local time zone is UTC for the test."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_v0_0_38_body_with_every_new_field(utc: None) -> None:
     job = build_submit_body(EXTRAS, OWNER, "/home/alice", PATH, LANG, comment="c1", now=NOW)["job"]
+    # A relative begin counts from the submission, sent as the local time it resolves to.
     expected = {
         "account": "lab", "qos": "high", "nodes": "2-4", "array": "0-15%2",
         "constraints": "intel&ib", "gres": "gpu:1,gpu:tesla:2", "standard_error": "err-%j",
-        "mail_user": "alice", "mail_type": "BEGIN,TIME_LIMIT_90", "begin_time": "now+3600",
+        "mail_user": "alice", "mail_type": "BEGIN,TIME_LIMIT_90",
+        "begin_time": "2027-01-15T09:00:00",
         "hold": True, "comment": "c1",
     }  # fmt: skip
     assert {key: job[key] for key in expected} == expected

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import reprlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from hpcapi.errors import ErrorCode, HpcapiError
 from hpcapi.model import BeginTime
@@ -315,82 +315,270 @@ def parse_mail_types(value: str) -> tuple[str, ...]:
     return tuple(types)
 
 
-_BEGIN_DATE = re.compile(
-    r"(?P<y>[0-9]{4})-(?P<mo>[0-9]{2})-(?P<d>[0-9]{2})"
-    r"(?:T(?P<h>[0-9]{2}):(?P<mi>[0-9]{2})(?::(?P<s>[0-9]{2}))?)?"
+# The forms of sbatch --begin: parse_time() in src/common/parse_time.c (25.11.7) as the man
+# page documents them. A day: today, tomorrow, YYYY-MM-DD, MMDD[YY], MM/DD[/YY] or MM.DD[.YY].
+# parse_time() also takes other digit counts ("125" is Dec 5) and mixed separators ("12/25.27");
+# those are refused.
+_BEGIN_DAY = re.compile(
+    r"(?P<word>today|tomorrow)"
+    r"|(?P<iso_y>[0-9]{4})-(?P<iso_m>[0-9]{2})-(?P<iso_d>[0-9]{2})"
+    r"|(?P<sep_m>[0-9]{1,2})(?P<sep>[/.])(?P<sep_d>[0-9]{1,2})(?:(?P=sep)(?P<sep_y>[0-9]{2}))?"
+    r"|(?P<mmdd_m>[0-9]{2})(?P<mmdd_d>[0-9]{2})(?P<mmdd_y>[0-9]{2})?",
+    re.IGNORECASE,
 )
-# parse_time() in src/common/parse_time.c: now+count[seconds|minutes|hours|days|weeks], the
-# unit names also singular, compared case-insensitively.
+# A time of day: HH:MM[:SS], optionally followed by AM or PM (spaces allowed before it), or
+# one of parse_time()'s named times.
+_BEGIN_CLOCK = re.compile(
+    r"(?P<h>[0-9]{1,2}):(?P<mi>[0-9]{2})(?::(?P<s>[0-9]{2}))?(?: *(?P<half>[AP]M))?"
+    r"|(?P<name>midnight|noon|elevenses|fika|teatime)",
+    re.IGNORECASE,
+)
+_NAMED_TIMES = {
+    "midnight": time(0), "noon": time(12), "elevenses": time(11), "fika": time(15),
+    "teatime": time(16),
+}  # fmt: skip
+# Where a day and a time of day meet: spaces (either order, as parse_time() reads any order),
+# "T" after YYYY-MM-DD (the man page) and "-" after a month/day (parse_time()'s own comment).
+_BEGIN_JOIN = re.compile(r" +|T|-")
+# now[{+|-}count[unit]], blanks allowed around the sign and before the unit (the man page
+# writes "now + count time-units"); the unit names also singular, compared case-insensitively.
 _BEGIN_DELAY = re.compile(
-    r"now\+(?P<count>[0-9]{1,9})(?P<unit>seconds?|minutes?|hours?|days?|weeks?)?", re.IGNORECASE
+    r"now(?: *(?P<sign>[+-]) *(?P<count>[0-9]{1,9})"
+    r"(?: *(?P<unit>seconds?|minutes?|hours?|days?|weeks?))?)?",
+    re.IGNORECASE,
 )
 _UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800}
+BEGIN_FORMS = (
+    "HH:MM[:SS] [AM|PM], midnight, noon, elevenses, fika, teatime, today, tomorrow, MMDD[YY],"
+    " MM/DD[/YY], MM.DD[.YY], YYYY-MM-DD[THH:MM[:SS]], a day and a time of day separated by a"
+    " space (e.g. \"16:00 tomorrow\"), or now[{+|-}COUNT[seconds|minutes|hours|days|weeks]]"
+)
 
 
 def parse_begin(value: str) -> BeginTime:
-    """Return a start time from YYYY-MM-DD[THH:MM[:SS]] or now+N[unit]."""
+    """Return a start time from any documented sbatch --begin form (parse_time() syntax)."""
     code = ErrorCode.BAD_PARAMETER
-    hint = (
-        "begin must be YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] or now+N[seconds|minutes|hours|days|weeks]"
-    )
     if not isinstance(value, str):
-        raise HpcapiError(code, hint)
+        raise HpcapiError(code, f"begin must be a string: {BEGIN_FORMS}")
     delay = _BEGIN_DELAY.fullmatch(value)
     if delay is not None:
-        unit = (delay["unit"] or "second").lower().rstrip("s")
-        seconds = int(delay["count"]) * _UNIT_SECONDS[unit]
-        if seconds > MAX_BEGIN_DELAY_SECONDS:
-            raise HpcapiError(code, "begin must be at most 365 days from now")
-        return BeginTime(delay_seconds=seconds)
-    date = _BEGIN_DATE.fullmatch(value)
-    if date is None:
-        raise HpcapiError(code, f"{hint}, got {quote_value(value)}")
-    parts = {name: int(text) for name, text in date.groupdict().items() if text is not None}
+        return BeginTime(delay_seconds=_begin_delay(delay))
+    day, clock = _begin_parts(value)
+    if day is None and clock is None:
+        raise HpcapiError(
+            code, f"begin {quote_value(value)} is not a Slurm time: use {BEGIN_FORMS}"
+        )
+    time_of_day = time(0) if clock is None else _begin_clock(value, clock)
+    if day is None:
+        return BeginTime(time_of_day=time_of_day)
+    if day["word"] is not None:
+        days_ahead = 1 if day["word"].lower() == "tomorrow" else 0
+        return BeginTime(time_of_day=time_of_day, days_ahead=days_ahead)
+    year, month, mday = _begin_date(value, day)
+    if year is None:
+        return BeginTime(time_of_day=time_of_day, month_day=(month, mday))
+    return BeginTime(local_time=datetime.combine(date(year, month, mday), time_of_day))
+
+
+def _begin_delay(match: re.Match[str]) -> int:
+    """The seconds of a matched now[{+|-}count[unit]], refused beyond a year either way."""
+    if match["count"] is None:
+        return 0
+    unit = (match["unit"] or "second").lower().rstrip("s")
+    seconds = int(match["count"]) * _UNIT_SECONDS[unit]
+    if seconds > MAX_BEGIN_DELAY_SECONDS:
+        raise HpcapiError(ErrorCode.BAD_PARAMETER, "begin must be within 365 days of now")
+    return -seconds if match["sign"] == "-" else seconds
+
+
+def _begin_parts(value: str) -> tuple[re.Match[str] | None, re.Match[str] | None]:
+    """The day and the time of day in ``value``, (None, None) if it is no documented form."""
+    day, clock = _BEGIN_DAY.fullmatch(value), _BEGIN_CLOCK.fullmatch(value)
+    if day is not None or clock is not None:
+        return day, clock
+    for join in _BEGIN_JOIN.finditer(value):
+        head, tail = value[: join.start()], value[join.end() :]
+        if join[0] in "T-":
+            # Glued to a bare 24-hour HH:MM[:SS]: "T" after YYYY-MM-DD, "-" after a month/day.
+            day, clock = _BEGIN_DAY.fullmatch(head), _BEGIN_CLOCK.fullmatch(tail)
+            glued_to = ("iso_m",) if join[0] == "T" else ("sep_m", "mmdd_m")
+            if (
+                day is not None and clock is not None and clock["h"] is not None
+                and clock["half"] is None and any(day[form] is not None for form in glued_to)
+            ):  # fmt: skip
+                return day, clock
+            continue
+        for day, clock in (
+            (_BEGIN_DAY.fullmatch(head), _BEGIN_CLOCK.fullmatch(tail)),
+            (_BEGIN_DAY.fullmatch(tail), _BEGIN_CLOCK.fullmatch(head)),
+        ):
+            if day is not None and clock is not None:
+                return day, clock
+    return None, None
+
+
+def _begin_clock(value: str, clock: re.Match[str]) -> time:
+    """The wall-clock time of a matched time of day, checked as _get_time() checks it."""
+    if clock["name"] is not None:
+        return _NAMED_TIMES[clock["name"].lower()]
+    hour, minute, second = int(clock["h"]), int(clock["mi"]), int(clock["s"] or 0)
+    half = (clock["half"] or "").lower()
+    if hour > (12 if half else 23) or minute > 59 or second > 59:
+        raise HpcapiError(
+            ErrorCode.BAD_PARAMETER, f"begin {quote_value(value)} has no such time of day"
+        )
+    if half == "am" and hour == 12:
+        hour = 0
+    elif half == "pm" and hour != 12:
+        hour += 12  # parse_time() reads 0 PM as noon too
+    return time(hour, minute, second)
+
+
+def _begin_date(value: str, day: re.Match[str]) -> tuple[int | None, int, int]:
+    """(year or None, month, day) of a matched date, a real calendar date."""
+    code = ErrorCode.BAD_PARAMETER
+    kind = next(form for form in ("iso", "sep", "mmdd") if day[f"{form}_m"] is not None)
+    month, mday = int(day[f"{kind}_m"]), int(day[f"{kind}_d"])
+    year_text = day[f"{kind}_y"]
+    if year_text is None:
+        year = None
+    elif kind == "iso":
+        year = int(year_text)
+    elif year_text == "00":
+        # _get_date() takes a two-digit year 00 for "no year" (this year or the next).
+        raise HpcapiError(
+            code, f"begin {quote_value(value)}: Slurm reads the year 00 as none; write 2000-MM-DD"
+        )
+    else:
+        year = 2000 + int(year_text)  # _get_date(): YY is 20YY
     try:
-        when = datetime(
-            parts["y"], parts["mo"], parts["d"], parts.get("h", 0), parts.get("mi", 0),
-            parts.get("s", 0),
-        )  # fmt: skip
+        date(2000 if year is None else year, month, mday)  # 2000 is a leap year: 02/29 exists
     except ValueError as err:
-        raise HpcapiError(code, f"begin {quote_value(value)} is not a real date and time") from err
-    if when.year < 2000:
+        raise HpcapiError(code, f"begin {quote_value(value)} is not a real date") from err
+    if year is not None and year < 2000:
         raise HpcapiError(code, "begin must be in the year 2000 or later")
-    return BeginTime(local_time=when)
+    return year, month, mday
 
 
+def resolve_begin(begin: BeginTime, now: float) -> int:
+    """Return the epoch second ``begin`` names for a job submitted at ``now`` (local time)."""
+    # Read in this process's local time zone (TZ), as sbatch reads --begin on the submit host.
+    if begin.delay_seconds is not None:
+        return int(now) + begin.delay_seconds
+    if begin.local_time is not None:
+        return _local_epoch(begin.local_time)
+    clock = begin.time_of_day if begin.time_of_day is not None else time(0)
+    current = datetime.fromtimestamp(now)
+    today = current.date()
+    # parse_time() finds "tomorrow" as the date 24 hours from now, which skips a day after a
+    # 23-hour day and repeats one after a 25-hour day; hpcapi takes the next calendar day.
+    if begin.days_ahead is not None:
+        when = today + timedelta(days=begin.days_ahead)
+    elif begin.month_day is not None:
+        # This year's date unless it (to the minute) has come already: then next year's.
+        month, mday = begin.month_day
+        year = today.year
+        if (month, mday, clock.hour, clock.minute) <= (
+            current.month, current.day, current.hour, current.minute
+        ):  # fmt: skip
+            year += 1
+        # mktime() makes 02/29 of a common year March 1st; so does this.
+        when = date(year, month, 1) + timedelta(days=mday - 1)
+    else:
+        # A time of day alone is today's unless its minute has come: then tomorrow's. Like
+        # parse_time(), the seconds do not count: 10:30:45 at 10:30:15 is tomorrow's.
+        when = today
+        if (clock.hour, clock.minute) <= (current.hour, current.minute):
+            when += timedelta(days=1)
+    return _local_epoch(datetime.combine(when, clock))
+
+
+def _local_epoch(wall_clock: datetime) -> int:
+    """The epoch second of a naive local wall-clock time."""
+    # A time skipped by a DST change counts with the offset before the change (02:30 on the
+    # spring-forward night is 03:30 summer time); a time that occurs twice is its first
+    # occurrence (PEP 495 fold=0). Slurm's mktime(tm_isdst=-1) agrees on the first and
+    # depends on glibc's state of previous calls for the second.
+    return int(wall_clock.timestamp())
+
+
+# One --gres entry as slurm_get_next_tres() (src/common/slurm_protocol_defs.c, 25.11.7) reads
+# it: name[[:type]:count]. A last part that starts with a digit and ends in one of
+# suffix_mult()'s suffixes is the count; any other last part is a type.
 _GRES_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 _GRES_TYPE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-_GRES_COUNT = re.compile(r"[0-9]{1,9}")
+_GRES_COUNT = re.compile(r"(?P<number>[0-9]+)(?P<suffix>[A-Za-z]*)")
+# The suffixes the sbatch man page documents, powers of 1024. suffix_mult() also takes KiB..PiB
+# and the powers of 1000 KB..PB, which hpcapi refuses rather than reads as a type.
+_GRES_SUFFIX_FACTOR = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40, "p": 2**50}
+_SLURM_ONLY_SUFFIXES = frozenset(
+    prefix + tail for prefix in "kmgtp" for tail in ("b", "ib")
+)
 MAX_GRES_ENTRIES = 32
+# gres counts are uint64 in Slurm, which multiplies the suffix without an overflow check and
+# keeps the top values for NO_VAL64 and INFINITE64; stay well below them.
+MAX_GRES_COUNT = 2**63 - 1
+GRES_FORM = (
+    "name[:type][:count], entries comma-separated (e.g. gpu, gpu:2, gpu:a100:2,mps:100; count a"
+    " whole number >= 1 with an optional k, m, g, t or p suffix)"
+)
 
 
 def parse_gres(value: str) -> str:
     """Return a GRES list such as "gpu:1" or "gpu:tesla:2,mps:100", without "gres:" prefixes."""
     code = ErrorCode.BAD_PARAMETER
-    value = _spec_text(value, "gres", "a list such as gpu:1 or gpu:tesla:2")
+    value = _spec_text(value, "gres", f"a string: {GRES_FORM}")
     entries = value.split(",")
     if len(entries) > MAX_GRES_ENTRIES:
         raise HpcapiError(code, f"gres may list at most {MAX_GRES_ENTRIES} resources")
-    normalized = []
-    for entry in entries:
-        # sbatch prepends "gres:" (22.05) or "gres/" (23.11+) itself and drops a doubled one;
-        # hpcapi stores the bare form and lets translate add each version's prefix.
-        bare = entry[5:] if entry[:5].lower() in ("gres:", "gres/") else entry
-        parts = bare.split(":")
-        count = parts.pop() if len(parts) > 1 and _GRES_COUNT.fullmatch(parts[-1]) else None
-        valid = (
-            1 <= len(parts) <= 2
-            and _GRES_NAME.fullmatch(parts[0]) is not None
-            and all(_GRES_TYPE.fullmatch(part) for part in parts[1:])
-            and (count is None or int(count) > 0)
-            and parts[0].lower() not in ("help", "list", "none")
+    return ",".join(_parse_gres_entry(entry) for entry in entries)
+
+
+def _parse_gres_entry(entry: str) -> str:
+    """One ``name[:type][:count]`` entry, its "gres:" or "gres/" prefix dropped."""
+    code = ErrorCode.BAD_PARAMETER
+    if not entry:
+        raise HpcapiError(code, f"gres has an empty entry (a comma too many); use {GRES_FORM}")
+    # sbatch prepends "gres:" (22.05) or "gres/" (23.11+) itself and drops a doubled prefix
+    # of its own kind; hpcapi takes either, stores the bare form and lets submit_body add
+    # each version's. Slurm matches the prefix case-sensitively.
+    bare = entry[5:] if entry[:5] in ("gres:", "gres/") else entry
+    parts = bare.split(":")
+    count = _GRES_COUNT.fullmatch(parts[-1]) if len(parts) > 1 else None
+    if count is not None and count["suffix"].lower() in _SLURM_ONLY_SUFFIXES:
+        raise HpcapiError(
+            code, f"gres count {quote_value(parts[-1])} in {quote_value(entry)}: use a k, m, g,"
+            " t or p suffix (powers of 1024)"
+        )  # fmt: skip
+    if count is not None and count["suffix"].lower() not in _GRES_SUFFIX_FACTOR:
+        count = None  # like Slurm: a type such as "2x", with the count 1
+    if count is not None:
+        parts.pop()
+    valid = (
+        1 <= len(parts) <= 2
+        and _GRES_NAME.fullmatch(parts[0]) is not None
+        and all(_GRES_TYPE.fullmatch(part) for part in parts[1:])
+    )
+    if not valid:
+        raise HpcapiError(code, f"gres entry {quote_value(entry)} must be {GRES_FORM}")
+    if parts[0].lower() == "gres":
+        # No GRES is named "gres": a prefix Slurm does not recognize ("GRES:", "gres:gres:").
+        raise HpcapiError(
+            code, f"gres entry {quote_value(entry)}: the only prefixes are gres: and gres/"
         )
-        if not valid:
+    if parts[0].lower() in ("help", "list", "none"):
+        # sbatch prints its help for help/list and treats none specially.
+        raise HpcapiError(code, f"gres entry {quote_value(entry)} names no resource")
+    if count is not None:
+        number = int(count["number"]) * _GRES_SUFFIX_FACTOR[count["suffix"].lower()]
+        if number == 0:
+            # slurm_get_next_tres() silently drops an entry with a count of 0.
             raise HpcapiError(
-                code, f"gres entry {quote_value(entry)} must be NAME[:TYPE][:COUNT], e.g. gpu:2"
+                code, f"gres entry {quote_value(entry)} asks for none; leave it out instead"
             )
-        normalized.append(bare)
-    return ",".join(normalized)
+        if number > MAX_GRES_COUNT:
+            raise HpcapiError(code, f"gres count in {quote_value(entry)} is too large")
+    return bare
 
 
 _CONSTRAINT = re.compile(r"[A-Za-z0-9_.\-&|\[\]()*,]+")

@@ -7,10 +7,12 @@ Slurm release behind it. Supported versions: v0.0.38 (Slurm 22.05) and v0.0.40-v
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from hpcapi.core.slurmsyntax import resolve_begin
 from hpcapi.errors import ErrorCode, HpcapiError
-from hpcapi.model import BeginTime, JobDescription
+from hpcapi.model import JobDescription
 from hpcapi.slurm.versions import check_api_version
 
 # Sent under the same key and type (string, boolean, int) by every supported version.
@@ -55,19 +57,9 @@ def _no_val(number: int) -> dict[str, Any]:
     return {"set": True, "infinite": False, "number": number}
 
 
-def slurm_time(begin: BeginTime) -> str:
-    """A start time in parse_time() syntax, for slurmrestd to read (Slurm 22.05)."""
-    if begin.local_time is not None:
-        return begin.local_time.strftime("%Y-%m-%dT%H:%M:%S")
-    return f"now+{begin.delay_seconds or 0}"  # parse_time(): seconds are the default unit
-
-
-def begin_epoch(begin: BeginTime, now: float) -> int:
-    """A start time as epoch seconds; ``now`` is the submission time."""
-    if begin.local_time is not None:
-        # Like parse_time()'s mktime(): the wall-clock time in this host's time zone.
-        return int(begin.local_time.timestamp())
-    return int(now) + (begin.delay_seconds or 0)
+def slurm_time(epoch: int) -> str:
+    """An instant as the local YYYY-MM-DDTHH:MM:SS that parse_time() reads (Slurm 22.05)."""
+    return datetime.fromtimestamp(epoch).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def _render_environment(api_version: str, environment: tuple[tuple[str, str], ...]) -> Any:
@@ -141,10 +133,12 @@ def _render_options(api_version: str, job: JobDescription) -> dict[str, Any]:
         if job.mail_types is not None:
             options["mail_type"] = ",".join(job.mail_types)
         # - begin_time: a parse_time() string; the spec says int64, but an epoch is refused
-        #   ("Unable to parse time", NOTES.md). Slurm reads it in slurmrestd's time zone and
-        #   counts now+N from its own clock.
+        #   ("Unable to parse time", NOTES.md). hpcapi resolves every form itself, as for
+        #   v0.0.40+, and sends the local wall-clock time, which Slurm reads in slurmrestd's
+        #   time zone (hpcapi's too, as on a submit host). In the hour a DST change repeats,
+        #   Slurm's mktime() may read it as either occurrence.
         if job.begin is not None:
-            options["begin_time"] = slurm_time(job.begin)
+            options["begin_time"] = slurm_time(resolve_begin(job.begin, job.submitted_at))
         # - exclusive: the --exclusive argument, "true" for --exclusive alone.
         if job.exclusive is not None:
             options["exclusive"] = "true" if job.exclusive == "exclusive" else job.exclusive
@@ -225,7 +219,7 @@ def _render_options(api_version: str, job: JobDescription) -> dict[str, Any]:
     # - begin_time: a uint64_no_val struct of epoch seconds; hpcapi reads a wall-clock time in
     #   its own time zone, as sbatch does on the submit host.
     if job.begin is not None:
-        options["begin_time"] = _no_val(begin_epoch(job.begin, job.submitted_at))
+        options["begin_time"] = _no_val(resolve_begin(job.begin, job.submitted_at))
     return options
 
 
