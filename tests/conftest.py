@@ -28,6 +28,7 @@ if str(REPO_ROOT) not in sys.path:
 
 import hpcapi  # noqa: E402
 from hpcapi.config import ServerConfig  # noqa: E402
+from hpcapi.core.jobs import TimeFormat  # noqa: E402
 from hpcapi.identity import IdentityPolicy, IdentityResolver  # noqa: E402
 from hpcapi.slurm.transport import Timeouts, TransportError  # noqa: E402
 from hpcapi.web import create_app  # noqa: E402
@@ -283,6 +284,9 @@ def make_server_config(**changes: Any) -> ServerConfig:
         # answers and of polls that ask only what changed set these).
         history_max_staleness=0.0,
         history_full_refresh=0.0,
+        # Times with their zone, so that a test's expected answer does not depend on the
+        # machine's; the FRCE form (the default) has tests of its own.
+        history_time_format=TimeFormat.UTC,
     )
     return dataclasses.replace(base, **changes)
 

@@ -401,8 +401,9 @@ def test_relative_begin_in_a_dry_run_v0_0_38(svc: Services, clock: None, begin: 
                                              delay: int) -> None:
     done = submit_job(svc, ALICE, {**BODY, "begin": begin}, dry_run=True)
     assert done.dry_run_body is not None
-    # Slurm 22.05 reads a parse_time() string and counts from its own clock.
-    assert done.dry_run_body["job"]["begin_time"] == f"now+{delay}"
+    # hpcapi resolves the offset from the submission and sends the local wall-clock time.
+    expected = datetime.fromtimestamp(NOW + delay).strftime("%Y-%m-%dT%H:%M:%S")
+    assert done.dry_run_body["job"]["begin_time"] == expected
 
 
 @pytest.mark.parametrize(("begin", "delay"), [("now+60", 60), ("now+2hours", 7200)])
