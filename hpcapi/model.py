@@ -116,7 +116,9 @@ class JobDescription:
 
 @dataclass(frozen=True)
 class Job:
-    """One job as hpcapi reports it; times are epoch seconds, None when not (yet) known."""
+    """One job as hpcapi reports it; times are epoch seconds, None when not (yet) known.
+
+    A running job's end_time is its expected end (start plus limit), as Slurm reports it."""
 
     job_id: int
     user: str

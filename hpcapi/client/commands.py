@@ -25,6 +25,7 @@ from hpcapi.client.api import JOB_ID_RE, HpcapiClient, job_records
 from hpcapi.client.cli import EXIT_API_ERROR, EXIT_JOB_FAILED, EXIT_OK, EXIT_WAIT_TIMEOUT
 from hpcapi.client.config import ClientConfig
 from hpcapi.client.options import OPTIONS
+from hpcapi.client.times import local_time_text
 
 if TYPE_CHECKING:
     from hpcapi.client.wait import WaitPolicy
@@ -154,7 +155,8 @@ JOB_COLUMNS = ("JOBID", "NAME", "PARTITION", "STATE", "REASON", "EXIT", "SUBMIT"
 
 def _job_row(job_id: str, job: Mapping[str, Any]) -> list[Any]:
     return [job_id, job.get("name"), job.get("partition"), job.get("state"), job.get("reason"),
-            job.get("exit_code"), job.get("submit"), job.get("start"), job.get("end")]
+            job.get("exit_code"),
+            *(local_time_text(job.get(key)) for key in ("submit", "start", "end"))]
 
 
 def _jobs_table(jobs: Mapping[str, Mapping[str, Any]]) -> str:
