@@ -166,6 +166,8 @@ class _Parser(argparse.ArgumentParser):
 
 def subcommands(parser: argparse.ArgumentParser) -> dict[str, tuple[str, argparse.ArgumentParser]]:
     """The commands of ``parser``: name to (help line, parser), in the order of COMMAND_HELP."""
+    # argparse has no public way to list what a parser holds; _actions, _SubParsersAction and
+    # _choices_actions are what its own help formatter reads, unchanged since Python 3.2.
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             helps = {choice.dest: choice.help or "" for choice in action._choices_actions}
