@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+import hpcapi
 import hpcapi.client.config
 from hpcapi.client import cli
 from hpcapi.client.api import HpcapiClient, RetryPolicy
@@ -118,15 +119,19 @@ def test_submit_json_and_stdin(run: Run, fake: FakeTransport) -> None:
     fake.add("POST", "submit_job", submitted("43"))
     code, out, _ = run("--json", "submit", "-", "-p", "quick", stdin="#!/bin/sh\ntrue\n")
     assert code == 0
-    assert json.loads(out)["jobid"] == "43"
+    assert json.loads(out)["result"]["jobid"] == "43"
 
 
 def test_dry_run(run: Run, fake: FakeTransport, script: Path) -> None:
     fake.add("POST", "submit_job", (200, {"status": "call_success", "reason": "dry_run",
-                                          "job": {"partition": "norm"}}))
+                                          "job": {"job": {"partition": "norm",
+                                                          "time_limit": {"number": 10}}}}))
     code, out, err = run("submit", str(script), "--dry-run")
-    assert code == 0 and "partition" in out and "nothing submitted" in err
+    assert code == 0 and "nothing submitted" in err
     assert fake.calls()[0].query == {"dry_run": ["1"]}
+    rows = [line.split() for line in out.splitlines()]
+    assert ["job.partition", "norm"] in rows and ["job.time_limit.number", "10"] in rows
+    assert "{" not in out  # no Python dict shown
 
 
 def test_exit_1_prints_the_api_code(run: Run, fake: FakeTransport, script: Path) -> None:
@@ -135,7 +140,9 @@ def test_exit_1_prints_the_api_code(run: Run, fake: FakeTransport, script: Path)
     code, out, err = run("submit", str(script), "--json")
     assert code == 1
     assert "bad_partition" in err
-    assert json.loads(out)["reason"] == "bad_partition"
+    document = json.loads(out)
+    assert document["error"]["reason"] == "bad_partition"
+    assert (document["ok"], document["exit_code"]) == (False, 1)
 
 
 @pytest.mark.parametrize(
@@ -229,7 +236,9 @@ def test_status_and_cancel_report_each_job(run: Run, fake: FakeTransport) -> Non
                                        "reason": "job_already_finished", "message": "done"}))
     code, out, err = run("--json", "cancel", "1", "2")
     assert code == 1
-    assert json.loads(out)["cancelled"] == ["1"]
+    result = json.loads(out)["result"]
+    assert result["cancelled"] == ["1"]
+    assert result["errors"]["2"]["reason"] == "job_already_finished"
     assert "job_already_finished" in err
 
 
@@ -250,7 +259,10 @@ def test_submit_wait(run: Run, fake: FakeTransport, script: Path) -> None:
     fake.add("GET", "job/42", job("42", "RUNNING"), job("42", "TIMEOUT"))
     code, out, _ = run("--json", "submit", "--wait", str(script))
     assert code == 5
-    assert json.loads(out)["job"]["state"] == "TIMEOUT"
+    document = json.loads(out)
+    assert document["result"]["jobid"] == "42"
+    assert document["result"]["job"]["state"] == "TIMEOUT"
+    assert document["error"]["reason"] == "job_failed"
 
 
 def test_partitions_whoami_ping(run: Run, fake: FakeTransport) -> None:
@@ -268,4 +280,25 @@ def test_options_after_the_command(run: Run, fake: FakeTransport) -> None:
     fake.add("GET", "whoami", (200, {"status": "call_success", "principal": "a@R",
                                      "reason": "whoami_success"}))
     code, out, _ = run("whoami", "--json")
-    assert code == 0 and json.loads(out)["principal"] == "a@R"
+    assert code == 0 and json.loads(out)["result"]["principal"] == "a@R"
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out == f"hpcapi {hpcapi.__version__}\n"
+
+
+def test_a_usage_error_goes_to_the_given_stderr(run: Run) -> None:
+    code, out, err = run("status")
+    assert (code, out) == (2, "")
+    assert "usage: hpcapi status" in err
+    assert err.rstrip().endswith("hpcapi status: error: the following arguments are required:"
+                                 " JOB")
+
+
+def test_local_commands_need_no_server(run: Run, fake: FakeTransport) -> None:
+    code, out, _ = run("completion", "bash", url=None)
+    assert code == 0 and "complete -o default -F _hpcapi hpcapi" in out
+    code, out, _ = run("man", url=None)
+    assert code == 0 and out.startswith(".TH HPCAPI 1")
+    assert fake.calls() == []

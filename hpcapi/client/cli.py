@@ -1,10 +1,11 @@
 """The ``hpcapi`` command line.
 
-Results go to stdout (a table, or JSON with ``--json``); messages go to stderr. Exit codes:
+Results go to stdout (a table, or with ``--json`` one JSON document of the shape
+hpcapi.client.render describes, failures included); messages go to stderr. Exit codes:
 0 ok; 1 the API answered an error (its code is printed); 2 usage or configuration (including
 an untrusted TLS certificate); 3 authentication (no valid ticket, or the server refused the
 principal); 4 server unreachable; 5 a job waited for did not complete successfully; 6 ``wait``
-timed out.
+timed out. ``completion`` and ``man`` answer from the parser alone, without configuration.
 
 Every run of ``hpcapi`` imports this module, so it imports only what parsing the command line
 needs: ``--help``, ``--version`` and usage errors answer without loading ssl, http.client and
@@ -18,7 +19,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from hpcapi import __version__
 from hpcapi.client import errors as client_errors
@@ -26,6 +27,7 @@ from hpcapi.client.options import OPTIONS
 
 if TYPE_CHECKING:
     from hpcapi.client.api import HpcapiClient
+    from hpcapi.client.commands import Context
     from hpcapi.client.config import ClientConfig
 
 EXIT_OK = 0
@@ -35,16 +37,51 @@ EXIT_AUTH = 3
 EXIT_UNREACHABLE = 4
 EXIT_JOB_FAILED = 5
 EXIT_WAIT_TIMEOUT = 6
+EXIT_INTERRUPTED = 130
+
+# The error reason of a --json document when a command ended with a failing status of its own
+# (not an exception); hpcapi.client.render.CLIENT_REASONS says what each means.
+STATUS_REASONS = {
+    EXIT_API_ERROR: "partial_failure",
+    EXIT_JOB_FAILED: "job_failed",
+    EXIT_WAIT_TIMEOUT: "wait_timeout",
+}
 
 CredentialFactory = Callable[[str | None, str | None], Any]
 ClientFactory = Callable[["ClientConfig", Any], "HpcapiClient"]
 
-EPILOG = """\
-exit status: 0 ok, 1 API error (its code is printed), 2 usage or configuration,
-3 authentication, 4 server unreachable, 5 a job did not complete successfully,
-6 wait timed out.
-configuration: /etc/hpcapi/client.conf, ~/.config/hpcapi/client.conf, $HPCAPI_CLIENT_CONF,
-$HPCAPI_URL, then options; INI section [client] with url, principal, keytab, ca."""
+# What each exit status means: the --help epilog and the manual page are made from it.
+EXIT_MEANINGS = {
+    EXIT_OK: "ok",
+    EXIT_API_ERROR: "API error (its code is printed)",
+    EXIT_USAGE: "usage or configuration",
+    EXIT_AUTH: "authentication",
+    EXIT_UNREACHABLE: "server unreachable",
+    EXIT_JOB_FAILED: "a job did not complete successfully",
+    EXIT_WAIT_TIMEOUT: "wait timed out",
+}
+CONFIGURATION = (
+    "/etc/hpcapi/client.conf, ~/.config/hpcapi/client.conf, $HPCAPI_CLIENT_CONF, $HPCAPI_URL,"
+    " then options; INI section [client] with url, principal, keytab, ca."
+)
+
+
+def _wrap(pieces: list[str], width: int = 90) -> list[str]:
+    # Not textwrap: importing it costs every run of hpcapi a millisecond (the module docstring).
+    lines = [""]
+    for word in pieces:
+        if lines[-1] and len(lines[-1]) + 1 + len(word) > width:
+            lines.append(word)
+        else:
+            lines[-1] = f"{lines[-1]} {word}" if lines[-1] else word
+    return lines
+
+
+_EXITS = [f"{code} {meaning}" for code, meaning in EXIT_MEANINGS.items()]
+EPILOG = "\n".join([
+    *_wrap(["exit status:", *[f"{item}," for item in _EXITS[:-1]], f"{_EXITS[-1]}."]),
+    *_wrap(f"configuration: {CONFIGURATION}".split()),
+])
 
 
 # --- the parser ---
@@ -100,7 +137,59 @@ COMMAND_HELP = {
     "partitions": "the partitions you can submit to",
     "whoami": "the principal and local user the server sees",
     "ping": "check that the server reaches Slurm as you",
+    "completion": "print a bash or zsh completion script",
+    "man": "print the hpcapi(1) manual page (roff)",
 }
+# Answered from the parser alone: no configuration, no credential, no server.
+LOCAL_COMMANDS = ("completion", "man")
+COMPLETION_SHELLS = ("bash", "zsh")
+
+
+class CommandLineError(Exception):
+    """argparse refused the command line; ``usage`` is the refusing parser's usage line."""
+
+    def __init__(self, usage: str, prog: str, message: str) -> None:
+        super().__init__(message)
+        self.usage = usage
+        self.prog = prog
+        self.message = message
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser that raises on a usage error instead of printing and exiting, so that
+    main can print the error where it was told to, and as JSON with --json."""
+
+    def error(self, message: str) -> NoReturn:
+        """Raise CommandLineError (argparse calls this for every usage error)."""
+        raise CommandLineError(self.format_usage(), self.prog, message)
+
+
+def subcommands(parser: argparse.ArgumentParser) -> dict[str, tuple[str, argparse.ArgumentParser]]:
+    """The commands of ``parser``: name to (help line, parser), in the order of COMMAND_HELP."""
+    # argparse has no public way to list what a parser holds; _actions, _SubParsersAction and
+    # _choices_actions are what its own help formatter reads, unchanged since Python 3.2.
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {choice.dest: choice.help or "" for choice in action._choices_actions}
+            return {name: (helps.get(name, ""), sub) for name, sub in action.choices.items()}
+    return {}
+
+
+def arguments_of(
+    parser: argparse.ArgumentParser,
+) -> tuple[list[argparse.Action], list[argparse.Action]]:
+    """The options and the positional arguments of ``parser``, its commands left out."""
+    actions = [action for action in parser._actions
+               if not isinstance(action, argparse._SubParsersAction)]
+    return ([action for action in actions if action.option_strings],
+            [action for action in actions if not action.option_strings])
+
+
+def help_of(action: argparse.Action) -> str:
+    """An argument's help line as --help shows it (``%%`` and ``%(default)s`` expanded)."""
+    if not action.help or action.help == argparse.SUPPRESS:
+        return ""
+    return argparse.HelpFormatter("hpcapi")._expand_help(action)
 
 
 def _add_command_arguments(name: str, sub: argparse.ArgumentParser) -> None:
@@ -139,13 +228,16 @@ def _add_command_arguments(name: str, sub: argparse.ArgumentParser) -> None:
         sub.add_argument("jobs", nargs="+", metavar="JOB")
         if name == "wait":
             _add_wait_options(sub, flag=False)
+    elif name == "completion":
+        sub.add_argument("shell", choices=COMPLETION_SHELLS, metavar="SHELL",
+                         help="bash or zsh; e.g. eval \"$(hpcapi completion bash)\"")
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The argument parser for ``hpcapi``; given ``argv``, only the commands named in it get
     their arguments (the rest are listed by name: making all of them took 11 ms, a fifth of
     ``hpcapi --version``, and a command's help shows only its own)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="hpcapi",
         description="Submit and follow Slurm jobs through an hpcapi server, with Kerberos.",
         epilog=EPILOG,
@@ -164,6 +256,25 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _command_named(words: list[str]) -> str | None:
+    """The command a command line that did not parse seems to name, for its JSON document."""
+    return next((word for word in words if word in COMMAND_HELP), None)
+
+
+def _run_local(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    """A command of LOCAL_COMMANDS: its --json result and its text."""
+    parser = build_parser()  # every command, with all its options
+    if args.command == "completion":
+        from hpcapi.client.completion import completion_script
+
+        script = completion_script(args.shell, parser)
+        return {"shell": args.shell, "script": script}, script
+    from hpcapi.client.manpage import manpage
+
+    page = manpage(parser)
+    return {"page": page}, page
+
+
 def main(
     argv: list[str] | None = None,
     *,
@@ -177,18 +288,49 @@ def main(
 ) -> int:
     """Run the command line; return the exit status."""
     err = stderr or sys.stderr
+    out = stdout or sys.stdout
     env = os.environ if environ is None else environ
+    words = sys.argv[1:] if argv is None else argv
     try:
-        words = sys.argv[1:] if argv is None else argv
         args = build_parser(words).parse_args(words)
-    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+    except CommandLineError as exc:
+        print(f"{exc.usage}{exc.prog}: error: {exc.message}", file=err, flush=True)
+        if "--json" in words:
+            from hpcapi.client import render
+
+            document = render.envelope(_command_named(words), EXIT_USAGE, None,
+                                       render.error_info("usage", exc.message))
+            print(render.json_text(document), file=out, flush=True)
+        return EXIT_USAGE
+    except SystemExit as exc:  # argparse: --help or --version (0)
         return int(exc.code or 0) if isinstance(exc.code, int | None) else EXIT_USAGE
 
-    def fail(code: int, message: str) -> int:
-        print(f"hpcapi: {message}", file=err, flush=True)
+    # Imported only now that a command is to run (see the module docstring).
+    from hpcapi.client import render
+
+    def finish(code: int, result: Any, error: dict[str, Any] | None,
+               warnings: list[str]) -> int:
+        # The one place a --json document is printed: one per run, failures included.
+        if args.json:
+            if code != EXIT_OK and error is None:
+                reason = STATUS_REASONS.get(code, "client_error")
+                error = render.error_info(reason, render.CLIENT_REASONS[reason])
+            document = render.envelope(args.command, code, result, error, warnings)
+            print(render.json_text(document), file=out, flush=True)
         return code
 
-    # Imported only now that a command is to run (see the module docstring).
+    def fail(code: int, message: str, error: dict[str, Any]) -> int:
+        print(f"hpcapi: {message}", file=err, flush=True)
+        return finish(code, None if ctx is None else ctx.result, error,
+                      [] if ctx is None else ctx.warnings)
+
+    ctx: Context | None = None
+    if args.command in LOCAL_COMMANDS:
+        result, text = _run_local(args)
+        if not args.json:
+            print(text, file=out, end="" if text.endswith("\n") else "\n", flush=True)
+        return finish(EXIT_OK, result, None, [])
+
     from hpcapi.client import commands
     from hpcapi.client.auth import acquire_credentials
     from hpcapi.client.config import load_config
@@ -199,10 +341,11 @@ def main(
             environ=env,
         )
     except client_errors.ConfigError as exc:
-        return fail(EXIT_USAGE, str(exc))
+        return fail(EXIT_USAGE, str(exc), render.error_info("config", str(exc)))
     if not config.url:
-        return fail(EXIT_USAGE, "no server URL: set url in ~/.config/hpcapi/client.conf, "
-                    "set HPCAPI_URL, or pass --url")
+        message = ("no server URL: set url in ~/.config/hpcapi/client.conf, "
+                   "set HPCAPI_URL, or pass --url")
+        return fail(EXIT_USAGE, message, render.error_info("config", message))
 
     make_credential = credential_factory or acquire_credentials
     make_client_for = client_factory or commands.default_client_factory
@@ -211,29 +354,30 @@ def main(
         return make_client_for(config, make_credential(config.principal, config.keytab))
 
     ctx = commands.Context(
-        args=args, config=config, make_client=make_client, stdout=stdout or sys.stdout,
+        args=args, config=config, make_client=make_client, stdout=out,
         stderr=err, stdin=stdin or sys.stdin, environ=env, sleep=sleep,
     )
     try:
-        return commands.COMMANDS[args.command](ctx)
+        code = commands.COMMANDS[args.command](ctx)
+        return finish(code, ctx.result, ctx.error, ctx.warnings)
     except client_errors.CredentialsError as exc:
-        return fail(EXIT_AUTH, str(exc))
-    except client_errors.AuthenticationError as exc:
-        if args.json:
-            ctx.emit(exc.body, "")
-        return fail(EXIT_AUTH, f"error {exc.reason} (HTTP {exc.status}): {exc.message}")
-    except client_errors.ApiError as exc:
-        if args.json:
-            ctx.emit(exc.body, "")
-        return fail(EXIT_API_ERROR, f"error {exc.reason} (HTTP {exc.status}): {exc.message}")
+        return fail(EXIT_AUTH, str(exc), render.error_info("no_credentials", str(exc)))
+    except client_errors.ApiError as exc:  # AuthenticationError (exit 3) among them
+        code = EXIT_AUTH if isinstance(exc, client_errors.AuthenticationError) else EXIT_API_ERROR
+        return fail(code, f"error {exc.reason} (HTTP {exc.status}): {exc.message}",
+                    render.api_error_info(exc))
     except client_errors.UnreachableError as exc:
-        return fail(EXIT_UNREACHABLE, str(exc))
-    except (client_errors.ConfigError, client_errors.TlsError) as exc:
-        return fail(EXIT_USAGE, str(exc))
+        return fail(EXIT_UNREACHABLE, str(exc), render.error_info("unreachable", str(exc)))
+    except client_errors.TlsError as exc:
+        return fail(EXIT_USAGE, str(exc), render.error_info("tls", str(exc)))
+    except client_errors.ConfigError as exc:
+        reason = "usage" if isinstance(exc, commands.UsageError) else "config"
+        return fail(EXIT_USAGE, str(exc), render.error_info(reason, str(exc)))
     except client_errors.HpcapiClientError as exc:
-        return fail(EXIT_API_ERROR, str(exc))
+        return fail(EXIT_API_ERROR, str(exc), render.error_info("client_error", str(exc)))
     except KeyboardInterrupt:
-        return fail(130, "interrupted")
+        return fail(EXIT_INTERRUPTED, "interrupted",
+                    render.error_info("interrupted", "interrupted"))
     finally:
         if ctx._client is not None:
             ctx._client.close()

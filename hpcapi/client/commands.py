@@ -5,12 +5,17 @@ errors without importing it, and with it the transport (ssl, http.client, gssapi
 only some commands use (``directives`` for the submits, ``many`` for submit-many, ``wait`` for
 the commands that wait) are imported inside those commands, so that ``hpcapi status`` does not
 load them.
+
+A command prints its text with ``Context.emit`` and hands it its result, which
+hpcapi.client.cli puts in the run's one ``--json`` document (hpcapi.client.render) with the
+exit status, the warnings said through ``Context.warn`` and, for a failing status of the
+command's own, the error named with ``Context.failed``. The result of each command is in
+docs/cli-json.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import threading
 import time
 import uuid
@@ -49,6 +54,10 @@ class Context:
     sleep: Callable[[float], None] = time.sleep
     _client: HpcapiClient | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # What the --json document will hold (hpcapi.client.cli prints it once the command ends).
+    result: Any = None
+    error: dict[str, Any] | None = None
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def client(self) -> HpcapiClient:
@@ -62,12 +71,27 @@ class Context:
         with self._lock:
             print(f"hpcapi: {message}", file=self.stderr, flush=True)
 
-    def emit(self, data: Any, text: str) -> None:
-        """The result: JSON with --json, else ``text``."""
-        if self.args.json:
-            print(json.dumps(data, indent=2, sort_keys=False), file=self.stdout)
-        elif text:
+    def warn(self, message: str) -> None:
+        """A warning: on stderr, and in the --json document's ``warnings``."""
+        with self._lock:
+            self.warnings.append(message)
+            print(f"hpcapi: warning: {message}", file=self.stderr, flush=True)
+
+    def keep(self, result: Any) -> None:
+        """The result so far, for the --json document should the command fail before emitting
+        (a submitted job's id, while waiting for it)."""
+        self.result = result
+
+    def emit(self, result: Any, text: str) -> None:
+        """The command's result: for the --json document with --json, else ``text`` on
+        stdout."""
+        self.result = result
+        if not self.args.json and text:
             print(text, file=self.stdout)
+
+    def failed(self, reason: str, message: str) -> None:
+        """Name why the command's exit status is not 0 (one of render.CLIENT_REASONS)."""
+        self.error = render.error_info(reason, message)
 
 
 def _cli_values(args: argparse.Namespace) -> dict[str, Any]:
@@ -116,7 +140,7 @@ def _fields_for(
 
     fields, warnings = build_fields(script, _cli_values(ctx.args), ctx.environ)
     for warning in warnings:
-        ctx.say(f"warning: {label}: {warning}")
+        ctx.warn(f"{label}: {warning}")
     if "partition" not in fields:
         fields["partition"] = partition.get()
     return fields
@@ -143,10 +167,15 @@ def _wait_and_report(ctx: Context, job_ids: list[str]) -> tuple[int, dict[str, A
     except WaitTimeoutError as exc:
         jobs = exc.jobs
         ctx.say("timed out before every job finished")
-        code = EXIT_WAIT_TIMEOUT
-    for job_id, job in jobs.items():
-        if job.get("state") and not succeeded(job) and code != EXIT_WAIT_TIMEOUT:
-            ctx.say(f"job {job_id} ended {job.get('state')} (exit code {job.get('exit_code')})")
+        ctx.failed("wait_timeout", "timed out before every job finished")
+        return EXIT_WAIT_TIMEOUT, jobs
+    failed = [job_id for job_id, job in jobs.items() if not succeeded(job)]
+    for job_id in failed:
+        job = jobs[job_id]
+        ctx.say(f"job {job_id} ended {job.get('state')} (exit code {job.get('exit_code')})")
+    if code != EXIT_OK:
+        ctx.failed("job_failed", f"{len(failed)} of {len(jobs)} jobs did not complete"
+                   f" successfully: {', '.join(sorted(failed, key=render.job_sort_key))}")
     return code, jobs
 
 
@@ -176,9 +205,9 @@ def cmd_submit(ctx: Context) -> int:
     fields = _fields_for(ctx, script, label, _DefaultPartition(ctx))
     if args.dry_run:
         answer = ctx.client.submit(fields, dry_run=True)
-        job = answer.get("job") or {}
-        ctx.emit(answer, render.table(("FIELD", "VALUE"), sorted(job.items()))
-                 if isinstance(job, dict) else str(job))
+        body = answer.get("job") or {}
+        ctx.emit(_submit_result(answer, None, None, body),
+                 render.fields_text(body) if isinstance(body, dict) else str(body))
         ctx.say("dry run: everything checked, nothing submitted")
         return EXIT_OK
     # Always a key, even for one submit: it is what makes retrying a lost answer safe.
@@ -187,12 +216,27 @@ def cmd_submit(ctx: Context) -> int:
     if answer.get("idempotent_replay"):
         ctx.say(f"job {jobid} was already submitted with this idempotency key")
     if not args.wait:
-        ctx.emit(answer, f"Submitted batch job {jobid}")
+        ctx.emit(_submit_result(answer, jobid, key), f"Submitted batch job {jobid}")
         return EXIT_OK
     ctx.say(f"submitted batch job {jobid}; waiting")
+    ctx.keep(_submit_result(answer, jobid, key))  # a failed wait still tells the job's id
     code, jobs = _wait_and_report(ctx, [jobid])
-    ctx.emit(dict(answer, job=jobs[jobid]), _jobs_table(jobs))
+    ctx.emit(_submit_result(answer, jobid, key, job=jobs[jobid]), _jobs_table(jobs))
     return code
+
+
+def _submit_result(answer: Mapping[str, Any], jobid: str | None, key: str | None,
+                   submit_body: Any = None, job: Any = None) -> dict[str, Any]:
+    """The --json result of submit (docs/cli-json.md)."""
+    return {
+        "jobid": jobid,
+        "dry_run": jobid is None,
+        "replayed": bool(answer.get("idempotent_replay")),
+        "idempotency_key": key,
+        "sbatch_lines_removed": answer.get("sbatch_lines_removed"),
+        "submit_body": submit_body,
+        "job": job,
+    }
 
 
 def cmd_submit_many(ctx: Context) -> int:
@@ -251,12 +295,14 @@ def cmd_submit_many(ctx: Context) -> int:
         for r in results
     ]
     ctx.emit(
-        {"run_id": run_id, "results": [r.to_dict() for r in results],
-         **({"jobs": jobs} if jobs else {})},
+        {"run_id": run_id, "results": [r.to_dict() for r in results], "jobs": jobs},
         render.table(("SCRIPT", "JOBID", "RESULT", "STATE"), rows),
     )
     done = sum(1 for r in results if r.ok)
     ctx.say(f"run {run_id}: {done} of {len(results)} scripts have a job")
+    if done < len(results):
+        ctx.failed("partial_failure", f"{len(results) - done} of {len(results)} scripts have"
+                   " no job")
     if stopped is not None:
         raise stopped.cause
     return code
@@ -266,8 +312,8 @@ def cmd_history(ctx: Context) -> int:
     """hpcapi history."""
     if ctx.args.hours is not None and ctx.args.hours < 1:
         raise UsageError("--hours must be at least 1")
-    answer = ctx.client.history(ctx.args.hours)
-    ctx.emit(answer, _jobs_table(job_records(answer)))
+    jobs = job_records(ctx.client.history(ctx.args.hours))
+    ctx.emit({"hours": ctx.args.hours, "jobs": jobs}, _jobs_table(jobs))
     return EXIT_OK
 
 
@@ -281,10 +327,10 @@ def cmd_status(ctx: Context) -> int:
         except client_errors.AuthenticationError:
             raise
         except client_errors.ApiError as exc:
-            errors[job_id] = {"reason": exc.reason, "message": exc.message}
+            errors[job_id] = render.api_error_info(exc)
             ctx.say(f"job {job_id}: error {exc.reason}: {exc.message}")
     ctx.emit({"jobs": jobs, "errors": errors}, _jobs_table(jobs) if jobs else "")
-    return EXIT_API_ERROR if errors else EXIT_OK
+    return _partial(ctx, errors, len(ctx.args.jobs))
 
 
 def cmd_cancel(ctx: Context) -> int:
@@ -298,11 +344,20 @@ def cmd_cancel(ctx: Context) -> int:
         except client_errors.AuthenticationError:
             raise
         except client_errors.ApiError as exc:
-            errors[job_id] = {"reason": exc.reason, "message": exc.message}
+            errors[job_id] = render.api_error_info(exc)
             ctx.say(f"job {job_id}: error {exc.reason}: {exc.message}")
     ctx.emit({"cancelled": cancelled, "errors": errors},
              "\n".join(f"Cancelled job {job_id}" for job_id in cancelled))
-    return EXIT_API_ERROR if errors else EXIT_OK
+    return _partial(ctx, errors, len(ctx.args.jobs))
+
+
+def _partial(ctx: Context, errors: Mapping[str, Any], count: int) -> int:
+    """Exit 1 naming the jobs the server refused, if any; else 0."""
+    if not errors:
+        return EXIT_OK
+    ctx.failed("partial_failure", f"{len(errors)} of {count} jobs failed: "
+               + ", ".join(f"{job_id} ({error['reason']})" for job_id, error in errors.items()))
+    return EXIT_API_ERROR
 
 
 def cmd_wait(ctx: Context) -> int:
@@ -321,7 +376,7 @@ def cmd_partitions(ctx: Context) -> int:
              render.minutes(p.get("default_time")) if p.get("default_time") is not None else None,
              p.get("max_nodes"), p.get("total_nodes"), p.get("total_cpus")] for p in partitions]
     ctx.emit(
-        {"status": "call_success", "reason": "query_success", "partitions": partitions},
+        {"partitions": partitions},
         render.table(("NAME", "DEFAULT", "STATE", "MAX_TIME", "DEFAULT_TIME", "MAX_NODES",
                       "NODES", "CPUS"), rows),
     )
@@ -332,7 +387,7 @@ def cmd_whoami(ctx: Context) -> int:
     """hpcapi whoami."""
     answer = ctx.client.whoami()
     rows = [(key, answer.get(key)) for key in ("principal", "local_user", "uid")]
-    ctx.emit(answer, render.table(("FIELD", "VALUE"), rows))
+    ctx.emit(_without_status(answer), render.table(("FIELD", "VALUE"), rows))
     return EXIT_OK
 
 
@@ -347,8 +402,13 @@ def cmd_ping(ctx: Context) -> int:
             if isinstance(controller, dict) else controller
         )
         rows.append(("controller", text))
-    ctx.emit(answer, render.table(("FIELD", "VALUE"), rows))
+    ctx.emit(_without_status(answer), render.table(("FIELD", "VALUE"), rows))
     return EXIT_OK
+
+
+def _without_status(answer: Mapping[str, Any]) -> dict[str, Any]:
+    """A server answer as a result: its ``status`` and ``reason`` are the document's ``ok``."""
+    return {key: value for key, value in answer.items() if key not in ("status", "reason")}
 
 
 COMMANDS: dict[str, Callable[[Context], int]] = {

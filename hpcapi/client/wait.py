@@ -1,4 +1,14 @@
-"""Wait for jobs to finish: poll with backoff, show a progress line on a terminal only."""
+"""Wait for jobs to finish: poll with backoff, show a progress line on a terminal only.
+
+The backoff never lets a job's end go unnoticed for more than ``WaitPolicy.notice_within``
+seconds (5 by default), whatever the job's run time. In the worst case a job ends just after the
+server read its state as one of its requests arrived; its end is seen when the answer to its
+next request arrives, so the rest of that round of polling, the pause and that next request all
+pass in between: at most the round's time plus the pause plus the longest request. The pause is
+capped at the budget less those two, as measured in the last round. The cap holds while rounds
+stay as fast as the last one, and cannot when a round alone takes the whole budget (very many
+jobs, or a slow server): then the pause is ``min_pause``.
+"""
 
 from __future__ import annotations
 
@@ -20,11 +30,14 @@ class JobSource(Protocol):
 
 @dataclass(frozen=True)
 class WaitPolicy:
-    """How often to poll: start quick, slow down while nothing changes."""
+    """How often to poll: start quick, slow down while nothing changes, never past the budget."""
 
-    initial: float = 2.0
+    initial: float = 1.0
     factor: float = 1.5
-    maximum: float = 30.0
+    # A job that ends is seen within this many seconds of its end (the module docstring says how).
+    notice_within: float = 5.0
+    # The least pause between rounds, so that a slow server is not polled without rest.
+    min_pause: float = 0.2
     timeout: float | None = None
     # Outages of the server are ridden out for this many polls in a row.
     max_unreachable: int = 5
@@ -36,6 +49,14 @@ class WaitTimeoutError(Exception):
     def __init__(self, jobs: dict[str, dict[str, Any]]) -> None:
         super().__init__("timed out waiting for jobs")
         self.jobs = jobs
+
+
+def next_pause(
+    policy: WaitPolicy, backoff: float, round_seconds: float, longest_request: float
+) -> float:
+    """The pause before the next round: the backoff, capped so that an end is seen in time."""
+    budget = policy.notice_within - round_seconds - longest_request
+    return max(policy.min_pause, min(backoff, budget))
 
 
 def succeeded(job: Mapping[str, Any]) -> bool:
@@ -92,11 +113,15 @@ def wait_for_jobs(
     try:
         while True:
             changed = False
+            round_started = clock()
+            longest = 0.0
             try:
                 for job_id in ids:
                     if is_finished(jobs[job_id]):
                         continue
+                    sent = clock()
                     record = client.job(job_id)
+                    longest = max(longest, clock() - sent)
                     if record.get("state") != jobs[job_id].get("state"):
                         changed = True
                     jobs[job_id] = record
@@ -114,8 +139,11 @@ def wait_for_jobs(
             if deadline is not None and clock() >= deadline:
                 raise WaitTimeoutError(jobs)
             # Back to quick polling whenever something moved; slower while nothing does.
-            interval = policy.initial if changed else min(policy.maximum, interval * policy.factor)
-            pause = interval if deadline is None else max(0.0, min(interval, deadline - clock()))
+            grown = min(policy.notice_within, interval * policy.factor)
+            interval = policy.initial if changed else grown
+            pause = next_pause(policy, interval, clock() - round_started, longest)
+            if deadline is not None:
+                pause = max(0.0, min(pause, deadline - clock()))
             sleep(pause)
     finally:
         if progress:

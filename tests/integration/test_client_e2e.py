@@ -32,7 +32,7 @@ def test_sbatch_directives_become_job_options(kinit, tmp_path, cleanup_jobs):
                       "#SBATCH --ntasks=2\nsleep 1\n")
     result = run(ticket.env, "--json", "submit", str(script))
     assert result.returncode == 0, result.stderr
-    job_id = json.loads(result.stdout)["reason"]
+    job_id = json.loads(result.stdout)["result"]["jobid"]
     cleanup_jobs.append(job_id)
     job = scontrol_job(job_id)
     assert job["Partition"] == "quick"
@@ -96,6 +96,8 @@ def test_pipeline_submit_many_with_keytab_resumes_without_duplicates(stack, tmp_
     waited = run(env, *_keytab_args(stack), "--json", "wait", "--timeout", "240", *job_ids,
                  timeout=300)
     assert waited.returncode == 0, waited.stdout + waited.stderr
+    document = json.loads(waited.stdout)
+    assert document["ok"] and set(document["result"]["jobs"]) == set(job_ids)
     states = {scontrol_job(job_id)["JobState"] for job_id in job_ids}
     assert states == {"COMPLETED"}
     assert all(scontrol_job(job_id)["UserId"].startswith("pipeline(") for job_id in job_ids)
