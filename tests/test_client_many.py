@@ -83,7 +83,7 @@ def test_at_most_n_in_flight(scripts: Path, tmp_path: Path) -> None:
     code, out, _ = run_cli(fake, tmp_path, "--json", "submit-many", str(scripts), "-j", "3",
                            "--run-id", "r1")
     assert code == 0
-    results = json.loads(out)["results"]
+    results = json.loads(out)["result"]["results"]
     assert len(results) == 12 and all(r["jobid"] for r in results)
     assert fake.max_in_flight == 3
     assert len({r["key"] for r in results}) == 12
@@ -96,7 +96,7 @@ def test_rerun_with_the_same_run_id_makes_no_duplicates(scripts: Path, tmp_path:
     first = run_cli(fake, tmp_path, "--json", "submit-many", str(scripts), "--run-id", "r2")
     second = run_cli(fake, tmp_path, "--json", "submit-many", str(scripts), "--run-id", "r2")
     assert first[0] == second[0] == 0
-    one, two = json.loads(first[1])["results"], json.loads(second[1])["results"]
+    one, two = json.loads(first[1])["result"]["results"], json.loads(second[1])["result"]["results"]
     assert [r["key"] for r in one] == [r["key"] for r in two]
     assert [r["jobid"] for r in one] == [r["jobid"] for r in two]
     assert all(r["replayed"] for r in two)
