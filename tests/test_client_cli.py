@@ -90,8 +90,10 @@ def script(tmp_path: Path) -> Path:
 def test_submit_turns_directives_into_fields(
     run: Run, fake: FakeTransport, script: Path
 ) -> None:
+    script.write_text(script.read_text().replace("--exclusive", "--exclusive -m block"))
     fake.add("POST", "submit_job", submitted())
-    code, out, err = run("submit", str(script), "-t", "30", "-J", "named", "--hold")
+    code, out, err = run("submit", "-t", "30", "-J", "named", "--hold", "--ignore-unsupported",
+                         str(script))
     assert code == 0
     assert out.strip() == "Submitted batch job 42"
     body = fake.calls("POST")[0].json()
@@ -101,7 +103,9 @@ def test_submit_turns_directives_into_fields(
     assert body["hold"] is True
     assert body["script-body"] == script.read_text()
     assert fake.calls("POST")[0].headers["Idempotency-Key"].startswith("hpcapi-submit:")
-    assert "--exclusive cannot be carried" in err
+    assert body["exclusive"] is True
+    assert "distribution" not in body  # --ignore-unsupported: sent without it, with a warning
+    assert "line 3: -m block (--distribution) cannot be carried" in err
 
 
 def test_submit_uses_the_default_partition(run: Run, fake: FakeTransport, tmp_path: Path) -> None:
@@ -117,7 +121,7 @@ def test_submit_uses_the_default_partition(run: Run, fake: FakeTransport, tmp_pa
 
 def test_submit_json_and_stdin(run: Run, fake: FakeTransport) -> None:
     fake.add("POST", "submit_job", submitted("43"))
-    code, out, _ = run("--json", "submit", "-", "-p", "quick", stdin="#!/bin/sh\ntrue\n")
+    code, out, _ = run("--json", "submit", "-p", "quick", "-", stdin="#!/bin/sh\ntrue\n")
     assert code == 0
     assert json.loads(out)["result"]["jobid"] == "43"
 

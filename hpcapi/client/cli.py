@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from hpcapi import __version__
 from hpcapi.client import errors as client_errors
-from hpcapi.client.options import OPTIONS
+from hpcapi.client.options import NONE, OPTIONS, REQ, Spec, split_command_line
 
 if TYPE_CHECKING:
     from hpcapi.client.api import HpcapiClient
@@ -104,16 +104,58 @@ def _add_common(parser: argparse.ArgumentParser, suppress: bool) -> None:
 
 
 def _add_sbatch_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("job options (as in sbatch; they win over #SBATCH lines)")
+    # Listed for --help only: JobCommandParsers reads these words with sbatch's own rules.
+    group = parser.add_argument_group(
+        "job options (as in sbatch, before the script; they win over #SBATCH lines; any other"
+        " sbatch option is refused by name)")
     for option in OPTIONS:
         names = [f"--{option.long}"] + ([f"-{option.short}"] if option.short else [])
-        dest = "sb_" + option.field.replace("-", "_")
+        dest = "sb_" + option.long.replace("-", "_")
         if option.flag:
-            group.add_argument(
-                *names, dest=dest, action="store_true", default=None, help=option.help
-            )
+            group.add_argument(*names, dest=dest, action="store_true", help=option.help)
         else:
-            group.add_argument(*names, dest=dest, metavar="VALUE", help=option.help)
+            group.add_argument(*names, dest=dest, nargs="?" if option.optional else None,
+                               metavar="VALUE", help=option.help)
+
+
+JOB_COMMANDS = ("submit", "submit-many")
+
+
+class JobCommandParsers(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """The subcommands, where submit and submit-many read their words as sbatch does.
+
+    argparse would take abbreviations against its own options only, ``-J=x`` as ``x``,
+    ``--exclusive SCRIPT`` as a value and options after the script as options; sbatch uses
+    getopt_long over its whole table and gives the words after the script to the script.
+    So their words go through hpcapi.client.options.split_command_line first; argparse then
+    gets only hpcapi's own options, spelled in full, and the positionals.
+    """
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        name, words = values[0], list(values[1:])
+        sub = self._name_parser_map.get(name)
+        job: list[Any] = []
+        if name in JOB_COMMANDS and sub is not None:
+            own: list[Spec] = []
+            for action in sub._actions:
+                if not action.option_strings or action.dest.startswith("sb_"):
+                    continue
+                longs = [o[2:] for o in action.option_strings if o.startswith("--")]
+                shorts = [o[1:] for o in action.option_strings if len(o) == 2 and o[1] != "-"]
+                kind = NONE if action.nargs == 0 else REQ
+                for index, long in enumerate(longs):
+                    own.append(Spec(long, kind, shorts[0] if shorts and not index else "",
+                                    f"--{longs[0]}"))
+            split = split_command_line(words, own, {s.key: s.key for s in own},
+                                       script=name == "submit")
+            if split.error is not None:
+                sub.error(split.error)
+            values = [name, *split.own, *(["--", *split.positionals] if split.positionals
+                                          else [])]
+            job = split.job
+        super().__call__(parser, namespace, values, option_string)
+        namespace.job_options = job
 
 
 def _add_wait_options(parser: argparse.ArgumentParser, flag: bool) -> None:
@@ -123,6 +165,17 @@ def _add_wait_options(parser: argparse.ArgumentParser, flag: bool) -> None:
         )
     parser.add_argument(
         "--timeout", type=float, metavar="SECONDS", help="give up waiting after this long"
+    )
+
+
+def _add_refusal_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--ignore-unsupported", action="store_true",
+        help="submit without the sbatch options hpcapi cannot carry (one warning each)",
+    )
+    parser.add_argument(
+        "--ignore-pbs", action="store_true",
+        help="ignore #PBS and #BSUB lines, as sbatch --ignore-pbs (else they are refused)",
     )
 
 
@@ -198,6 +251,11 @@ def _add_command_arguments(name: str, sub: argparse.ArgumentParser) -> None:
         sub.add_argument("script", metavar="SCRIPT", help="the batch script, or - for stdin")
         _add_sbatch_options(sub)
         _add_wait_options(sub, flag=True)
+        _add_refusal_options(sub)
+        sub.add_argument(
+            "--parsable", action="store_true",
+            help="print only the job id (as sbatch --parsable)",
+        )
         sub.add_argument(
             "--dry-run", action="store_true",
             help="let the server check everything, submit nothing",
@@ -222,6 +280,7 @@ def _add_command_arguments(name: str, sub: argparse.ArgumentParser) -> None:
         )
         _add_sbatch_options(sub)
         _add_wait_options(sub, flag=True)
+        _add_refusal_options(sub)
     elif name == "history":
         sub.add_argument("--hours", type=int, metavar="N", help="look back N hours")
     elif name in ("status", "cancel", "wait"):
@@ -245,7 +304,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_common(parser, suppress=False)
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
+                                     action=JobCommandParsers)
     named = set(COMMAND_HELP) if argv is None else set(argv)
     for name, help_text in COMMAND_HELP.items():
         sub = commands.add_parser(name, help=help_text, description=help_text, epilog=EPILOG,

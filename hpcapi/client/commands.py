@@ -16,6 +16,7 @@ docs/cli-json.md.
 from __future__ import annotations
 
 import argparse
+import os
 import threading
 import time
 import uuid
@@ -29,10 +30,10 @@ from hpcapi.client import render
 from hpcapi.client.api import JOB_ID_RE, HpcapiClient, job_records
 from hpcapi.client.cli import EXIT_API_ERROR, EXIT_JOB_FAILED, EXIT_OK, EXIT_WAIT_TIMEOUT
 from hpcapi.client.config import ClientConfig
-from hpcapi.client.options import OPTIONS
 from hpcapi.client.times import local_time_text
 
 if TYPE_CHECKING:
+    from hpcapi.client.directives import Decision
     from hpcapi.client.wait import WaitPolicy
 
 
@@ -94,15 +95,6 @@ class Context:
         self.error = render.error_info(reason, message)
 
 
-def _cli_values(args: argparse.Namespace) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for option in OPTIONS:
-        value = getattr(args, "sb_" + option.field.replace("-", "_"), None)
-        if value is not None:
-            values[option.field] = value
-    return values
-
-
 def _job_ids(ids: list[str]) -> list[str]:
     for job_id in ids:
         if not JOB_ID_RE.fullmatch(job_id):
@@ -134,16 +126,26 @@ class _DefaultPartition:
 
 
 def _fields_for(
-    ctx: Context, script: str, label: str, partition: _DefaultPartition
-) -> dict[str, Any]:
-    from hpcapi.client.directives import build_fields
+    ctx: Context, script: str, label: str, partition: _DefaultPartition,
+    script_name: str | None,
+) -> tuple[dict[str, Any], Decision]:
+    """The submit fields, as sbatch would shape the job; a UsageError naming what is not."""
+    from hpcapi.client.directives import decide
 
-    fields, warnings = build_fields(script, _cli_values(ctx.args), ctx.environ)
-    for warning in warnings:
+    args = ctx.args
+    decision = decide(
+        script, getattr(args, "job_options", []), script_name=script_name, cwd=os.getcwd(),
+        environ=ctx.environ, ignore_unsupported=args.ignore_unsupported,
+        ignore_pbs=args.ignore_pbs,
+    )
+    for warning in decision.warnings:
         ctx.warn(f"{label}: {warning}")
+    if decision.refusals:
+        raise UsageError("\n".join(f"{label}: {refusal}" for refusal in decision.refusals))
+    fields = decision.fields
     if "partition" not in fields:
         fields["partition"] = partition.get()
-    return fields
+    return fields, decision
 
 
 def _wait_policy(args: argparse.Namespace) -> WaitPolicy:
@@ -196,13 +198,18 @@ def _jobs_table(jobs: Mapping[str, Mapping[str, Any]]) -> str:
 def cmd_submit(ctx: Context) -> int:
     """hpcapi submit."""
     args = ctx.args
-    label = "stdin" if args.script == "-" else args.script
+    stdin = args.script == "-"
+    label = "stdin" if stdin else args.script
     try:
-        script = ctx.stdin.read() if args.script == "-" else Path(args.script).read_text("utf-8")
+        script = ctx.stdin.read() if stdin else Path(args.script).read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {label}: {exc}") from exc
     key = args.idempotency_key or f"hpcapi-submit:{uuid.uuid4().hex}"
-    fields = _fields_for(ctx, script, label, _DefaultPartition(ctx))
+    fields, decision = _fields_for(ctx, script, label, _DefaultPartition(ctx),
+                                   None if stdin else args.script)
+    # "#SBATCH --wait" and "--parsable" change what sbatch does, so they change what we do.
+    wait = args.wait or "wait" in decision.client
+    parsable = args.parsable or "parsable" in decision.client
     if args.dry_run:
         answer = ctx.client.submit(fields, dry_run=True)
         body = answer.get("job") or {}
@@ -215,13 +222,18 @@ def cmd_submit(ctx: Context) -> int:
     jobid = str(answer.get("jobid") or answer.get("reason"))
     if answer.get("idempotent_replay"):
         ctx.say(f"job {jobid} was already submitted with this idempotency key")
-    if not args.wait:
-        ctx.emit(_submit_result(answer, jobid, key), f"Submitted batch job {jobid}")
+    if parsable and not args.json:
+        # sbatch --parsable prints "<id>" or "<id>;<cluster>"; the answer names no cluster.
+        print(jobid, file=ctx.stdout, flush=True)
+    if not wait:
+        ctx.emit(_submit_result(answer, jobid, key),
+                 "" if parsable else f"Submitted batch job {jobid}")
         return EXIT_OK
     ctx.say(f"submitted batch job {jobid}; waiting")
     ctx.keep(_submit_result(answer, jobid, key))  # a failed wait still tells the job's id
     code, jobs = _wait_and_report(ctx, [jobid])
-    ctx.emit(_submit_result(answer, jobid, key, job=jobs[jobid]), _jobs_table(jobs))
+    ctx.emit(_submit_result(answer, jobid, key, job=jobs[jobid]),
+             "" if parsable else _jobs_table(jobs))
     return code
 
 
@@ -268,8 +280,9 @@ def cmd_submit_many(ctx: Context) -> int:
     partition = _DefaultPartition(ctx)
     client = ctx.client  # the credential is checked here, before any script is read
 
-    def submit_one(content: str, key: str) -> tuple[str, bool]:
-        answer = client.submit(_fields_for(ctx, content, key, partition), idempotency_key=key)
+    def submit_one(path: Path, content: str, key: str) -> tuple[str, bool]:
+        fields, _ = _fields_for(ctx, content, str(path), partition, str(path))
+        answer = client.submit(fields, idempotency_key=key)
         return str(answer.get("jobid") or answer.get("reason")), bool(
             answer.get("idempotent_replay")
         )
@@ -280,7 +293,8 @@ def cmd_submit_many(ctx: Context) -> int:
 
     stopped: RunStoppedError | None = None
     try:
-        results = submit_many(paths, submit_one, run_id, args.max_in_flight, on_result=report)
+        results = submit_many(paths, submit_one, run_id, args.max_in_flight, on_result=report,
+                              with_path=True)
     except RunStoppedError as exc:
         stopped, results = exc, exc.results
     jobs: dict[str, Any] = {}

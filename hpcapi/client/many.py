@@ -73,8 +73,9 @@ def scripts_from_lines(lines: Iterable[str]) -> Iterator[Path]:
             yield Path(text)
 
 
-Submitter = Callable[[str, str], tuple[str, bool]]
-"""Submits one script's text with a key; returns (job id, replayed)."""
+Submitter = Callable[..., tuple[str, bool]]
+"""Submits one script's text with a key (with ``with_path``: its path, text and key); returns
+(job id, replayed)."""
 
 
 def submit_many(
@@ -83,6 +84,7 @@ def submit_many(
     run_id: str,
     max_in_flight: int = 4,
     on_result: Callable[[ScriptResult], None] | None = None,
+    with_path: bool = False,
 ) -> list[ScriptResult]:
     """Submit every script with at most ``max_in_flight`` at once; one result per script."""
     if max_in_flight < 1:
@@ -105,7 +107,8 @@ def submit_many(
         if stop.is_set():
             return ScriptResult(name, key, error="not_submitted", message="run stopped")
         try:
-            jobid, replayed = submit(content, key)
+            # The path as given: sbatch names a job after its script's file name.
+            jobid, replayed = submit(path, content, key) if with_path else submit(content, key)
         except (AuthenticationError, UnreachableError, TlsError) as exc:
             stop.set()
             fatal.append(exc)

@@ -1,13 +1,164 @@
-"""The sbatch options hpcapi supports: the CLI's job options, and the ``#SBATCH`` ones it reads.
+"""The sbatch options: every name sbatch knows, the ones hpcapi carries, and getopt_long's rules.
 
-Apart from hpcapi.client.directives, because the command line's parser imports this table on
-every run of ``hpcapi``, ``--help`` and ``--version`` included: a NamedTuple, not a dataclass,
-keeps dataclasses (and the inspect module under it) out of that start-up.
+Apart from hpcapi.client.directives, because the command line's parser imports this module on
+every run of ``hpcapi``, ``--help`` and ``--version`` included: NamedTuples and plain functions,
+not dataclasses (and the inspect module under them), keep that start-up light.
+
+sbatch reads its command line and its ``#SBATCH`` lines with glibc's ``getopt_long`` over one
+table (slurm_option_table_create in src/common/slurm_opt.c, opt_string starting with ``+``), so
+hpcapi does the same here: ``getopt_long`` below follows glibc's rules for the cases sbatch can
+meet, and ``SBATCH_NAMES`` is sbatch's table.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
+
+# getopt_long's has_arg: no_argument, required_argument, optional_argument.
+NONE, REQ, OPT = 0, 1, 2
+
+
+class SbatchName(NamedTuple):
+    """One option of sbatch's table: its long name, argument kind and short letter."""
+
+    name: str
+    arg: int
+    short: str = ""
+    # Another entry with the same getopt ``val`` (an alias): getopt_long does not call an
+    # abbreviation of both ambiguous, and both set the same thing.
+    same_as: str = ""
+
+
+# Slurm 25.11.7 sbatch's option table, in its order (common_options in src/common/slurm_opt.c,
+# the entries with a set_func or set_func_sbatch; names only, not what they do).
+SBATCH_NAMES: tuple[SbatchName, ...] = (
+    SbatchName("account", REQ, "A"),
+    SbatchName("acctg-freq", REQ),
+    SbatchName("array", REQ, "a"),
+    SbatchName("autocomplete", REQ),
+    SbatchName("batch", REQ),
+    SbatchName("begin", REQ, "b"),
+    SbatchName("bb", REQ),
+    SbatchName("bbf", REQ),
+    SbatchName("cluster-constraint", REQ),
+    SbatchName("chdir", REQ, "D"),
+    SbatchName("cluster", REQ),
+    SbatchName("clusters", REQ, "M"),
+    SbatchName("comment", REQ),
+    SbatchName("consolidate-segments", NONE),
+    SbatchName("container", REQ),
+    SbatchName("container-id", REQ),
+    SbatchName("context", REQ),
+    SbatchName("contiguous", NONE),
+    SbatchName("constraint", REQ, "C"),
+    SbatchName("core-spec", REQ, "S"),
+    SbatchName("cores-per-socket", REQ),
+    SbatchName("cpu-freq", REQ),
+    SbatchName("cpus-per-gpu", REQ),
+    SbatchName("cpus-per-task", REQ, "c"),
+    SbatchName("deadline", REQ),
+    SbatchName("delay-boot", REQ),
+    SbatchName("dependency", REQ, "d"),
+    SbatchName("distribution", REQ, "m"),
+    SbatchName("error", REQ, "e"),
+    SbatchName("exclude", REQ, "x"),
+    SbatchName("exclusive", OPT),
+    SbatchName("export", REQ),
+    SbatchName("export-file", REQ),
+    SbatchName("external", NONE),
+    SbatchName("extra", REQ),
+    SbatchName("extra-node-info", REQ, "B"),
+    SbatchName("get-user-env", NONE),
+    SbatchName("gid", REQ),
+    SbatchName("gpu-bind", REQ),
+    SbatchName("gpu-freq", REQ),
+    SbatchName("gpus", REQ, "G"),
+    SbatchName("gpus-per-node", REQ),
+    SbatchName("gpus-per-socket", REQ),
+    SbatchName("gpus-per-task", REQ),
+    SbatchName("gres", REQ),
+    SbatchName("gres-flags", REQ),
+    SbatchName("help", NONE, "h"),
+    SbatchName("hint", REQ),
+    SbatchName("hold", NONE, "H"),
+    SbatchName("ignore-pbs", NONE),
+    SbatchName("input", REQ, "i"),
+    SbatchName("job-name", REQ, "J"),
+    SbatchName("kill-on-invalid-dep", REQ),
+    SbatchName("licenses", REQ, "L"),
+    SbatchName("mail-type", REQ),
+    SbatchName("mail-user", REQ),
+    SbatchName("mcs-label", REQ),
+    SbatchName("mem", REQ),
+    SbatchName("mem-bind", REQ),
+    SbatchName("mem-per-cpu", REQ),
+    SbatchName("mem-per-gpu", REQ),
+    SbatchName("mincpus", REQ),
+    SbatchName("network", REQ),
+    SbatchName("nice", OPT),
+    SbatchName("no-kill", OPT, "k"),
+    SbatchName("no-requeue", NONE),
+    SbatchName("nodefile", REQ, "F"),
+    SbatchName("nodelist", REQ, "w"),
+    SbatchName("nodes", REQ, "N"),
+    SbatchName("ntasks", REQ, "n"),
+    SbatchName("ntasks-per-core", REQ),
+    SbatchName("ntasks-per-gpu", REQ),
+    SbatchName("ntasks-per-node", REQ),
+    SbatchName("ntasks-per-socket", REQ),
+    SbatchName("ntasks-per-tres", REQ),
+    SbatchName("oom-kill-step", OPT),
+    SbatchName("open-mode", REQ),
+    SbatchName("output", REQ, "o"),
+    SbatchName("overcommit", NONE, "O"),
+    SbatchName("oversubscribe", NONE, "s"),
+    SbatchName("parsable", NONE),
+    SbatchName("partition", REQ, "p"),
+    SbatchName("prefer", REQ),
+    SbatchName("priority", REQ),
+    SbatchName("profile", REQ),
+    SbatchName("propagate", OPT),
+    SbatchName("qos", REQ, "q"),
+    SbatchName("quiet", NONE, "Q"),
+    SbatchName("reboot", NONE),
+    SbatchName("requeue", OPT),
+    SbatchName("resources", REQ),
+    SbatchName("reservation", REQ),
+    SbatchName("resv-ports", OPT),
+    SbatchName("segment", REQ),
+    SbatchName("signal", REQ),
+    SbatchName("sockets-per-node", REQ),
+    SbatchName("spread-job", NONE),
+    SbatchName("spread-segments", NONE),
+    SbatchName("stepmgr", NONE),
+    SbatchName("switches", REQ),
+    SbatchName("tasks-per-node", REQ, same_as="ntasks-per-node"),
+    SbatchName("test-only", NONE),
+    SbatchName("thread-spec", REQ),
+    SbatchName("threads-per-core", REQ),
+    SbatchName("time", REQ, "t"),
+    SbatchName("time-min", REQ),
+    SbatchName("tmp", REQ),
+    SbatchName("tres-bind", REQ),
+    SbatchName("tres-per-task", REQ),
+    SbatchName("uid", REQ),
+    SbatchName("use-min-nodes", NONE),
+    SbatchName("verbose", NONE, "v"),
+    SbatchName("version", NONE, "V"),
+    SbatchName("usage", NONE),
+    SbatchName("wait", NONE, "W"),
+    SbatchName("wait-all-nodes", REQ),
+    SbatchName("wckey", REQ),
+    SbatchName("wrap", REQ),
+)
+
+# sbatch acts on these in its first pass over the command line only (sbatch_early_pass in
+# slurm_opt.c); in the script's pass slurm_process_option skips them, so an #SBATCH line naming
+# one changes nothing.
+EARLY_PASS = frozenset({"help", "quiet", "verbose", "version", "usage", "wrap"})
+# sbatch options that shape what the client does, not the job; hpcapi has them itself.
+CLIENT_OPTIONS = frozenset({"wait", "parsable", "ignore-pbs"})
 
 
 class SbatchOption(NamedTuple):
@@ -18,10 +169,12 @@ class SbatchOption(NamedTuple):
     short: str | None = None
     help: str = ""
     flag: bool = False
+    # An optional value (getopt's optional_argument): only in the --opt=value form.
+    optional: bool = False
 
 
 OPTIONS: tuple[SbatchOption, ...] = (
-    SbatchOption("partition", "partition", "p", help="partition (default: the site's default)"),
+    SbatchOption("partition", "partition", "p", help="partition(s), e.g. quick or a,b"),
     SbatchOption("timelimit", "time", "t", help="time limit, e.g. 30, 2:00:00, 1-12"),
     SbatchOption("ntasks", "ntasks", "n", help="number of tasks"),
     SbatchOption("ntasks-per-node", "ntasks-per-node", help="tasks per node"),
@@ -30,7 +183,7 @@ OPTIONS: tuple[SbatchOption, ...] = (
     SbatchOption("mem-per-node", "mem", help="memory per node, e.g. 4G"),
     SbatchOption("mem-per-cpu", "mem-per-cpu", help="memory per CPU, e.g. 512M"),
     SbatchOption("dependency", "dependency", "d", help="e.g. afterok:41"),
-    SbatchOption("job-name", "job-name", "J", help="job name"),
+    SbatchOption("job-name", "job-name", "J", help="job name (default: the script's file name)"),
     SbatchOption("account", "account", "A", help="Slurm account"),
     SbatchOption("qos", "qos", "q", help="quality of service"),
     SbatchOption("nodes", "nodes", "N", help="number of nodes, or min-max"),
@@ -39,7 +192,8 @@ OPTIONS: tuple[SbatchOption, ...] = (
     SbatchOption("gres", "gres", help="generic resources, e.g. gpu:1"),
     SbatchOption("output", "output", "o", help="stdout file pattern"),
     SbatchOption("error", "error", "e", help="stderr file pattern"),
-    SbatchOption("working-directory", "chdir", "D", help="working directory of the job"),
+    SbatchOption("working-directory", "chdir", "D",
+                 help="working directory of the job (default: the current one)"),
     SbatchOption("begin", "begin", "b", help="start no earlier than, e.g. now+1hour"),
     SbatchOption("mail-type", "mail-type", help="e.g. END,FAIL"),
     SbatchOption("mail-user", "mail-user", help="where mail goes"),
@@ -47,4 +201,215 @@ OPTIONS: tuple[SbatchOption, ...] = (
     SbatchOption(
         "export", "export", help="NAME=value,... (the job starts with a clean environment)"
     ),
+    SbatchOption("exclusive", "exclusive", optional=True,
+                 help="--exclusive or --exclusive=user|mcs|topo"),
+    SbatchOption("requeue", "requeue", optional=True, help="the job may be requeued"),
+    SbatchOption("requeue", "no-requeue", flag=True, help="the job is never requeued"),
+    SbatchOption("signal", "signal", help="[{R|B}:]<sig_num|sig_name>[@sig_time]"),
+    SbatchOption("open-mode", "open-mode", help="append or truncate the output files"),
+    SbatchOption("nice", "nice", optional=True, help="--nice (100) or --nice=adjustment"),
+    SbatchOption("time-min", "time-min", help="minimum time limit"),
+    SbatchOption("input", "input", "i", help="stdin file pattern"),
+    SbatchOption("mincpus", "mincpus", help="minimum CPUs per node"),
+    SbatchOption("tmp", "tmp", help="minimum temporary disk per node, e.g. 10G"),
+    SbatchOption("hint", "hint", help="e.g. compute_bound, nomultithread"),
+    SbatchOption("gpus", "gpus", "G", help="[type:]N GPUs for the job"),
+    SbatchOption("gpus-per-node", "gpus-per-node", help="[type:]N"),
+    SbatchOption("gpus-per-task", "gpus-per-task", help="[type:]N"),
+    SbatchOption("cpus-per-gpu", "cpus-per-gpu", help="CPUs per GPU"),
+    SbatchOption("mem-per-gpu", "mem-per-gpu", help="memory per GPU, e.g. 8G"),
+    SbatchOption("reservation", "reservation", help="reservation name"),
+    SbatchOption("nodelist", "nodelist", "w", help="hosts to run on, e.g. n[1-4]"),
+    SbatchOption("exclude", "exclude", "x", help="hosts not to run on"),
+    SbatchOption("licenses", "licenses", "L", help="licenses, e.g. matlab:2"),
+    SbatchOption("wckey", "wckey", help="workload characterization key"),
+    SbatchOption("threads-per-core", "threads-per-core", help="threads per core"),
+    SbatchOption("cores-per-socket", "cores-per-socket", help="cores per socket"),
+    SbatchOption("sockets-per-node", "sockets-per-node", help="sockets per node"),
 )
+SUPPORTED = {option.long: option for option in OPTIONS}
+# Not carried, and why (sbatch's name: the reason given when refusing it).
+REFUSED_REASONS = {
+    "comment": "hpcapi keeps the job comment for its idempotency key",
+}
+
+
+class Spec(NamedTuple):
+    """One entry of a getopt_long table: a long name, its argument kind, short letter, val."""
+
+    name: str
+    arg: int
+    short: str
+    key: str  # getopt's val: what the option sets (the same for an alias)
+
+
+def sbatch_specs() -> list[Spec]:
+    """sbatch's table as getopt specs, the val of an alias being its original's name."""
+    return [Spec(o.name, o.arg, o.short, o.same_as or o.name) for o in SBATCH_NAMES]
+
+
+class Parsed(NamedTuple):
+    """One option found by getopt_long: its spec, value and the words it came from."""
+
+    spec: Spec
+    value: str | None
+    first_word: int  # the index of its first word
+    text: str  # as written, e.g. "--part=x", "-p x", "-n4"
+
+
+class GetoptResult(NamedTuple):
+    """What getopt_long found: the options, where it stopped, and the error it stopped at."""
+
+    options: list[Parsed]
+    stop: int  # the index of the first word that is not an option (or len(words))
+    error: str | None = None
+    error_index: int = -1
+    dashdash: bool = False  # it stopped after "--": every word from ``stop`` is a positional
+
+
+def _long(words: Sequence[str], i: int, table: Sequence[Spec]) -> tuple[Parsed | None, int, str]:
+    # glibc's process_long_option: an exact name wins; else a unique prefix, where entries
+    # with the same has_arg and val (aliases) do not make it ambiguous.
+    word = words[i]
+    name, eq, inline = word[2:].partition("=")
+    found = next((spec for spec in table if spec.name == name), None)
+    if found is None:
+        matches = [spec for spec in table if spec.name.startswith(name)]
+        if not matches:
+            return None, i + 1, f"unrecognized option '{word}'"
+        if any((m.arg, m.key) != (matches[0].arg, matches[0].key) for m in matches[1:]):
+            names = " ".join(f"'--{m.name}'" for m in matches)
+            return None, i + 1, f"option '--{name}' is ambiguous; possibilities: {names}"
+        found = matches[0]
+    if eq:
+        if found.arg == NONE:
+            return None, i + 1, f"option '--{found.name}' doesn't allow an argument"
+        return Parsed(found, inline, i, word), i + 1, ""
+    if found.arg == REQ:
+        if i + 1 >= len(words):
+            return None, i + 1, f"option '--{found.name}' requires an argument"
+        return Parsed(found, words[i + 1], i, f"{word} {words[i + 1]}"), i + 2, ""
+    return Parsed(found, None, i, word), i + 1, ""
+
+
+def getopt_long(words: Sequence[str], table: Sequence[Spec], start: int = 0) -> GetoptResult:
+    """Read options from ``words[start:]`` as glibc getopt_long with a ``+`` opt_string.
+
+    It stops at the first word that is not an option (sbatch's POSIX mode) or after ``--``,
+    or at the first error (sbatch exits there), as getopt does.
+    """
+    shorts: dict[str, Spec] = {}
+    for entry in table:
+        if entry.short and entry.short not in shorts:
+            shorts[entry.short] = entry
+    options: list[Parsed] = []
+    i = start
+    while i < len(words):
+        word = words[i]
+        if word == "--":
+            return GetoptResult(options, i + 1, dashdash=True)
+        if not word.startswith("-") or word == "-":
+            return GetoptResult(options, i)
+        if word.startswith("--"):
+            parsed, i, error = _long(words, i, table)
+            if parsed is None:
+                return GetoptResult(options, i, error, i - 1)
+            options.append(parsed)
+            continue
+        # A cluster of short options, "-Hn4": each letter an option until one takes a value.
+        first, pos = i, 1
+        i += 1
+        while pos < len(word):
+            letter = word[pos]
+            pos += 1
+            if letter not in shorts:
+                return GetoptResult(options, i, f"invalid option -- '{letter}'", first)
+            spec = shorts[letter]
+            rest = word[pos:]
+            if spec.arg == NONE:
+                options.append(Parsed(spec, None, first, f"-{letter}"))
+                continue
+            if rest:
+                options.append(Parsed(spec, rest, first, f"-{letter}{rest}"))
+            elif spec.arg == OPT:
+                options.append(Parsed(spec, None, first, f"-{letter}"))
+            elif i < len(words):
+                options.append(Parsed(spec, words[i], first, f"-{letter} {words[i]}"))
+                i += 1
+            else:
+                return GetoptResult(
+                    options, i, f"option requires an argument -- '{letter}'", first
+                )
+            break
+    return GetoptResult(options, i)
+
+
+class CommandLine(NamedTuple):
+    """A job command's words split: its own options, positionals, and the sbatch options."""
+
+    own: list[str]  # hpcapi's own options, canonical ("--name" or "--name=value")
+    positionals: list[str]
+    job: list[Parsed]  # sbatch's options, for hpcapi.client.directives
+    error: str | None = None
+
+
+def split_command_line(
+    words: Sequence[str], own: Iterable[Spec], canonical: dict[str, str], script: bool
+) -> CommandLine:
+    """Split a submit command's words as sbatch reads its command line, with hpcapi's own
+    options (``own``, ``canonical`` giving each key's option string) in the same table.
+
+    With ``script``, the first word that is not an option is the script and sbatch gives the
+    words after it to the script as arguments: hpcapi cannot carry those, so the only options
+    it takes there are its own ones that sbatch does not have (``--json``...), as before.
+    """
+    own = list(own)
+    own_names = {spec.name for spec in own}
+    own_shorts = {spec.short for spec in own if spec.short}
+    table = own + [
+        Spec(s.name, s.arg, "" if s.short in own_shorts else s.short, s.key)
+        for s in sbatch_specs()
+        if s.name not in own_names
+    ]
+    sbatch_names = {name.name for name in SBATCH_NAMES}
+    result = CommandLine([], [], [])
+    start, after_script = 0, False
+    while True:
+        found = getopt_long(words, table, start)
+        for parsed in found.options:
+            key = parsed.spec.key
+            if key in canonical:
+                late = after_script and parsed.spec.name in sbatch_names and key != "help"
+                if late:
+                    return result._replace(error=(
+                        f"{parsed.text}: sbatch gives the words after the script to the script"
+                        " as arguments; put job options before the script"))
+                token = canonical[key]
+                result.own.append(token if parsed.value is None else f"{token}={parsed.value}")
+            elif after_script:
+                return result._replace(error=(
+                    f"{parsed.text}: sbatch gives the words after the script to the script"
+                    " as arguments; put job options before the script"))
+            else:
+                result.job.append(parsed)
+        if found.error is not None:
+            return result._replace(error=found.error)
+        if found.stop >= len(words):
+            return result
+        if script and after_script:
+            return result._replace(error=(
+                f"{words[found.stop]!r}: sbatch would give it to the script as an argument;"
+                " hpcapi cannot pass arguments to a script"))
+        if found.dashdash:
+            # After "--" every word is a positional: the script, then its arguments.
+            rest = list(words[found.stop:])
+            count = (0 if after_script else 1) if script else len(rest)
+            result.positionals.extend(rest[:count])
+            if rest[count:]:
+                return result._replace(error=(
+                    f"{rest[count]!r}: sbatch would give it to the script as an argument;"
+                    " hpcapi cannot pass arguments to a script"))
+            return result
+        result.positionals.append(words[found.stop])
+        after_script = script
+        start = found.stop + 1
