@@ -1,0 +1,4 @@
+#!/bin/bash
+#SBATCH --begin=noon
+echo "running on $(hostname)"
+sleep 1

@@ -1,0 +1,4 @@
+#!/bin/bash
+#SBATCH --begin=now+1hour
+echo "running on $(hostname)"
+sleep 1

@@ -1,0 +1,4 @@
+#!/bin/bash
+#SBATCH --begin=tomorrow
+echo "running on $(hostname)"
+sleep 1

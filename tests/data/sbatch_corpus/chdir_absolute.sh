@@ -1,0 +1,4 @@
+#!/bin/bash
+#SBATCH --chdir=/tmp
+echo "running on $(hostname)"
+sleep 1

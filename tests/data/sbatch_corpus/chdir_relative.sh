@@ -1,0 +1,4 @@
+#!/bin/bash
+#SBATCH --chdir=work
+echo "running on $(hostname)"
+sleep 1

@@ -1,0 +1,4 @@
+#!/bin/bash
+#SBATCH -D /tmp
+echo "running on $(hostname)"
+sleep 1

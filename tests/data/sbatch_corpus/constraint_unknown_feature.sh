@@ -1,0 +1,4 @@
+#!/bin/bash
+#SBATCH --constraint=bigmem
+echo "running on $(hostname)"
+sleep 1

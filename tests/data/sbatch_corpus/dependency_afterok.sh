@@ -1,0 +1,4 @@
+#!/bin/bash
+#SBATCH --dependency=afterok:@HELD_JOB@
+echo "running on $(hostname)"
+sleep 1

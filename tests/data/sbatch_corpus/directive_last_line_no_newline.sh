@@ -1,0 +1,3 @@
+#!/bin/bash
+#SBATCH --job-name=lastline
+#SBATCH --time=10

@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+#SBATCH --time=10
+echo "running on $(hostname)"
+sleep 1

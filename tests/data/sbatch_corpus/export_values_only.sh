@@ -1,0 +1,3 @@
+#!/bin/bash
+#SBATCH --export=MYVAR=hello,OTHER=two
+echo $MYVAR $OTHER

@@ -1,0 +1,4 @@
+#!/bin/bash
+#SBATCH --gres=gpu:banana:x
+echo "running on $(hostname)"
+sleep 1

@@ -1,0 +1,4 @@
+#!/bin/bash
+#SBATCH --gres=none
+echo "running on $(hostname)"
+sleep 1

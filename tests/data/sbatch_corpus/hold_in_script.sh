@@ -1,0 +1,5 @@
+#!/bin/bash
+#SBATCH --hold
+#SBATCH --time=10
+echo "running on $(hostname)"
+sleep 1

@@ -1,0 +1,4 @@
+#!/bin/bash
+#SBATCH -J short
+echo "running on $(hostname)"
+sleep 1

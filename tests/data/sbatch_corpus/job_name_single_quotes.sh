@@ -1,0 +1,4 @@
+#!/bin/bash
+#SBATCH --job-name='my job'
+echo "running on $(hostname)"
+sleep 1

@@ -1,0 +1,5 @@
+#!/bin/bash
+#SBATCH --mail-type=END,FAIL
+#SBATCH --mail-user=alice
+echo "running on $(hostname)"
+sleep 1

@@ -1,0 +1,5 @@
+#!/bin/bash
+#SBATCH -n 2
+#SBATCH --mem-per-cpu=1G
+echo "running on $(hostname)"
+sleep 1

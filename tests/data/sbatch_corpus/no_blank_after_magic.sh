@@ -1,0 +1,5 @@
+#!/bin/bash
+#SBATCH--time=10
+#SBATCH--job-name=glued
+echo "running on $(hostname)"
+sleep 1

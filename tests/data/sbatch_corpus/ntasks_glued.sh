@@ -1,0 +1,3 @@
+#!/bin/bash
+#SBATCH -n2
+srun hostname

@@ -1,0 +1,3 @@
+#!/bin/bash
+#SBATCH -n4
+srun hostname

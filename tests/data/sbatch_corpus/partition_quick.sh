@@ -1,0 +1,5 @@
+#!/bin/bash
+#SBATCH --partition=quick
+#SBATCH --time=20
+echo "running on $(hostname)"
+sleep 1

@@ -1,0 +1,4 @@
+#!/bin/sh
+#SBATCH --time=10
+echo "running on $(hostname)"
+sleep 1

@@ -1,0 +1,4 @@
+#!/bin/bash
+#SBATCH --time=UNLIMITED
+echo "running on $(hostname)"
+sleep 1

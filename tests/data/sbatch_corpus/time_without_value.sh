@@ -1,0 +1,5 @@
+#!/bin/bash
+#SBATCH --job-name=novalue
+#SBATCH --time
+echo "running on $(hostname)"
+sleep 1

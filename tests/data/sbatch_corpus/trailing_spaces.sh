@@ -1,0 +1,6 @@
+#!/bin/bash
+#SBATCH --time=10   
+#SBATCH --job-name=trailing  
+#SBATCH -n 2	
+echo "running on $(hostname)"
+sleep 1

@@ -1,0 +1,5 @@
+#!/bin/bash
+# hpcapi-expect: refused --comment
+#SBATCH --comment="nightly run"
+echo "running on $(hostname)"
+sleep 1

@@ -1,0 +1,6 @@
+#!/bin/bash
+# hpcapi-expect: refused --distribution
+#SBATCH -n 2
+#SBATCH --distribution=cyclic
+echo "running on $(hostname)"
+sleep 1

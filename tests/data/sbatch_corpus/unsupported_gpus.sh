@@ -1,0 +1,5 @@
+#!/bin/bash
+# hpcapi-expect: refused --gpus
+#SBATCH --gpus=1
+echo "running on $(hostname)"
+sleep 1

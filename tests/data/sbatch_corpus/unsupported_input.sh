@@ -1,0 +1,4 @@
+#!/bin/bash
+# hpcapi-expect: refused --input
+#SBATCH --input=input.txt
+cat

@@ -1,0 +1,5 @@
+#!/bin/bash
+# hpcapi-expect: refused --mincpus
+#SBATCH --mincpus=2
+echo "running on $(hostname)"
+sleep 1

@@ -1,0 +1,5 @@
+#!/bin/bash
+# hpcapi-expect: refused --no-requeue
+#SBATCH --no-requeue
+echo "running on $(hostname)"
+sleep 1

@@ -1,0 +1,5 @@
+#!/bin/bash
+# hpcapi-expect: refused --requeue
+#SBATCH --requeue
+echo "running on $(hostname)"
+sleep 1

@@ -1,0 +1,5 @@
+#!/bin/bash
+# hpcapi-expect: refused --signal
+#SBATCH --signal=B:USR1@60
+echo "running on $(hostname)"
+sleep 1
