@@ -85,7 +85,7 @@ def document(out: str) -> dict[str, Any]:
 @pytest.fixture
 def script(tmp_path: Path) -> Path:
     path = tmp_path / "job.sh"
-    path.write_text("#!/bin/bash\n#SBATCH -p norm\n#SBATCH --exclusive\nhostname\n")
+    path.write_text("#!/bin/bash\n#SBATCH -p norm\n#SBATCH --export=ALL\nhostname\n")
     return path
 
 
@@ -99,7 +99,7 @@ def test_submit(run: Run, fake: FakeTransport, script: Path) -> None:
                               "idempotency_key": "k-1", "sbatch_lines_removed": 2,
                               "submit_body": None, "job": None}
     # The warning said on stderr is in the document too.
-    assert len(data["warnings"]) == 1 and "--exclusive" in data["warnings"][0]
+    assert len(data["warnings"]) == 1 and "--export=ALL" in data["warnings"][0]
     assert f"hpcapi: warning: {data['warnings'][0]}" in err
 
 
