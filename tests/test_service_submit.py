@@ -609,3 +609,16 @@ def test_with_one_host_a_retry_after_a_restart_is_a_replay_from_the_journal_alon
     # The journal on disk answered both: no search of Slurm, and no second job.
     assert fake_slurmrestd.requests[started:] == []
     assert len(posted(fake_slurmrestd)) == 1
+
+
+def test_a_field_the_release_cannot_carry_is_refused_before_the_key_is_claimed(
+    svc: Services, fake_slurmrestd: FakeSlurmrestd
+) -> None:
+    # Slurm 22.05 has no key for --tmp: a named 400, and the key stays free (no journal entry
+    # saying the outcome is unknown, which would make the retry ask slurmctld's job list).
+    error = refused(lambda: submit_job(svc, ALICE, {**BODY, "tmp": "4G"}, key="k-6"))
+    assert error.code is ErrorCode.BAD_PARAMETER and "tmp" in error.message
+    assert svc.journal.keyed_submission("alice", "k-6") is None
+    assert fake_slurmrestd.requests_to(P["submit"]) == []
+    assert submit_job(svc, ALICE, BODY, key="k-6") == Submitted(42, 0)
+    assert fake_slurmrestd.requests_to(P["live_jobs"]) == []

@@ -224,8 +224,11 @@ def submit_job(svc: Services, caller: Identity, raw_body: Any, key: str | None =
         check_memory_fits(svc, caller, request)
         check_dependencies(svc, caller, request)
         job = _describe(svc, caller, request, comment)
+        # Rendering refuses what this Slurm release cannot carry (a named 400): here, before
+        # the idempotency lock, so that no journal entry is left saying "outcome unknown".
+        body = svc.backend.submit_body(job)
         if dry_run:
-            return Submitted(None, removed, dry_run_body=svc.backend.submit_body(job))
+            return Submitted(None, removed, dry_run_body=body)
         user = caller.local_user
         if key is None:
             job_id = _submit(svc, caller, job)
