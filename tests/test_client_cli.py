@@ -306,3 +306,53 @@ def test_local_commands_need_no_server(run: Run, fake: FakeTransport) -> None:
     code, out, _ = run("man", url=None)
     assert code == 0 and out.startswith(".TH HPCAPI 1")
     assert fake.calls() == []
+
+
+def test_submit_parsable_prints_the_job_id_only(
+    run: Run, fake: FakeTransport, script: Path
+) -> None:
+    fake.add("POST", "submit_job", submitted("44"))
+    code, out, _ = run("submit", "--parsable", str(script))
+    assert (code, out) == (0, "44\n")
+    script.write_text("#!/bin/bash\n#SBATCH -p norm --parsable\nhostname\n")
+    fake.add("POST", "submit_job", submitted("45"))
+    code, out, _ = run("submit", str(script))
+    assert (code, out) == (0, "45\n")  # as sbatch, the script may ask for it
+
+
+def test_submit_refuses_what_it_cannot_carry_and_sends_nothing(
+    run: Run, fake: FakeTransport, script: Path
+) -> None:
+    script.write_text("#!/bin/bash\n#SBATCH -p norm\n#SBATCH --overcommit\nhostname\n")
+    code, _, err = run("submit", str(script))
+    assert code == cli.EXIT_USAGE
+    assert "line 3: --overcommit cannot be carried by hpcapi" in err
+    assert fake.calls("POST") == []
+
+
+def test_submit_refuses_pbs_lines_unless_ignore_pbs(
+    run: Run, fake: FakeTransport, script: Path
+) -> None:
+    script.write_text("#!/bin/bash\n#PBS -N x\n#SBATCH -p norm\nhostname\n")
+    code, _, err = run("submit", str(script))
+    assert code == cli.EXIT_USAGE and "hpcapi does not translate #PBS/#BSUB" in err
+    assert fake.calls("POST") == []
+    fake.add("POST", "submit_job", submitted())
+    code, _, _ = run("submit", "--ignore-pbs", str(script))
+    assert code == 0 and len(fake.calls("POST")) == 1
+
+
+def test_submit_sends_the_directory_and_name_sbatch_would(
+    run: Run, fake: FakeTransport, script: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    fake.add("POST", "submit_job", submitted())
+    fake.add("POST", "submit_job", submitted())
+    assert run("submit", str(script))[0] == 0
+    assert run("submit", "-p", "quick", "-", stdin="#!/bin/sh\ntrue\n")[0] == 0
+    first, second = (call.json() for call in fake.calls("POST"))
+    assert first["working-directory"] == str(work)
+    assert first["job-name"] == "job.sh"
+    assert second["job-name"] == "sbatch"  # sbatch's name for a script on stdin
