@@ -111,6 +111,9 @@ class JobDescription:
     threads_per_core: int | None = None
     cores_per_socket: int | None = None
     sockets_per_node: int | None = None
+    # sbatch's argv[0], the script's full path: slurmctld keeps it as the job's Command; None,
+    # as for a script sbatch read from stdin, shows "(null)".
+    command: str | None = None
     submitted_at: float = 0.0  # the time a relative begin counts from (epoch seconds)
 
 

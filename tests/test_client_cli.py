@@ -353,6 +353,8 @@ def test_submit_sends_the_directory_and_name_sbatch_would(
     assert run("submit", str(script))[0] == 0
     assert run("submit", "-p", "quick", "-", stdin="#!/bin/sh\ntrue\n")[0] == 0
     first, second = (call.json() for call in fake.calls("POST"))
-    assert first["working-directory"] == str(work)
+    assert first["working-directory"] == first["submit-directory"] == str(work)
+    assert first["script-path"] == str(script)
     assert first["job-name"] == "job.sh"
-    assert second["job-name"] == "sbatch"  # sbatch's name for a script on stdin
+    assert second["job-name"] == "sbatch"
+    assert "script-path" not in second  # sbatch's name for a script on stdin

@@ -65,6 +65,7 @@ def test_the_leading_block_only_and_its_forms() -> None:
         "mem-per-node": "4G",
         "hold": True,
         "working-directory": "/",
+        "submit-directory": "/",
     }
     assert decision.warnings == [
         "line 10: #SBATCH after the first command is a comment to sbatch; ignored"
@@ -190,8 +191,14 @@ def test_job_name_and_directories_default_as_sbatch_does() -> None:
     named = decide("#!/bin/sh\ntrue\n", script_name="jobs/run.sh", cwd="/home/alice/work")
     assert named.fields["job-name"] == "run.sh"
     assert named.fields["working-directory"] == "/home/alice/work"
+    assert named.fields["submit-directory"] == "/home/alice/work"
+    assert named.fields["script-path"] == "/home/alice/work/jobs/run.sh"
+    # search_path() keeps a name starting with "/" or "." as it is given.
+    assert decide("true\n", script_name="./run.sh", cwd="/w").fields["script-path"] == "./run.sh"
+    assert decide("true\n", script_name="/a/r.sh", cwd="/w").fields["script-path"] == "/a/r.sh"
     stdin = decide("#!/bin/sh\ntrue\n", cwd="/tmp")
     assert stdin.fields["job-name"] == "sbatch"
+    assert "script-path" not in stdin.fields
     relative = decide("#!/bin/sh\n#SBATCH -D sub -o o.txt -e /abs/e.txt -i none\ntrue\n",
                       cwd="/home/alice")
     assert relative.fields["working-directory"] == "/home/alice/sub"

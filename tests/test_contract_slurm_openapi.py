@@ -69,6 +69,10 @@ BODY_ERRATA = {
     # 22.05's spec gives signal the pattern "(B:|)sig_num(@sig_time|)", placeholders taken
     # literally; arg_set_data_signal() runs get_signal_opts() on "[R|B]:<num>[@<time>]".
     ("v0.0.38", "signal"): str,
+    # 22.05's spec gives exclusive the enum user, mcs, true, false; arg_set_data_exclusive()
+    # runs sbatch's arg_set_exclusive(), which refuses "true" and "false" and takes
+    # "exclusive" for --exclusive alone (measured on 22.05.8).
+    ("v0.0.38", "exclusive"): str,
 }
 
 OWNER = owner("alice", 1001, "/home/alice", "/bin/bash")
@@ -180,6 +184,7 @@ def _full(**changes: Any) -> SubmitRequest:
         "/scratch/alice", "mail_type": ("BEGIN", "END", "TIME_LIMIT_90"), "mail_user":
         "alice@example.org", "begin": BeginTime(delay_seconds=3600), "hold": True,
         "export": (("MY_VAR", "1"), ("PATH", "/opt/bin")),
+        "submit_directory": "/home/alice/work", "script_path": "/home/alice/work/job.sh",
     }
     values.update(changes)
     return SubmitRequest(**values)
@@ -196,7 +201,8 @@ _ONE_FIELD: list[dict[str, Any]] = [
     *({"mail_type": (name,)} for name in MAIL_TYPES), {"mail_user": "bob"},
     {"begin": BeginTime(local_time=datetime(2030, 1, 2, 3, 4))},
     {"begin": BeginTime(delay_seconds=0)}, {"hold": False}, {"hold": True},
-    {"export": (("A", ""),)}, {"export": ()},
+    {"export": (("A", ""),)}, {"export": ()}, {"script_path": "./job.sh"},
+    {"submit_directory": "/tmp"},
 ]
 EXAMPLES: list[SubmitRequest] = [
     SubmitRequest(SCRIPT, 0, "norm"),
@@ -243,7 +249,9 @@ MORE_EXAMPLES: dict[str, list[SubmitRequest]] = {
         parse_submit_request({"script-body": SCRIPT, "partition": "norm,quick", **fields},
                              _POLICY)
         for fields in (
-            _MORE_FIELDS,
+            # 22.05 ignores requeue false and refuses a B: signal (submit_body refuses both).
+            {**_MORE_FIELDS, **({"requeue": True, "signal": "R:USR1@120"}
+                                if version == "v0.0.38" else {})},
             {**_COUNTS, **({} if version == "v0.0.38" else _NEW_ONLY)},
             {**_COUNTS, **({"cores-per-socket": 4} if version in ("v0.0.38", "v0.0.40") else {})},
             {"exclusive": "topo" if version not in ("v0.0.38", "v0.0.40") else "user",
@@ -378,7 +386,6 @@ def _with_job(body: dict[str, Any], **changes: Any) -> dict[str, Any]:
         ("v0.0.44", {"begin_time": 1800000000}),  # the schema wants the struct
         ("v0.0.44", {"hold": 1}),
         ("v0.0.44", {"comment": 5}),
-        ("v0.0.38", {"exclusive": True}),  # 22.05: the strings "true", "user", ...
         ("v0.0.38", {"open_mode": ["APPEND"]}),
         ("v0.0.38", {"memory_per_gpu": "1G"}),
         ("v0.0.44", {"open_mode": "append"}),  # 23.11+: a flag list
@@ -402,6 +409,8 @@ def test_body_errata_are_still_errata_and_still_checked() -> None:
         declared = resolve(version, job_schema["properties"][key])
         if key == "signal":
             assert "sig_num" in declared["pattern"]
+        elif key == "exclusive":
+            assert "exclusive" not in declared["enum"]
         else:
             assert declared.get("type") in ("integer", "array")
         assert kind is str
@@ -411,6 +420,8 @@ def test_body_errata_are_still_errata_and_still_checked() -> None:
         check_submit_body("v0.0.38", _with_job(body, begin_time=1800000000))
     with pytest.raises(AssertionError, match="nodes"):
         check_submit_body("v0.0.38", _with_job(body, nodes=[1, 2]))
+    with pytest.raises(AssertionError, match="exclusive"):
+        check_submit_body("v0.0.38", _with_job(body, exclusive=True))
     with pytest.raises(AssertionError, match="signal"):
         check_submit_body("v0.0.38", _with_job(body, signal=10))
 

@@ -101,6 +101,19 @@ def test_memory_sizes() -> None:
     assert "mem-per-gpu" in refused(mem_per_gpu="0")
     refused(ErrorCode.CONFLICTING_MEM_SPECIFICATIONS, mem_per_gpu="1G", mem_per_cpu=100)
     refused(ErrorCode.CONFLICTING_MEM_SPECIFICATIONS, mem_per_gpu="1G", mem_per_node="1G")
+    # sbatch --mem=0: all the memory of each node; a zero of anything else asks for nothing.
+    assert parse(mem_per_node="0").mem_per_node_mb == parse(mem_per_node=0).mem_per_node_mb == 0
+    assert job("v0.0.38", mem_per_node=0)["memory_per_node"] == 0
+    assert "mem-per-cpu" in refused(ErrorCode.BAD_MEMORY_SPEC, mem_per_cpu=0)
+    assert "tmp" in refused(tmp=0)
+
+
+def test_gres_none_is_sbatchs() -> None:
+    assert parse(gres="none").gres == "none"
+    assert job("v0.0.38", gres="none")["gres"] == "none"
+    assert job("v0.0.44", gres="None")["tres_per_node"] == "None"
+    assert job("v0.0.44", gres="none", gpus_per_node=1)["tres_per_node"] == "gres/gpu:1,none"
+    assert "gres" in refused(gres="none,gpu:1")
 
 
 def test_gpu_counts() -> None:
@@ -141,6 +154,16 @@ def test_names_paths_and_flags() -> None:
     assert "open-mode" in refused(open_mode="apple")
 
 
+def test_where_the_client_ran_and_the_script_it_read() -> None:
+    request = parse(submit_directory="/home/alice/work", script_path="./job.sh")
+    assert (request.submit_directory, request.script_path) == ("/home/alice/work", "./job.sh")
+    assert "submit-directory must be an absolute path" in refused(submit_directory="work")
+    assert "script-path" in refused(script_path="a\nb")
+    assert "script-path" in refused(script_path=7)
+    assert environment("v0.0.44", submit_directory="/srv/x")["SLURM_SUBMIT_DIR"] == "/srv/x"
+    assert environment("v0.0.38")["SLURM_SUBMIT_DIR"] == "/home/alice"  # the site's default
+
+
 def test_partition_lists() -> None:
     assert parse(partition="norm,quick").partition == "norm,quick"
     assert "'gpu'" in refused(ErrorCode.BAD_PARTITION, partition="norm,gpu")
@@ -150,13 +173,13 @@ def test_partition_lists() -> None:
 # --- the bodies ----------------------------------------------------------------------------------
 
 def test_v0_0_38_body() -> None:
-    body = job("v0.0.38", exclusive=True, requeue=True, signal="RB:USR1@90", open_mode="append",
+    body = job("v0.0.38", exclusive=True, requeue=True, signal="R:USR1@90", open_mode="append",
                nice=5, time_min="00:10:00", input="in", mincpus=3,
                gpus="a100:2", gpus_per_node=1, gpus_per_task="1", cpus_per_gpu=4,
                mem_per_gpu="2G", reservation="r", licenses="l:1", wckey="w",
                threads_per_core=2, cores_per_socket=4, sockets_per_node=1)
     expected = {
-        "exclusive": "true", "requeue": True, "signal": "RB:10@90", "open_mode": "append",
+        "exclusive": "exclusive", "requeue": True, "signal": "R:10@90", "open_mode": "append",
         "nice": 5, "time_minimum": 10, "standard_input": "in", "minimum_cpus_per_node": 3,
         "gpus": "a100:2", "gpus_per_node": "1", "gpus_per_task": "1", "cpus_per_gpu": "4",
         "memory_per_gpu": 2048, "reservation": "r", "licenses": "l:1", "wckey": "w",
@@ -167,6 +190,18 @@ def test_v0_0_38_body() -> None:
     # _opt_verify(): a --mincpus below --cpus-per-task is raised to it.
     assert job("v0.0.38", mincpus=2, cpus_per_task=5)["minimum_cpus_per_node"] == 5
     assert job("v0.0.38", signal="TERM")["signal"] == "15@60"
+    # What slurmrestd 22.05 would drop or refuse is refused by name (measured on 22.05.8).
+    assert "requeue" in _cannot_carry("v0.0.38", requeue=False)
+    assert "B: signal" in _cannot_carry("v0.0.38", signal="B:USR1@90")
+    assert "argv" not in job("v0.0.38", script_path="/w/job.sh")  # 22.05 aborts on argv
+    assert job("v0.0.44", script_path="/w/job.sh")["argv"] == ["/w/job.sh"]
+
+
+def _cannot_carry(version: str, **fields: Any) -> str:
+    with pytest.raises(HpcapiError) as caught:
+        job(version, **fields)
+    assert caught.value.code is ErrorCode.BAD_PARAMETER
+    return caught.value.message
 
 
 def test_v0_0_44_body() -> None:

@@ -290,11 +290,13 @@ def test_memory_pair_with_one_null_is_not_a_conflict() -> None:
     assert (request.mem_per_cpu_mb, request.mem_per_node_mb) == (None, 1024)
 
 
-_BAD_MEMORY = [0, "0", -5, "1.5G", "1B", "lots", "", True, 2.0, [1], {"G": 1}]
+_BAD_MEMORY = [-5, "1.5G", "1B", "lots", "", True, 2.0, [1], {"G": 1}]
 
 
-@pytest.mark.parametrize("key", ["mem_per_cpu", "mem_per_node"])
-@pytest.mark.parametrize("value", _BAD_MEMORY)
+@pytest.mark.parametrize(("key", "value"), [
+    *((key, value) for key in ("mem_per_cpu", "mem_per_node") for value in _BAD_MEMORY),
+    ("mem_per_cpu", 0), ("mem_per_cpu", "0"),  # only --mem=0 means "all of the node's"
+])
 def test_bad_memory(key: str, value: object) -> None:
     assert code_of(body(**{key: value})) is ErrorCode.BAD_MEMORY_SPEC
 
@@ -456,7 +458,7 @@ _BAD_NEW_VALUES: list[tuple[str, object]] = [
                              "0-1" + ",1" * 600]],
     *[("constraint", v) for v in ["", "a b", "a;b", "a$b", "(a|b", "a]", "&|", "a\n",
                                   "x" * 1025, 7]],
-    *[("gres", v) for v in ["", "gpu:0", ":1", "gpu::1", "1gpu", "gpu:a:b:1", "help", "none",
+    *[("gres", v) for v in ["", "gpu:0", ":1", "gpu::1", "1gpu", "gpu:a:b:1", "help", "none,gpu",
                             "gpu;1", "gpu,", "gpu:1 ", ",".join(["gpu"] * 33), 2]],
     *[(key, v) for key in ["output", "error", "working_directory"]
       for v in ["", "a\nb", "a\rb", "a\x00b", "/" + "p" * 1024, 5, ["/x"], True]],

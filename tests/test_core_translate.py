@@ -333,6 +333,25 @@ def test_working_directory_replaces_the_configured_one(version: str) -> None:
     assert environment["SLURM_SUBMIT_DIR"] == "/home/alice"
 
 
+@pytest.mark.parametrize("version", ["v0.0.38", *NEW_VERSIONS])
+def test_submit_directory_and_script_path_are_sbatchs(version: str) -> None:
+    request = SubmitRequest(SCRIPT, 0, "norm", working_directory="/scratch/run",
+                            submit_directory="/home/alice/work",
+                            script_path="/home/alice/work/job.sh")
+    job = build_submit_body(request, OWNER, "/home/alice", PATH, LANG, api_version=version)["job"]
+    environment = job["environment"]
+    if isinstance(environment, list):
+        environment = dict(item.split("=", 1) for item in environment)
+    assert environment["SLURM_SUBMIT_DIR"] == "/home/alice/work"
+    assert job["current_working_directory"] == "/scratch/run"
+    if version == "v0.0.38":
+        assert "argv" not in job  # slurmrestd 22.05 aborts on argv
+    else:
+        assert job["argv"] == ["/home/alice/work/job.sh"]  # slurmctld's Command is argv[0]
+    plain = build_submit_body(MINIMAL, OWNER, "/home/alice", PATH, LANG, api_version=version)
+    assert "argv" not in plain["job"]  # as sbatch reading stdin: Command is "(null)"
+
+
 @pytest.mark.parametrize("version", ["v0.0.38", "v0.0.44"])
 def test_output_pattern_replaces_the_default(version: str) -> None:
     request = SubmitRequest(SCRIPT, 0, "norm", output="logs/%x-%j.out")

@@ -195,13 +195,22 @@ def _jobs_table(jobs: Mapping[str, Mapping[str, Any]]) -> str:
     return render.table(JOB_COLUMNS, [_job_row(job_id, jobs[job_id]) for job_id in ordered])
 
 
+def _read_stdin(ctx: Context) -> str:
+    # The bytes as they are (sbatch refuses "\r\n"); a text stream without a buffer, as in
+    # tests, is read as it is.
+    raw = getattr(ctx.stdin, "buffer", None)
+    return raw.read().decode("utf-8") if raw is not None else ctx.stdin.read()
+
+
 def cmd_submit(ctx: Context) -> int:
     """hpcapi submit."""
     args = ctx.args
     stdin = args.script == "-"
     label = "stdin" if stdin else args.script
     try:
-        script = ctx.stdin.read() if stdin else Path(args.script).read_text("utf-8")
+        from hpcapi.client.directives import read_script
+
+        script = _read_stdin(ctx) if stdin else read_script(args.script)
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {label}: {exc}") from exc
     key = args.idempotency_key or f"hpcapi-submit:{uuid.uuid4().hex}"

@@ -38,7 +38,7 @@ from hpcapi.client.options import (
 
 __all__ = [
     "OPTIONS", "Decision", "DirectiveError", "Refusal", "build_fields", "decide",
-    "parse_directives", "parse_export", "split_arguments",
+    "parse_directives", "parse_export", "read_script", "split_arguments",
 ]
 
 # C's isspace() in the C locale: sbatch works on bytes.
@@ -394,8 +394,22 @@ def decide(
     for key in ("output", "error", "input"):
         if key in fields:
             fields[key] = _full_path(fields[key], workdir)  # sbatch's _fullpath
+    # sbatch's SLURM_SUBMIT_DIR (_set_submit_dir_env: getcwd) and argv[0], which slurmctld
+    # shows as the Command: process_options_first_pass's search_path() keeps a name starting
+    # with "/" or "." as given and finds any other in the current directory first.
+    fields["submit-directory"] = cwd
+    if script_name:
+        keep = script_name.startswith(("/", "."))
+        fields["script-path"] = script_name if keep else _full_path(script_name, cwd)
     fields["script-body"] = script
     return Decision(fields, reader.refusals, reader.warnings, frozenset(reader.client))
+
+
+def read_script(path: str) -> str:
+    """A script file's text as sbatch reads it: its bytes as they are, "\r\n" included
+    (sbatch refuses DOS line breaks; Python's universal newlines would hide them)."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        return handle.read()
 
 
 def parse_export(value: str, environ: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:

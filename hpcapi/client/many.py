@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from hpcapi.client.directives import read_script
 from hpcapi.client.errors import (
     ApiError,
     AuthenticationError,
@@ -100,7 +101,7 @@ def submit_many(
         name = str(path)
         absolute = str(path.resolve())
         try:
-            content = path.read_text(encoding="utf-8")
+            content = read_script(name)
         except (OSError, UnicodeDecodeError) as exc:
             return ScriptResult(name, "", error="unreadable", message=str(exc))
         key = idempotency_key(run_id, absolute, content)

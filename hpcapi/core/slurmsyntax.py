@@ -129,8 +129,9 @@ def _minutes_of(match: re.Match[str]) -> int:
     return (seconds + 59) // 60
 
 
-def parse_memory(value: str | int) -> int:
-    """Return a memory size in megabytes from a JSON integer (MB) or Slurm memory syntax."""
+def parse_memory(value: str | int, allow_zero: bool = False) -> int:
+    """Return a memory size in megabytes from a JSON integer (MB) or Slurm memory syntax;
+    0 only with ``allow_zero`` (sbatch --mem=0: all the memory of each node)."""
     code = ErrorCode.BAD_MEMORY_SPEC
     value = _int_or_text(
         value, code, "memory must be a whole number of megabytes or a size like 4G"
@@ -148,8 +149,9 @@ def parse_memory(value: str | int) -> int:
         unit = (match["unit"] or "m").lower()
         kilobytes = int(match["number"]) * _MEMORY_FACTOR_KB[unit]
         megabytes = (kilobytes + 1023) // 1024  # Slurm rounds K up to whole megabytes
-    if megabytes <= 0:
-        # 0 means "all the memory of the node" to Slurm; this API wants an explicit size.
+    if megabytes < 0 or (megabytes == 0 and not allow_zero):
+        # 0 means "all the memory of the node" for --mem only; a 0 per CPU, per GPU or of
+        # temporary disk asks for nothing (Slurm would read it as its default).
         raise HpcapiError(code, "memory must be at least 1 megabyte")
     if megabytes > MAX_MEMORY_MB:
         raise HpcapiError(code, f"memory must be at most {MAX_MEMORY_MB} megabytes")
@@ -525,9 +527,13 @@ GRES_FORM = (
 
 
 def parse_gres(value: str) -> str:
-    """Return a GRES list such as "gpu:1" or "gpu:tesla:2,mps:100", without "gres:" prefixes."""
+    """Return a GRES list such as "gpu:1" or "gpu:tesla:2,mps:100", without "gres:" prefixes;
+    "none" as sbatch --gres=none (no GRES, and steps get none of the job's)."""
     code = ErrorCode.BAD_PARAMETER
     value = _spec_text(value, "gres", f"a string: {GRES_FORM}")
+    if value.lower() == "none":
+        # arg_set_gres(): "none" is kept as it is, without a gres/ prefix, for slurmctld.
+        return value
     entries = value.split(",")
     if len(entries) > MAX_GRES_ENTRIES:
         raise HpcapiError(code, f"gres may list at most {MAX_GRES_ENTRIES} resources")

@@ -116,6 +116,10 @@ FIELDS: Final = (
     "threads-per-core",
     "cores-per-socket",
     "sockets-per-node",
+    # Where the submitting command ran and the script it read, as sbatch tells slurmctld: they
+    # change only SLURM_SUBMIT_DIR and the job's Command (scontrol), never what the job can do.
+    "submit-directory",
+    "script-path",
 )
 
 # JSON null for an optional field means "not given": some clients send every key.
@@ -181,6 +185,8 @@ REQUEST_SCHEMA: Final[dict[str, Any]] = {
         "threads-per-core": _COUNT_SHAPE,
         "cores-per-socket": _COUNT_SHAPE,
         "sockets-per-node": _COUNT_SHAPE,
+        "submit-directory": _PATH_SHAPE,
+        "script-path": _PATH_SHAPE,
     },
 }
 Draft202012Validator.check_schema(REQUEST_SCHEMA)
@@ -251,6 +257,8 @@ _SHAPE_HINTS: Final[Mapping[str, str]] = {
     "threads-per-core": "must be a positive whole number",
     "cores-per-socket": "must be a positive whole number",
     "sockets-per-node": "must be a positive whole number",
+    "submit-directory": f"must be an absolute path of at most {MAX_PATH_LENGTH} characters",
+    "script-path": f"must be a path of at most {MAX_PATH_LENGTH} characters",
 }
 
 _DECIMAL = re.compile(r"[0-9]{1,9}")
@@ -319,6 +327,8 @@ class SubmitRequest:
     threads_per_core: int | None = None
     cores_per_socket: int | None = None
     sockets_per_node: int | None = None
+    submit_directory: str | None = None  # where the client ran: SLURM_SUBMIT_DIR
+    script_path: str | None = None  # the script as the client read it: the job's Command
 
 
 def _shape_view(body: dict[Any, Any]) -> dict[Any, Any]:
@@ -557,7 +567,8 @@ def parse_submit_request(body: object, policy: SubmitPolicy) -> SubmitRequest:
         given("mem-per-cpu"), lambda v: _slurm_value("mem-per-cpu", v, parse_memory)
     )
     mem_per_node = _optional(
-        given("mem-per-node"), lambda v: _slurm_value("mem-per-node", v, parse_memory)
+        given("mem-per-node"),
+        lambda v: _slurm_value("mem-per-node", v, partial(parse_memory, allow_zero=True)),
     )
     time_limit = _optional(
         given("timelimit"), lambda v: _slurm_value("timelimit", v, parse_time_limit)
@@ -671,6 +682,10 @@ _MORE_OPTIONS: Final[Mapping[str, tuple[str, Callable[[Any], Any]]]] = {
     "threads_per_core": ("threads-per-core", _count("threads-per-core")),
     "cores_per_socket": ("cores-per-socket", _count("cores-per-socket")),
     "sockets_per_node": ("sockets-per-node", _count("sockets-per-node")),
+    "submit_directory": ("submit-directory",
+                         partial(_parse_path, "submit-directory", absolute=True)),
+    # sbatch sends a "./job.sh" as it is given: a path, not necessarily an absolute one.
+    "script_path": ("script-path", partial(_parse_path, "script-path")),
 }
 
 

@@ -160,7 +160,7 @@ _FROM_REQUEST = {
     "gpus_per_task": "gpus_per_task", "cpus_per_gpu": "cpus_per_gpu",
     "memory_per_gpu": "mem_per_gpu_mb", "reservation": "reservation",
     "required_nodes": "nodelist", "excluded_nodes": "exclude", "licenses": "licenses",
-    "wckey": "wckey",
+    "wckey": "wckey", "command": "script_path",
 }  # fmt: skip
 
 
@@ -183,8 +183,10 @@ def describe_job(
     if not working_directory.startswith("/"):
         raise ValueError(f"working_directory must be absolute, got {working_directory!r}")
     # _set_submit_dir_env() in src/sbatch/sbatch.c: SLURM_SUBMIT_DIR is where sbatch ran (the
-    # configured directory), even with --chdir, which moves only the job.
-    environment = build_environment(req, owner, path, lang, submit_dir=working_directory)
+    # client's submit-directory, else the configured directory), even with --chdir, which
+    # moves only the job.
+    submit_dir = req.submit_directory or working_directory
+    environment = build_environment(req, owner, path, lang, submit_dir=submit_dir)
     job_directory = req.working_directory or working_directory
     # sbatch's default names (man sbatch, "--output"): "slurm-%A_%a.out" for a job array,
     # "slurm-%j.out" for any other job.

@@ -89,15 +89,17 @@ def check_memory_fits(svc: Services, caller: Identity, request: SubmitRequest) -
     per_task = None
     if request.mem_per_cpu_mb is not None:
         per_task = request.mem_per_cpu_mb * (request.cpus_per_task or 1)
-    needed = request.mem_per_node_mb or per_task
-    if needed is None:
+    # mem-per-node 0 is "all of each node's memory" (sbatch --mem=0): it always fits.
+    needed = request.mem_per_node_mb if request.mem_per_node_mb is not None else per_task
+    if not needed:
         return
+    field = "mem-per-node" if request.mem_per_node_mb is not None else "mem-per-cpu"
     largest = svc.backend.largest_node_memory(caller, request.partition)
     if largest is not None and needed > largest:
         raise HpcapiError(
             ErrorCode.BAD_MEMORY_SPEC,
-            f"{needed} MB is more than any node in partition {request.partition} has "
-            f"({largest} MB)",
+            f"{field}: {needed} MB is more than any node in partition {request.partition}"
+            f" has ({largest} MB)",
         )
 
 

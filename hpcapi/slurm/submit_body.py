@@ -30,7 +30,8 @@ _NO_VAL_FIELDS = frozenset({"time_limit", "memory_per_cpu", "memory_per_node", "
 # The submit_job key of each JobDescription field an API version may be unable to carry.
 _REQUEST_KEYS = {
     "temporary_disk": "tmp", "required_nodes": "nodelist", "excluded_nodes": "exclude",
-    "cores_per_socket": "cores-per-socket", "exclusive": "exclusive",
+    "cores_per_socket": "cores-per-socket", "exclusive": "exclusive", "requeue": "requeue",
+    "signal_batch_only": "signal",
 }  # fmt: skip
 
 # sbatch's mail type names (22.05) -> the v0.0.40+ data parser's JOB_MAIL_FLAGS names.
@@ -104,6 +105,14 @@ def _check_carried(api_version: str, job: JobDescription) -> None:
                 raise _cannot_carry(api_version, field, "Slurm 22.05 has no key for it")
         if job.exclusive == "topo":
             raise _cannot_carry(api_version, "exclusive", "topo is not in Slurm 22.05")
+        # Measured on 22.05.8 against sbatch: slurmrestd 22.05 reads requeue false as no
+        # value (the job keeps Requeue=1) and refuses a signal with "B:" ("Invalid SIGNAL
+        # specification"), though its spec has both.
+        if job.requeue is False:
+            raise _cannot_carry(api_version, "requeue", "Slurm 22.05 ignores requeue false")
+        if job.signal_batch_only:
+            raise _cannot_carry(api_version, "signal_batch_only",
+                                "Slurm 22.05 refuses a B: signal")
     elif api_version == "v0.0.40":
         # Slurm 23.11's "shared" flags have no topo (added in 24.05, v0.0.41).
         if job.exclusive == "topo":
@@ -139,9 +148,11 @@ def _render_options(api_version: str, job: JobDescription) -> dict[str, Any]:
         #   Slurm's mktime() may read it as either occurrence.
         if job.begin is not None:
             options["begin_time"] = slurm_time(resolve_begin(job.begin, job.submitted_at))
-        # - exclusive: the --exclusive argument, "true" for --exclusive alone.
+        # - exclusive: the --exclusive argument. The spec's "true" and "false" are refused
+        #   ("Invalid exclusive specification", 22.05.8); "exclusive" gives OverSubscribe=NO,
+        #   as sbatch --exclusive does.
         if job.exclusive is not None:
-            options["exclusive"] = "true" if job.exclusive == "exclusive" else job.exclusive
+            options["exclusive"] = job.exclusive
         # - signal: the --signal string, for get_signal_opts().
         if job.signal_number is not None:
             scope = ("R" if job.signal_reservation else "") + ("B" if job.signal_batch_only else "")
@@ -170,7 +181,9 @@ def _render_options(api_version: str, job: JobDescription) -> dict[str, Any]:
     #   "gres/gpu:[type:]N" entries of tres_per_job, tres_per_node and tres_per_task, and
     #   --cpus-per-gpu and --mem-per-gpu are "gres/gpu:N" in cpus_per_tres, memory_per_tres.
     per_node = _gpu_tres(job.gpus_per_node)
-    if job.gres is not None:
+    if job.gres is not None and job.gres.lower() == "none":
+        per_node.append(job.gres)  # arg_set_gres(): "none" goes without the prefix
+    elif job.gres is not None:
         per_node += [f"gres/{entry}" for entry in job.gres.split(",")]
     if per_node:
         options["tres_per_node"] = ",".join(per_node)
@@ -240,6 +253,12 @@ def render_submit_body(api_version: str, job: JobDescription) -> dict[str, Any]:
     body = _render_numbers(api_version, fields)
     body.update(_render_options(api_version, job))
     body["environment"] = _render_environment(api_version, job.environment)
+    if job.command is not None and api_version != "v0.0.38":
+        # argv (a string list): slurmctld keeps argv[0] as the job's Command, as sbatch sends
+        # the script's path; slurmstepd runs the spooled copy anyway. v0.0.38 declares argv
+        # too, but slurmrestd 22.05 aborts on it ("free(): invalid pointer", seen on 22.05.8):
+        # there the Command stays "(null)", as for a script sbatch reads from stdin.
+        body["argv"] = [job.command]
     if api_version == "v0.0.38":
         # Slurm 22.05: "script" sits beside "job" and is required there.
         return {"script": job.script, "job": body}

@@ -87,14 +87,23 @@ SUBMIT_ENV_NAMES = frozenset({"PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG"
 # Per script, differences that are deliberate: {script: (reason, fields allowed to differ)}.
 _LOGIN_ENVIRONMENT = (
     "sbatch --export other than plain ALL sets SLURM_GET_USER_ENV=1 (sbatch.c, opt.get_user_env):"
-    " slurmd then adds the user's login-shell environment; hpcapi jobs start with the clean"
-    " environment the README documents instead",
-    frozenset({"env:SLURM_GET_USER_ENV"}),
+    " slurmd then adds the user's login-shell environment, and SLURM_EXPORT_ENV to the value"
+    " for srun in the job; hpcapi jobs start with the clean environment the README documents"
+    " instead, the exported values in it",
+    frozenset({"env:SLURM_GET_USER_ENV", "env:SLURM_EXPORT_ENV"}),
 )
 DELIBERATE: dict[str, tuple[str, frozenset[str]]] = {
     "export_none": _LOGIN_ENVIRONMENT,
     "export_values_only": _LOGIN_ENVIRONMENT,
     "export_all_plus_value": _LOGIN_ENVIRONMENT,
+}
+# Per Slurm release, fields that may differ in every script, with why.
+DELIBERATE_BY_RELEASE: dict[str, dict[str, str]] = {
+    "22.05": {
+        "Command": "sbatch sends the script's path as argv[0]; slurmrestd 22.05 aborts on a"
+                   " job's argv (hpcapi.slurm.submit_body), so an hpcapi job's Command is"
+                   " (null) there, as for a script piped to sbatch",
+    },
 }
 
 # Paths and dependencies carry job ids; other fields are compared as they are.
@@ -186,6 +195,7 @@ class Submitter:
     def __init__(self, stack: dict[str, str], workdir: Path, state_dir: str) -> None:
         self.workdir = workdir
         self.state_dir = state_dir
+        self.release = slurm_release()
         account = pwd.getpwnam(USER)
         self.uid, self.gid = account.pw_uid, account.pw_gid
         # What a login shell would have; the same for both sides.
@@ -270,7 +280,7 @@ class Submitter:
         for side in (sbatch, hpcapi):
             if side.accepted:
                 self.observe(side)
-        return judge(name, text, sbatch, hpcapi)
+        return judge(name, text, sbatch, hpcapi, self.release)
 
 
 def _without_job_ids(value: str, side: Side) -> str:
@@ -346,8 +356,8 @@ def compare_scripts(sbatch: Side, hpcapi: Side) -> list[tuple[str, str]]:
     return [("script", f"expected {expected!r}, hpcapi stored {stored!r}")]
 
 
-def judge(name: str, text: str, sbatch: Side, hpcapi: Side) -> Outcome:
-    """The verdict on one script from what both sides made of it."""
+def judge(name: str, text: str, sbatch: Side, hpcapi: Side, release: str = "") -> Outcome:
+    """The verdict on one script from what both sides made of it, on that Slurm release."""
     expect = expected_refusal(text)
     if not sbatch.accepted and not hpcapi.accepted:
         return Outcome(name, "REFUSED-BOTH", [], sbatch, hpcapi)
@@ -367,7 +377,10 @@ def judge(name: str, text: str, sbatch: Side, hpcapi: Side) -> Outcome:
     ]
     if not differences:
         return Outcome(name, "SAME", [], sbatch, hpcapi)
-    if name in DELIBERATE and {key for key, _ in differences} <= DELIBERATE[name][1]:
+    allowed = set(DELIBERATE_BY_RELEASE.get(release, {}))
+    if name in DELIBERATE:
+        allowed |= DELIBERATE[name][1]
+    if {key for key, _ in differences} <= allowed:
         return Outcome(name, "DELIBERATE", differences, sbatch, hpcapi)
     return Outcome(name, "SILENT", differences, sbatch, hpcapi)
 
@@ -473,6 +486,9 @@ def test_verdicts_follow_the_rules():
     env.environment = {"SLURM_GET_USER_ENV": "1", "SLURM_UMASK": "0022", "PATH": "/bin"}
     assert judge("export_none", "", env, _accepted()).verdict == "DELIBERATE"
     assert judge("time_minutes", "", env, _accepted()).verdict == "SILENT"
+    command = _accepted(Command="/w/a.sh"), _accepted(Command="(null)")
+    assert judge("x", "", *command, release="22.05").verdict == "DELIBERATE"
+    assert judge("x", "", *command, release="25.11").verdict == "SILENT"
 
 
 def test_read_directives_are_stripped_as_sbatch_reads_them():

@@ -1,5 +1,5 @@
 #!/bin/bash
-# hpcapi-expect: refused --no-requeue
+# hpcapi-expect: refused requeue: this Slurm release
 #SBATCH --no-requeue
 echo "running on $(hostname)"
 sleep 1
