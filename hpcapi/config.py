@@ -48,6 +48,9 @@ class ServerConfig:
     principal_map: Mapping[str, str] = field(default_factory=dict)
     # [submit]
     allowed_partitions: tuple[str, ...] = ()
+    # The partition Slurm gives a job that names none (slurm.conf Default=YES); "" when not
+    # set: then only Slurm 22.05's partition flags say (23.11+ slurmrestd gives none).
+    default_partition: str = ""
     working_directory: str = "{home}"
     job_path: str = "/usr/local/bin:/usr/bin:/bin"
     job_lang: str = "C.UTF-8"
@@ -97,6 +100,13 @@ def _int_in(low: int, high: int) -> Callable[[str], int]:
 
 def _float_in(low: float, high: float) -> Callable[[str], float]:
     return _number_in(float, "a number", low, high)
+
+
+def _partition(raw: str) -> str:
+    value = raw.strip()
+    if not _PARTITION_RE.fullmatch(value):
+        raise ValueError(f"{value!r} is not a valid partition")
+    return value
 
 
 def _word_list(pattern: re.Pattern[str], what: str) -> Callable[[str], tuple[str, ...]]:
@@ -180,6 +190,7 @@ _SCHEMA: dict[str, dict[str, tuple[str, Callable[[str], Any]]]] = {
     },
     "submit": {
         "allowed_partitions": ("allowed_partitions", _word_list(_PARTITION_RE, "partition")),
+        "default_partition": ("default_partition", _partition),
         "working_directory": ("working_directory", _working_directory),
         "job_path": ("job_path", _text),
         "job_lang": ("job_lang", _text),
@@ -281,6 +292,11 @@ def _check_coherence(config: ServerConfig, source: str) -> None:
         raise ConfigError(f"{source}: [identity] allowed_realms must name at least one realm")
     if not config.allowed_partitions:
         raise ConfigError(f"{source}: [submit] allowed_partitions must name at least one partition")
+    if config.default_partition and config.default_partition not in config.allowed_partitions:
+        raise ConfigError(
+            f"{source}: [submit] default_partition {config.default_partition} is not in"
+            " allowed_partitions"
+        )
     if config.min_uid > config.max_uid:
         raise ConfigError(f"{source}: [identity] min_uid is larger than max_uid")
     if config.history_default_hours > config.history_max_hours:

@@ -114,6 +114,9 @@ class JobDescription:
     # sbatch's argv[0], the script's full path: slurmctld keeps it as the job's Command; None,
     # as for a script sbatch read from stdin, shows "(null)".
     command: str | None = None
+    # 23.11+ TRES syntax, as 25.11's sbatch makes it: "cpu=N,gres/gpu:M"; None: built from
+    # gpus_per_task by the slurm layer, or not sent.
+    tres_per_task: str | None = None
     submitted_at: float = 0.0  # the time a relative begin counts from (epoch seconds)
 
 

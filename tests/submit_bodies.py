@@ -9,6 +9,7 @@ from hpcapi.core.submit import SubmitRequest
 from hpcapi.core.translate import describe_job
 from hpcapi.model import Identity
 from hpcapi.slurm.submit_body import render_submit_body
+from hpcapi.slurm.versions import sbatch_rules
 
 
 def owner(user: str, uid: int, home: str, shell: str) -> Identity:
@@ -22,5 +23,6 @@ def build_submit_body(
 ) -> dict[str, Any]:
     """The body hpcapi sends to ``POST /slurm/<api_version>/job/submit`` for ``req``."""
     job = describe_job(req, caller, working_directory, path, lang, comment=comment,
-                       now=time.time() if now is None else now)
+                       now=time.time() if now is None else now,
+                       rules=sbatch_rules(api_version))
     return render_submit_body(api_version, job)

@@ -302,6 +302,15 @@ def test_allowed_partitions_is_required() -> None:
     )
 
 
+def test_default_partition_must_be_allowed() -> None:
+    assert parse_config(MINIMAL).default_partition == ""
+    text = MINIMAL.replace("allowed_partitions = norm", "allowed_partitions = norm, quick")
+    assert parse_config(text + "default_partition = quick\n").default_partition == "quick"
+    assert "default_partition gpu is not in allowed_partitions" in parse_error(
+        text + "default_partition = gpu\n")
+    assert "not a valid partition" in parse_error(text + "default_partition = a b\n")
+
+
 def test_default_hours_above_max_hours_is_refused() -> None:
     text = MINIMAL + "\n[history]\ndefault_hours = 48\nmax_hours = 24\n"
     assert "default_hours is larger than max_hours" in parse_error(text)

@@ -22,7 +22,12 @@ from referencing.jsonschema import DRAFT202012
 
 from hpcapi.core.slurmsyntax import parse_dependency
 from hpcapi.core.submit import SubmitRequest
-from hpcapi.core.translate import BASE_ENVIRONMENT_KEYS, build_environment
+from hpcapi.core.translate import (
+    BASE_ENVIRONMENT_KEYS,
+    SBATCH_22_05,
+    SBATCH_25_11,
+    build_environment,
+)
 from hpcapi.model import BeginTime, Identity
 from tests.submit_bodies import build_submit_body, owner
 
@@ -182,7 +187,9 @@ def test_body_refuses_other_api_versions(version: str) -> None:
 @pytest.mark.parametrize("version", ["v0.0.40", "v0.0.41", "v0.0.42", "v0.0.43", "v0.0.44"])
 def test_body_of_full_request_for_slurm_23_11_and_later(version: str) -> None:
     body = build_submit_body(FULL, OWNER, "/home/alice/work", PATH, LANG, api_version=version)
-    env = build_environment(FULL, OWNER, PATH, LANG, submit_dir="/home/alice/work")
+    env = build_environment(FULL, OWNER, PATH, LANG, submit_dir="/home/alice/work",
+                            rules=SBATCH_25_11)
+    newer = {"oom_kill_step": 0xFFFE} if version >= "v0.0.42" else {}
     assert body == {
         "job": {
             "script": SCRIPT,
@@ -198,8 +205,33 @@ def test_body_of_full_request_for_slurm_23_11_and_later(version: str) -> None:
             "current_working_directory": "/home/alice/work",
             "standard_output": "/home/alice/work/slurm-%j.out",
             "environment": [f"{key}={value}" for key, value in env.items()],
+            "tres_per_task": "cpu=3",
+            **newer,
         },
     }
+
+
+def test_what_each_release_of_sbatch_adds_to_the_environment() -> None:
+    old = build_environment(FULL, OWNER, PATH, LANG, rules=SBATCH_22_05)
+    new = build_environment(FULL, OWNER, PATH, LANG, rules=SBATCH_25_11)
+    assert old["SLURM_JOB_NAME"] == "analysis" and "SLURM_JOB_NAME" not in new
+    assert "SLURM_TRES_PER_TASK" not in old and new["SLURM_TRES_PER_TASK"] == "cpu=3"
+    assert "OMPI_MCA_plm_slurm_args" not in old
+    assert new["OMPI_MCA_plm_slurm_args"] == new["PRTE_MCA_plm_slurm_args"] == "--external-launcher"
+    assert (new["HYDRA_BOOTSTRAP"], new["I_MPI_HYDRA_BOOTSTRAP"]) == ("slurm", "slurm")
+    # --ntasks-per-node alone: 22.05 derives the task count, 25.11 does not.
+    per_node = SubmitRequest(SCRIPT, 0, "norm", ntasks_per_node=2)
+    assert build_environment(per_node, OWNER, PATH, LANG, rules=SBATCH_22_05)["SLURM_NTASKS"] == "2"
+    assert "SLURM_NTASKS" not in build_environment(per_node, OWNER, PATH, LANG, rules=SBATCH_25_11)
+    # A bootstrap the job's environment already chooses is left alone, as env_array_append does.
+    ssh = SubmitRequest(SCRIPT, 0, "norm", export=(("HYDRA_BOOTSTRAP", "ssh"),
+                                                   ("OMPI_MCA_plm_slurm_args", "-x")))
+    chosen = build_environment(ssh, OWNER, PATH, LANG, rules=SBATCH_25_11)
+    assert chosen["HYDRA_BOOTSTRAP"] == "ssh" and "HYDRA_LAUNCHER_EXTRA_ARGS" not in chosen
+    assert chosen["OMPI_MCA_plm_slurm_args"] == "-x"
+    gpus = SubmitRequest(SCRIPT, 0, "norm", cpus_per_task=2, gpus_per_task="a100:1")
+    job = build_submit_body(gpus, OWNER, "/w", PATH, LANG, api_version="v0.0.44")["job"]
+    assert job["tres_per_task"] == "cpu=2,gres/gpu:a100:1"
 
 
 def test_body_memory_per_node_is_a_struct_from_v0_0_40() -> None:

@@ -16,6 +16,39 @@ from hpcapi.model import Identity, JobDescription
 DEFAULT_JOB_NAME = "hpcapi"
 
 
+@dataclass(frozen=True)
+class SbatchRules:
+    """What the cluster's sbatch release adds to a job beyond its options, so that an hpcapi
+    job is the one that release's sbatch would make (hpcapi.slurm.versions picks them)."""
+
+    # _opt_verify() setenv("SLURM_JOB_NAME") (22.05); 25.11's sbatch sets no such variable.
+    job_name_variable: bool = True
+    # 22.05's _opt_verify() derives a task count from --ntasks-per-node alone; 25.11's
+    # "massage the numbers" skips any job with --ntasks-per-node.
+    tasks_from_tasks_per_node: bool = True
+    # 25.11: --cpus-per-task is also tres_per_task "cpu=N" (slurm_option_update_tres_per_task),
+    # which set_env_from_opts() copies into SLURM_TRES_PER_TASK.
+    cpus_in_tres_per_task: bool = False
+    # 25.11's set_env_from_opts(): the variables that make mpirun's srun an external launcher.
+    launcher_variables: bool = False
+
+
+SBATCH_22_05 = SbatchRules()
+SBATCH_25_11 = SbatchRules(job_name_variable=False, tasks_from_tasks_per_node=False,
+                           cpus_in_tres_per_task=True, launcher_variables=True)
+
+# set_env_from_opts() in src/common/env.c (25.11): env_array_append, so a value the job's
+# environment already has is kept; the HYDRA pairs only when no other bootstrap is chosen.
+_LAUNCHER_VARIABLES = (
+    ("OMPI_MCA_plm_slurm_args", "--external-launcher"),
+    ("PRTE_MCA_plm_slurm_args", "--external-launcher"),
+)
+_HYDRA_BOOTSTRAPS = (
+    ("HYDRA_BOOTSTRAP", "HYDRA_LAUNCHER_EXTRA_ARGS"),
+    ("I_MPI_HYDRA_BOOTSTRAP", "I_MPI_HYDRA_BOOTSTRAP_EXEC_EXTRA_ARGS"),
+)
+
+
 def job_name(req: SubmitRequest) -> str:
     """The name the job of ``req`` gets in Slurm."""
     return req.job_name or DEFAULT_JOB_NAME
@@ -62,7 +95,7 @@ def _layout(req: SubmitRequest) -> _Layout:
     return _Layout(tasks, threads, cores, sockets)
 
 
-def _effective_ntasks(req: SubmitRequest) -> int | None:
+def _effective_ntasks(req: SubmitRequest, rules: SbatchRules = SBATCH_22_05) -> int | None:
     """The task count sbatch would request: --ntasks, else --ntasks-per-node times --nodes."""
     # _opt_verify() in src/sbatch/opt.c (22.05): with --ntasks-per-node and no --ntasks, and no
     # node range, sbatch sets ntasks = min_nodes * ntasks_per_node; min_nodes defaults to 1
@@ -70,6 +103,8 @@ def _effective_ntasks(req: SubmitRequest) -> int | None:
     if req.ntasks is not None:
         return req.ntasks
     if req.ntasks_per_node is not None:
+        if not rules.tasks_from_tasks_per_node:
+            return None
         low, high = req.nodes or (1, 1)
         return low * req.ntasks_per_node if low == high else None
     # "massage the numbers" in _opt_verify(): with --nodes N (not a range) and no task count,
@@ -83,12 +118,24 @@ def _effective_ntasks(req: SubmitRequest) -> int | None:
     return req.nodes[0] * math.prod(given)
 
 
+def _tres_per_task(req: SubmitRequest, rules: SbatchRules) -> str | None:
+    """25.11's tres_per_task: "cpu=N" for --cpus-per-task first, then the --gpus-per-task
+    entries as "gres/gpu:[type:]N" (slurm_option_update_tres_per_task(), xfmt_tres())."""
+    if not rules.cpus_in_tres_per_task:
+        return None
+    entries = [f"cpu={req.cpus_per_task}"] if req.cpus_per_task is not None else []
+    if req.gpus_per_task is not None:
+        entries += [f"gres/gpu:{entry}" for entry in req.gpus_per_task.split(",")]
+    return ",".join(entries) or None
+
+
 def build_environment(
     req: SubmitRequest,
     owner: Identity,
     path: str,
     lang: str,
     submit_dir: str | None = None,
+    rules: SbatchRules = SBATCH_22_05,
 ) -> dict[str, str]:
     """Return the job's clean environment plus the SLURM_* variables sbatch would set."""
     # Built from nothing: the API server's own os.environ must never leak into a user's job.
@@ -115,7 +162,8 @@ def build_environment(
         env["SLURM_SUBMIT_DIR"] = submit_dir
     # _opt_verify() in src/sbatch/opt.c: setenv("SLURM_JOB_NAME") whenever a name is known;
     # hpcapi always sends one, as "sbatch --job-name" would.
-    env["SLURM_JOB_NAME"] = job_name(req)
+    if rules.job_name_variable:
+        env["SLURM_JOB_NAME"] = job_name(req)
     # _opt_verify(): setenvfs("SLURM_JOB_DEPENDENCY=%s", opt.dependency).
     if req.dependency is not None:
         env["SLURM_JOB_DEPENDENCY"] = req.dependency.expression
@@ -123,7 +171,7 @@ def build_environment(
     # description's environment, in this order.
     if req.cpus_per_task is not None:
         env["SLURM_CPUS_PER_TASK"] = str(req.cpus_per_task)
-    ntasks = _effective_ntasks(req)
+    ntasks = _effective_ntasks(req, rules)
     if ntasks is not None:
         env["SLURM_NPROCS"] = str(ntasks)  # kept by sbatch "for old scripts"
         env["SLURM_NTASKS"] = str(ntasks)
@@ -139,6 +187,16 @@ def build_environment(
     # sbatch's own environment, which becomes the job's; srun in the job reads it as --hint.
     if req.hint is not None:
         env["SLURM_HINT"] = ",".join(req.hint)
+    tres_per_task = _tres_per_task(req, rules)
+    if tres_per_task is not None:
+        env["SLURM_TRES_PER_TASK"] = tres_per_task
+    if rules.launcher_variables:
+        for name, value in _LAUNCHER_VARIABLES:
+            env.setdefault(name, value)
+        for bootstrap, extra in _HYDRA_BOOTSTRAPS:
+            if env.get(bootstrap, "slurm") == "slurm":
+                env.setdefault(bootstrap, "slurm")
+                env.setdefault(extra, "--external-launcher")
     # None of the other new options (exclusive, requeue, signal, open-mode, nice, time-min,
     # input, mincpus, tmp, gpus*, cpus/mem-per-gpu, reservation, nodelist, exclude,
     # licenses, wckey, sockets/cores-per-*) has a variable sbatch sets; slurmd sets the job's
@@ -173,6 +231,7 @@ def describe_job(
     *,
     comment: str | None = None,
     now: float,
+    rules: SbatchRules = SBATCH_22_05,
 ) -> JobDescription:
     """The job ``req`` asks for, run by ``owner``.
 
@@ -186,7 +245,7 @@ def describe_job(
     # client's submit-directory, else the configured directory), even with --chdir, which
     # moves only the job.
     submit_dir = req.submit_directory or working_directory
-    environment = build_environment(req, owner, path, lang, submit_dir=submit_dir)
+    environment = build_environment(req, owner, path, lang, submit_dir=submit_dir, rules=rules)
     job_directory = req.working_directory or working_directory
     # sbatch's default names (man sbatch, "--output"): "slurm-%A_%a.out" for a job array,
     # "slurm-%j.out" for any other job.
@@ -204,7 +263,8 @@ def describe_job(
         # directory (fname_create() in src/slurmd/common/fname.c).
         standard_output=req.output or f"{job_directory.rstrip('/')}/{default_output}",
         environment=tuple(environment.items()),
-        tasks=_effective_ntasks(req),
+        tasks=_effective_ntasks(req, rules),
+        tres_per_task=_tres_per_task(req, rules),
         dependency=req.dependency.expression if req.dependency is not None else None,
         comment=comment,
         submitted_at=now,

@@ -203,6 +203,7 @@ def _describe(svc: Services, caller: Identity, request: SubmitRequest,
         lang=config.job_lang,
         comment=comment,
         now=time.time(),
+        rules=svc.backend.sbatch_rules,
     )
 
 

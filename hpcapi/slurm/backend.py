@@ -13,6 +13,7 @@ import time
 from collections import OrderedDict
 from typing import Any
 
+from hpcapi.core.translate import SbatchRules
 from hpcapi.model import Identity, Job, JobDescription, NodeCapacity, Partition
 from hpcapi.slurm.client import SlurmrestClient, describe_slurm_errors, slurm_errors
 from hpcapi.slurm.endpoints import endpoints, history_query
@@ -30,7 +31,7 @@ from hpcapi.slurm.records import (
     read_pings,
 )
 from hpcapi.slurm.submit_body import render_submit_body
-from hpcapi.slurm.versions import choose_version, version_key, versions_in_spec
+from hpcapi.slurm.versions import choose_version, sbatch_rules, version_key, versions_in_spec
 
 log = logging.getLogger("hpcapi.slurm")
 
@@ -113,6 +114,11 @@ class SlurmBackend:
             "latency_ms": round(answer.elapsed_ms, 2),
             "controllers": controllers,
         }
+
+    @property
+    def sbatch_rules(self) -> SbatchRules:
+        """What this cluster's sbatch adds to a job, for hpcapi.core.translate.describe_job."""
+        return sbatch_rules(self.api_version)
 
     def submit_body(self, job: JobDescription) -> dict[str, Any]:
         """The body a submission of ``job`` sends to slurmrestd (what a dry run shows)."""

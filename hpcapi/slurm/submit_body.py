@@ -13,7 +13,7 @@ from typing import Any
 from hpcapi.core.slurmsyntax import resolve_begin
 from hpcapi.errors import ErrorCode, HpcapiError
 from hpcapi.model import JobDescription
-from hpcapi.slurm.versions import check_api_version
+from hpcapi.slurm.versions import check_api_version, version_key
 
 # Sent under the same key and type (string, boolean, int) by every supported version.
 _PLAIN_FIELDS = (
@@ -25,6 +25,8 @@ _PLAIN_FIELDS = (
 )  # fmt: skip
 
 # The numbers that Slurm 23.11 (v0.0.40) turned into {set, infinite, number} structs.
+# slurm.h: a uint16 that is not set.
+NO_VAL16 = 0xFFFE
 _NO_VAL_FIELDS = frozenset({"time_limit", "memory_per_cpu", "memory_per_node", "time_minimum"})
 
 # The submit_job key of each JobDescription field an API version may be unable to carry.
@@ -181,15 +183,17 @@ def _render_options(api_version: str, job: JobDescription) -> dict[str, Any]:
     #   "gres/gpu:[type:]N" entries of tres_per_job, tres_per_node and tres_per_task, and
     #   --cpus-per-gpu and --mem-per-gpu are "gres/gpu:N" in cpus_per_tres, memory_per_tres.
     per_node = _gpu_tres(job.gpus_per_node)
-    if job.gres is not None and job.gres.lower() == "none":
-        per_node.append(job.gres)  # arg_set_gres(): "none" goes without the prefix
-    elif job.gres is not None:
+    # --gres=none: 25.11's sbatch sends no tres_per_node entry for it (measured: the job
+    # shows no TresPerNode), so neither does hpcapi.
+    if job.gres is not None and job.gres.lower() != "none":
         per_node += [f"gres/{entry}" for entry in job.gres.split(",")]
     if per_node:
         options["tres_per_node"] = ",".join(per_node)
     if job.gpus is not None:
         options["tres_per_job"] = ",".join(_gpu_tres(job.gpus))
-    if job.gpus_per_task is not None:
+    if job.tres_per_task is not None:
+        options["tres_per_task"] = job.tres_per_task
+    elif job.gpus_per_task is not None:
         options["tres_per_task"] = ",".join(_gpu_tres(job.gpus_per_task))
     if job.cpus_per_gpu is not None:
         options["cpus_per_tres"] = f"gres/gpu:{job.cpus_per_gpu}"
@@ -259,6 +263,11 @@ def render_submit_body(api_version: str, job: JobDescription) -> dict[str, Any]:
         # too, but slurmrestd 22.05 aborts on it ("free(): invalid pointer", seen on 22.05.8):
         # there the Command stays "(null)", as for a script sbatch reads from stdin.
         body["argv"] = [job.command]
+    if version_key(api_version) >= version_key("v0.0.42"):
+        # oom_kill_step (v0.0.42+) is 0 when not sent, which turns off slurm.conf's
+        # OOMKillStep; sbatch leaves it unset (NO_VAL16, measured on 25.11.7: the job then
+        # shows no OOMKillStep, as sbatch's does).
+        body["oom_kill_step"] = NO_VAL16
     if api_version == "v0.0.38":
         # Slurm 22.05: "script" sits beside "job" and is required there.
         return {"script": job.script, "job": body}

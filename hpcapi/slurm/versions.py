@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from hpcapi.core.translate import SBATCH_22_05, SBATCH_25_11, SbatchRules
 from hpcapi.slurm.errors import SlurmrestVersionError
 
 # API version -> the Slurm release that introduced it. Oldest first.
@@ -35,6 +36,17 @@ def check_api_version(api_version: str) -> None:
             f"unsupported slurmrestd API version {api_version!r};"
             f" supported: {', '.join(SUPPORTED_API_VERSIONS)}"
         )
+
+
+def sbatch_rules(api_version: str) -> SbatchRules:
+    """What the sbatch of a cluster serving ``api_version`` adds to a job.
+
+    Measured against the real sbatch on 22.05.8 (v0.0.38) and 25.11.7 (v0.0.41 to v0.0.44, the
+    differential test); 23.02 serves v0.0.38 too, and 23.11 to 25.05 are given 25.11's rules,
+    untested.
+    """
+    check_api_version(api_version)
+    return SBATCH_22_05 if api_version == "v0.0.38" else SBATCH_25_11
 
 
 def version_key(version: str) -> tuple[int, ...]:
