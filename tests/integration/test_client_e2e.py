@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import signal
 import subprocess
 import sys
@@ -30,11 +31,14 @@ def test_sbatch_directives_become_job_options(kinit, tmp_path, cleanup_jobs):
     script = tmp_path / "job.sh"
     script.write_text("#!/bin/bash\n#SBATCH --partition=quick\n#SBATCH --time=00:05:00\n"
                       "#SBATCH --ntasks=2\nsleep 1\n")
-    result = run(ticket.env, "--json", "submit", str(script))
+    home = pwd.getpwnam("alice").pw_dir
+    result = run(ticket.env, "--json", "submit", str(script), cwd=home)
     assert result.returncode == 0, result.stderr
     job_id = json.loads(result.stdout)["result"]["jobid"]
     cleanup_jobs.append(job_id)
     job = scontrol_job(job_id)
+    # As with sbatch: the job runs where the command ran, named after its script.
+    assert (job["WorkDir"], job["JobName"]) == (home, "job.sh")
     assert job["Partition"] == "quick"
     assert job["TimeLimit"] == "00:05:00"
     assert job["NumTasks"] == "2"
@@ -73,10 +77,12 @@ def test_pipeline_submit_many_with_keytab_resumes_without_duplicates(stack, tmp_
     env = _pipeline_env(stack)
     args = [*_keytab_args(stack), "submit-many", "--max-in-flight", "8", "--run-id", run_id,
             "-p", "quick", str(scripts)]
+    # As with sbatch, the jobs run where the command runs: a directory the account owns.
+    home = pwd.getpwnam("pipeline").pw_dir
 
     # First run: killed midway.
     first = subprocess.Popen([HPCAPI, *args], env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+                             stderr=subprocess.PIPE, text=True, cwd=home)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(_pipeline_jobs(run_id)) < 10:
         time.sleep(0.05)
@@ -86,7 +92,7 @@ def test_pipeline_submit_many_with_keytab_resumes_without_duplicates(stack, tmp_
     assert 0 < submitted_before < 50, "the kill did not land midway"
 
     # Rerun with the same run id: completes the set, duplicates nothing.
-    second = run(env, "--json", *args)
+    second = run(env, "--json", *args, cwd=home)
     assert second.returncode == 0, second.stderr
     jobs = _pipeline_jobs(run_id)
     assert len(jobs) == 50
