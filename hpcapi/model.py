@@ -111,6 +111,11 @@ class JobDescription:
     threads_per_core: int | None = None
     cores_per_socket: int | None = None
     sockets_per_node: int | None = None
+    tasks_per_socket: int | None = None  # sbatch --ntasks-per-socket
+    no_kill: bool | None = None  # sbatch --no-kill: True, the job survives a node's failure
+    wait_all_nodes: bool | None = None
+    overcommit: bool | None = None
+    contiguous: bool | None = None
     # sbatch's argv[0], the script's full path: slurmctld keeps it as the job's Command; None,
     # as for a script sbatch read from stdin, shows "(null)".
     command: str | None = None

@@ -78,13 +78,15 @@ def test_every_carried_option_long_and_short(option) -> None:
         forms = [[f"--{option.long}"]] + ([[f"-{option.short}"]] if option.short else [])
         expected: object = option.long != "no-requeue"
     else:
-        value = {"exclusive": "user", "open-mode": "append", "nice": "5"}.get(option.long, "v1")
+        value = {"exclusive": "user", "open-mode": "append", "nice": "5", "no-kill": "off",
+                 "wait-all-nodes": "1"}.get(option.long, "v1")
         forms = [[f"--{option.long}={value}"]]
         if not option.optional:
             forms.append([f"--{option.long}", value])
             if option.short:
                 forms += [[f"-{option.short}", value], [f"-{option.short}{value}"]]
-        expected = {"nice": 5, "requeue": True}.get(option.long, value)
+        expected = {"nice": 5, "requeue": True, "no-kill": False,
+                    "wait-all-nodes": 1}.get(option.long, value)
     for words in forms:
         decision = decide("#!/bin/sh\ntrue\n", _job_options(*words), cwd="/w")
         assert decision.refusals == [], words
@@ -131,20 +133,20 @@ def test_a_value_is_taken_from_the_next_line_and_a_stray_word_is_invalid() -> No
 
 
 def test_an_option_hpcapi_cannot_carry_is_refused_by_name_or_dropped_with_a_warning() -> None:
-    script = "#!/bin/sh\n#SBATCH --overcommit --comment=x\ntrue\n"
+    script = "#!/bin/sh\n#SBATCH --spread-job --comment=x\ntrue\n"
     refused = decide(script)
     text = _messages(refused.refusals)
-    assert "line 2: --overcommit cannot be carried by hpcapi; remove it" in text
+    assert "line 2: --spread-job cannot be carried by hpcapi; remove it" in text
     assert "--comment=x cannot be carried by hpcapi: hpcapi keeps the job comment" in text
     dropped = decide(script, ignore_unsupported=True)
     assert dropped.refusals == []
-    assert any("--overcommit cannot be carried" in w and "--ignore-unsupported" in w
+    assert any("--spread-job cannot be carried" in w and "--ignore-unsupported" in w
                for w in dropped.warnings)
 
 
 def test_short_names_are_shown_with_their_long_name() -> None:
-    refused = decide("#!/bin/sh\n#SBATCH -O\ntrue\n")
-    assert "-O (--overcommit) cannot be carried" in _messages(refused.refusals)
+    refused = decide("#!/bin/sh\n#SBATCH -s\ntrue\n")
+    assert "-s (--oversubscribe) cannot be carried" in _messages(refused.refusals)
 
 
 def test_pbs_and_bsub_lines_are_refused_unless_ignored() -> None:
@@ -217,6 +219,10 @@ def test_job_name_and_directories_default_as_sbatch_does() -> None:
     ("--nice=-5", -5),
     ("--open-mode=T", "truncate"),
     ("--open-mode=apple", "append"),  # sbatch reads the first letter only
+    ("--no-kill", True),
+    ("--no-kill=NO", False),
+    ("--wait-all-nodes=0", 0),
+    ("--overcommit", True),
 ])
 def test_values_read_as_sbatch_reads_them(option: str, expected: object) -> None:
     decision = decide("#!/bin/sh\ntrue\n", _job_options(option))
@@ -232,6 +238,8 @@ def test_values_read_as_sbatch_reads_them(option: str, expected: object) -> None
     ("--nice=9999999999", "Invalid --nice value, out of range"),
     ("--open-mode=x", "Invalid --open-mode specification"),
     ("--nodelist=/etc/hosts.txt", "it names a file of host names"),
+    ("--no-kill=maybe", "Invalid --no-kill specification"),
+    ("--wait-all-nodes=2", "Invalid --wait-all-nodes specification"),
 ])
 def test_values_sbatch_or_hpcapi_refuses(option: str, message: str) -> None:
     decision = decide("#!/bin/sh\ntrue\n", _job_options(option))
@@ -272,7 +280,7 @@ def test_export_forms() -> None:
 
 def test_build_fields_raises_what_decide_refuses_and_lets_given_fields_win() -> None:
     with pytest.raises(DirectiveError) as caught:
-        build_fields("#!/bin/sh\n#SBATCH --overcommit\ntrue\n", {}, {})
+        build_fields("#!/bin/sh\n#SBATCH --spread-job\ntrue\n", {}, {})
     assert caught.value.refusals[0].kind == "unsupported"
     fields, _ = build_fields("#!/bin/sh\n#SBATCH -p norm\ntrue\n", {"partition": "quick"}, {})
     assert fields["partition"] == "quick"

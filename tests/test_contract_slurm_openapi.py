@@ -73,6 +73,10 @@ BODY_ERRATA = {
     # runs sbatch's arg_set_exclusive(), which refuses "true" and "false" and takes
     # "exclusive" for --exclusive alone (measured on 22.05.8).
     ("v0.0.38", "exclusive"): str,
+    # 22.05's spec says boolean for no_kill and wait_all_nodes; 22.05.8 refuses a boolean and
+    # takes --no-kill's "set"/"off" and the integer 0 or 1.
+    ("v0.0.38", "no_kill"): str,
+    ("v0.0.38", "wait_all_nodes"): int,
 }
 
 OWNER = owner("alice", 1001, "/home/alice", "/bin/bash")
@@ -240,9 +244,11 @@ _MORE_FIELDS: dict[str, Any] = {
     "nice": -10, "time-min": "00:30:00", "timelimit": 60, "input": "in-%a", "mincpus": 2,
     "hint": "compute_bound", "gpus": "a100:2", "gpus-per-node": 1, "gpus-per-task": "1",
     "cpus-per-gpu": 2, "mem-per-gpu": "1G", "reservation": "maint", "licenses": "matlab:2",
-    "wckey": "proj", "gres": "mps:10",
+    "wckey": "proj", "gres": "mps:10", "ntasks-per-socket": 2, "no-kill": True,
+    "wait-all-nodes": 1,
 }  # fmt: skip
-_NEW_ONLY: dict[str, Any] = {"tmp": "2G", "nodelist": "cn[01-04],gpu1", "exclude": "cn07"}
+_NEW_ONLY: dict[str, Any] = {"tmp": "2G", "nodelist": "cn[01-04],gpu1", "exclude": "cn07",
+                             "overcommit": True, "contiguous": True}
 _COUNTS: dict[str, Any] = {"threads-per-core": 2, "sockets-per-node": 1, "nodes": 2}
 MORE_EXAMPLES: dict[str, list[SubmitRequest]] = {
     version: [
@@ -411,6 +417,9 @@ def test_body_errata_are_still_errata_and_still_checked() -> None:
             assert "sig_num" in declared["pattern"]
         elif key == "exclusive":
             assert "exclusive" not in declared["enum"]
+        elif key in ("no_kill", "wait_all_nodes"):
+            assert declared.get("type") == "boolean"
+            continue
         else:
             assert declared.get("type") in ("integer", "array")
         assert kind is str

@@ -108,6 +108,28 @@ def test_memory_sizes() -> None:
     assert "tmp" in refused(tmp=0)
 
 
+def test_node_failure_waiting_and_placement() -> None:
+    request = parse(ntasks_per_socket=2, no_kill=True, wait_all_nodes="1", overcommit=True,
+                    contiguous=False)
+    assert (request.ntasks_per_socket, request.no_kill, request.wait_all_nodes) == (2, True, True)
+    assert (request.overcommit, request.contiguous) == (True, False)
+    assert parse(wait_all_nodes=0).wait_all_nodes is False
+    assert "wait-all-nodes" in refused(wait_all_nodes=2)
+    assert "no-kill" in refused(no_kill="yes")
+    assert "ntasks-per-socket" in refused(ntasks_per_socket=0)
+    old = job("v0.0.38", ntasks_per_socket=2, no_kill=True, wait_all_nodes=True)
+    assert (old["tasks_per_socket"], old["no_kill"], old["wait_all_nodes"]) == (2, "set", 1)
+    assert job("v0.0.38", no_kill=False)["no_kill"] == "off"
+    assert job("v0.0.44", wait_all_nodes=True)["wait_all_nodes"] is True
+    assert environment("v0.0.38", ntasks_per_socket=2)["SLURM_NTASKS_PER_SOCKET"] == "2"
+    new = job("v0.0.44", no_kill=True, overcommit=True, contiguous=True)
+    assert (new["kill_on_node_fail"], new["overcommit"], new["contiguous"]) == (False, True, True)
+    assert "overcommit" not in job("v0.0.44", overcommit=False)
+    assert "overcommit" in _cannot_carry("v0.0.38", overcommit=True)
+    assert "contiguous" in _cannot_carry("v0.0.38", contiguous=True)
+    assert "contiguous" not in job("v0.0.38", contiguous=False)
+
+
 def test_gres_none_is_sbatchs() -> None:
     assert parse(gres="none").gres == "none"
     assert job("v0.0.38", gres="none")["gres"] == "none"

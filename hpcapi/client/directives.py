@@ -316,6 +316,20 @@ class _Reader:
                 self.unsupported(line, shown)
                 return None
             return True
+        if name == "no-kill":
+            # arg_set_no_kill: none or "set" keeps the job, "off" or "no" does not.
+            word = "set" if value is None else value.lower()
+            if word not in ("set", "off", "no"):
+                self.invalid(line, f"{shown}: Invalid --no-kill specification")
+                return None
+            return word == "set"
+        if name == "wait-all-nodes" and value is not None:
+            # arg_set_wait_all_nodes: parse_int, then more than 1 is invalid.
+            number = value.strip()
+            if not number.isdigit() or int(number) > 1:
+                self.invalid(line, f"{shown}: Invalid --wait-all-nodes specification")
+                return None
+            return int(number)
         if name == "nice":
             # arg_set_nice: strtoll, no value means 100.
             nice = 100 if value is None else _strtoll(value)

@@ -226,6 +226,12 @@ OPTIONS: tuple[SbatchOption, ...] = (
     SbatchOption("threads-per-core", "threads-per-core", help="threads per core"),
     SbatchOption("cores-per-socket", "cores-per-socket", help="cores per socket"),
     SbatchOption("sockets-per-node", "sockets-per-node", help="sockets per node"),
+    SbatchOption("ntasks-per-socket", "ntasks-per-socket", help="tasks per socket"),
+    SbatchOption("no-kill", "no-kill", "k", optional=True,
+                 help="--no-kill or --no-kill=off: keep the job if a node fails"),
+    SbatchOption("wait-all-nodes", "wait-all-nodes", help="0 or 1: start when all nodes booted"),
+    SbatchOption("overcommit", "overcommit", "O", flag=True, help="overcommit resources"),
+    SbatchOption("contiguous", "contiguous", flag=True, help="contiguous nodes only"),
 )
 SUPPORTED = {option.long: option for option in OPTIONS}
 # Not carried, and why (sbatch's name: the reason given when refusing it).

@@ -116,6 +116,11 @@ FIELDS: Final = (
     "threads-per-core",
     "cores-per-socket",
     "sockets-per-node",
+    "ntasks-per-socket",
+    "no-kill",
+    "wait-all-nodes",
+    "overcommit",
+    "contiguous",
     # Where the submitting command ran and the script it read, as sbatch tells slurmctld: they
     # change only SLURM_SUBMIT_DIR and the job's Command (scontrol), never what the job can do.
     "submit-directory",
@@ -185,6 +190,11 @@ REQUEST_SCHEMA: Final[dict[str, Any]] = {
         "threads-per-core": _COUNT_SHAPE,
         "cores-per-socket": _COUNT_SHAPE,
         "sockets-per-node": _COUNT_SHAPE,
+        "ntasks-per-socket": _COUNT_SHAPE,
+        "no-kill": {"type": ["boolean", "null"]},
+        "wait-all-nodes": {"type": ["boolean", "integer", "string", "null"]},
+        "overcommit": {"type": ["boolean", "null"]},
+        "contiguous": {"type": ["boolean", "null"]},
         "submit-directory": _PATH_SHAPE,
         "script-path": _PATH_SHAPE,
     },
@@ -257,6 +267,11 @@ _SHAPE_HINTS: Final[Mapping[str, str]] = {
     "threads-per-core": "must be a positive whole number",
     "cores-per-socket": "must be a positive whole number",
     "sockets-per-node": "must be a positive whole number",
+    "ntasks-per-socket": "must be a positive whole number",
+    "no-kill": "must be true or false",
+    "wait-all-nodes": "must be 0 or 1 (or false or true)",
+    "overcommit": "must be true or false",
+    "contiguous": "must be true or false",
     "submit-directory": f"must be an absolute path of at most {MAX_PATH_LENGTH} characters",
     "script-path": f"must be a path of at most {MAX_PATH_LENGTH} characters",
 }
@@ -327,6 +342,11 @@ class SubmitRequest:
     threads_per_core: int | None = None
     cores_per_socket: int | None = None
     sockets_per_node: int | None = None
+    ntasks_per_socket: int | None = None
+    no_kill: bool | None = None  # True: the job survives a node's failure
+    wait_all_nodes: bool | None = None
+    overcommit: bool | None = None
+    contiguous: bool | None = None
     submit_directory: str | None = None  # where the client ran: SLURM_SUBMIT_DIR
     script_path: str | None = None  # the script as the client read it: the job's Command
 
@@ -429,6 +449,18 @@ def _parse_path(key: str, value: object, absolute: bool = False) -> str:
     if absolute and not value.startswith("/"):
         raise HpcapiError(code, f"{key} must be an absolute path, got {quote_value(value)}")
     return value
+
+
+def _parse_wait_all_nodes(value: object) -> bool:
+    """sbatch --wait-all-nodes=0|1 (arg_set_wait_all_nodes), or a JSON boolean."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | str) and str(value).strip() in ("0", "1"):
+        return str(value).strip() == "1"
+    raise HpcapiError(
+        ErrorCode.BAD_PARAMETER,
+        f"wait-all-nodes must be 0 or 1 (or false or true), got {quote_value(value)}",
+    )
 
 
 def _parse_mail_user(key: str, value: object) -> str:
@@ -682,6 +714,12 @@ _MORE_OPTIONS: Final[Mapping[str, tuple[str, Callable[[Any], Any]]]] = {
     "threads_per_core": ("threads-per-core", _count("threads-per-core")),
     "cores_per_socket": ("cores-per-socket", _count("cores-per-socket")),
     "sockets_per_node": ("sockets-per-node", _count("sockets-per-node")),
+    "ntasks_per_socket": ("ntasks-per-socket", _count("ntasks-per-socket")),
+    **{
+        key.replace("-", "_"): (key, partial(_parse_hold, key))
+        for key in ("no-kill", "overcommit", "contiguous")
+    },
+    "wait_all_nodes": ("wait-all-nodes", _parse_wait_all_nodes),
     "submit_directory": ("submit-directory",
                          partial(_parse_path, "submit-directory", absolute=True)),
     # sbatch sends a "./job.sh" as it is given: a path, not necessarily an absolute one.

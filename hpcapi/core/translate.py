@@ -180,6 +180,8 @@ def build_environment(
         env["SLURM_NTASKS_PER_CORE"] = str(layout.tasks_per_core)
     if req.ntasks_per_node is not None:
         env["SLURM_NTASKS_PER_NODE"] = str(req.ntasks_per_node)
+    if req.ntasks_per_socket is not None:
+        env["SLURM_NTASKS_PER_SOCKET"] = str(req.ntasks_per_socket)
     # set_envs() (25.11) writes SLURM_THREADS_PER_CORE last, after --hint was applied.
     if layout.threads_per_core is not None:
         env["SLURM_THREADS_PER_CORE"] = str(layout.threads_per_core)
@@ -218,7 +220,9 @@ _FROM_REQUEST = {
     "gpus_per_task": "gpus_per_task", "cpus_per_gpu": "cpus_per_gpu",
     "memory_per_gpu": "mem_per_gpu_mb", "reservation": "reservation",
     "required_nodes": "nodelist", "excluded_nodes": "exclude", "licenses": "licenses",
-    "wckey": "wckey", "command": "script_path",
+    "wckey": "wckey", "command": "script_path", "tasks_per_socket": "ntasks_per_socket",
+    "no_kill": "no_kill", "wait_all_nodes": "wait_all_nodes", "overcommit": "overcommit",
+    "contiguous": "contiguous",
 }  # fmt: skip
 
 

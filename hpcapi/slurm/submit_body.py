@@ -21,7 +21,7 @@ _PLAIN_FIELDS = (
     "memory_per_node", "dependency", "time_limit", "account", "qos", "array", "constraints",
     "standard_error", "mail_user", "hold", "comment", "requeue", "nice", "standard_input",
     "minimum_cpus_per_node", "reservation", "licenses", "wckey", "threads_per_core",
-    "sockets_per_node", "time_minimum",
+    "sockets_per_node", "time_minimum", "tasks_per_socket",
 )  # fmt: skip
 
 # The numbers that Slurm 23.11 (v0.0.40) turned into {set, infinite, number} structs.
@@ -33,7 +33,7 @@ _NO_VAL_FIELDS = frozenset({"time_limit", "memory_per_cpu", "memory_per_node", "
 _REQUEST_KEYS = {
     "temporary_disk": "tmp", "required_nodes": "nodelist", "excluded_nodes": "exclude",
     "cores_per_socket": "cores-per-socket", "exclusive": "exclusive", "requeue": "requeue",
-    "signal_batch_only": "signal",
+    "signal_batch_only": "signal", "overcommit": "overcommit", "contiguous": "contiguous",
 }  # fmt: skip
 
 # sbatch's mail type names (22.05) -> the v0.0.40+ data parser's JOB_MAIL_FLAGS names.
@@ -112,6 +112,10 @@ def _check_carried(api_version: str, job: JobDescription) -> None:
         # specification"), though its spec has both.
         if job.requeue is False:
             raise _cannot_carry(api_version, "requeue", "Slurm 22.05 ignores requeue false")
+        # v0.0.38's job_properties has no overcommit or contiguous key.
+        for field in ("overcommit", "contiguous"):
+            if getattr(job, field):
+                raise _cannot_carry(api_version, field, "Slurm 22.05 has no key for it")
         if job.signal_batch_only:
             raise _cannot_carry(api_version, "signal_batch_only",
                                 "Slurm 22.05 refuses a B: signal")
@@ -160,6 +164,13 @@ def _render_options(api_version: str, job: JobDescription) -> dict[str, Any]:
             scope = ("R" if job.signal_reservation else "") + ("B" if job.signal_batch_only else "")
             prefix = f"{scope}:" if scope else ""
             options["signal"] = f"{prefix}{job.signal_number}@{job.signal_delay}"
+        # - no_kill: the --no-kill argument, "set" or "off"; wait_all_nodes: 0 or 1. The
+        #   spec says boolean for both, but 22.05.8 refuses a boolean ("Invalid no kill
+        #   specification", "Unable to read integer value").
+        if job.no_kill is not None:
+            options["no_kill"] = "set" if job.no_kill else "off"
+        if job.wait_all_nodes is not None:
+            options["wait_all_nodes"] = int(job.wait_all_nodes)
         # - open_mode: "append" or "truncate".
         if job.open_mode is not None:
             options["open_mode"] = job.open_mode
@@ -191,6 +202,15 @@ def _render_options(api_version: str, job: JobDescription) -> dict[str, Any]:
         options["tres_per_node"] = ",".join(per_node)
     if job.gpus is not None:
         options["tres_per_job"] = ",".join(_gpu_tres(job.gpus))
+    # - no_kill became kill_on_node_fail, its opposite; wait_all_nodes, overcommit and
+    #   contiguous are booleans.
+    if job.no_kill is not None:
+        options["kill_on_node_fail"] = not job.no_kill
+    if job.wait_all_nodes is not None:
+        options["wait_all_nodes"] = job.wait_all_nodes
+    for key in ("overcommit", "contiguous"):
+        if getattr(job, key):
+            options[key] = True
     if job.tres_per_task is not None:
         options["tres_per_task"] = job.tres_per_task
     elif job.gpus_per_task is not None:

@@ -1,0 +1,4 @@
+#!/bin/bash
+#SBATCH --no-kill
+echo "running on $(hostname)"
+sleep 1

@@ -1,0 +1,4 @@
+#!/bin/bash
+#SBATCH --ntasks-per-socket=1
+echo "running on $(hostname)"
+sleep 1
