@@ -116,6 +116,9 @@ class JobDescription:
     wait_all_nodes: bool | None = None
     overcommit: bool | None = None
     contiguous: bool | None = None
+    delay_boot: int | None = None  # seconds
+    reboot: bool | None = None
+    oom_kill_step: int | None = None  # 0 or 1; None: slurm.conf's OOMKillStep applies
     # sbatch's argv[0], the script's full path: slurmctld keeps it as the job's Command; None,
     # as for a script sbatch read from stdin, shows "(null)".
     command: str | None = None

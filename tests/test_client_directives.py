@@ -79,14 +79,14 @@ def test_every_carried_option_long_and_short(option) -> None:
         expected: object = option.long != "no-requeue"
     else:
         value = {"exclusive": "user", "open-mode": "append", "nice": "5", "no-kill": "off",
-                 "wait-all-nodes": "1"}.get(option.long, "v1")
+                 "wait-all-nodes": "1", "oom-kill-step": "0"}.get(option.long, "v1")
         forms = [[f"--{option.long}={value}"]]
         if not option.optional:
             forms.append([f"--{option.long}", value])
             if option.short:
                 forms += [[f"-{option.short}", value], [f"-{option.short}{value}"]]
         expected = {"nice": 5, "requeue": True, "no-kill": False,
-                    "wait-all-nodes": 1}.get(option.long, value)
+                    "wait-all-nodes": 1, "oom-kill-step": 0}.get(option.long, value)
     for words in forms:
         decision = decide("#!/bin/sh\ntrue\n", _job_options(*words), cwd="/w")
         assert decision.refusals == [], words
@@ -223,6 +223,7 @@ def test_job_name_and_directories_default_as_sbatch_does() -> None:
     ("--no-kill=NO", False),
     ("--wait-all-nodes=0", 0),
     ("--overcommit", True),
+    ("--oom-kill-step", 1),
 ])
 def test_values_read_as_sbatch_reads_them(option: str, expected: object) -> None:
     decision = decide("#!/bin/sh\ntrue\n", _job_options(option))
@@ -240,6 +241,7 @@ def test_values_read_as_sbatch_reads_them(option: str, expected: object) -> None
     ("--nodelist=/etc/hosts.txt", "it names a file of host names"),
     ("--no-kill=maybe", "Invalid --no-kill specification"),
     ("--wait-all-nodes=2", "Invalid --wait-all-nodes specification"),
+    ("--oom-kill-step=yes", "Invalid --oom-kill-step specification"),
 ])
 def test_values_sbatch_or_hpcapi_refuses(option: str, message: str) -> None:
     decision = decide("#!/bin/sh\ntrue\n", _job_options(option))

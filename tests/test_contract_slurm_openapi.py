@@ -77,6 +77,8 @@ BODY_ERRATA = {
     # takes --no-kill's "set"/"off" and the integer 0 or 1.
     ("v0.0.38", "no_kill"): str,
     ("v0.0.38", "wait_all_nodes"): int,
+    # 22.05's spec says integer for delay_boot, read as minutes; a time string keeps seconds.
+    ("v0.0.38", "delay_boot"): str,
 }
 
 OWNER = owner("alice", 1001, "/home/alice", "/bin/bash")
@@ -245,10 +247,10 @@ _MORE_FIELDS: dict[str, Any] = {
     "hint": "compute_bound", "gpus": "a100:2", "gpus-per-node": 1, "gpus-per-task": "1",
     "cpus-per-gpu": 2, "mem-per-gpu": "1G", "reservation": "maint", "licenses": "matlab:2",
     "wckey": "proj", "gres": "mps:10", "ntasks-per-socket": 2, "no-kill": True,
-    "wait-all-nodes": 1,
+    "wait-all-nodes": 1, "delay-boot": "10:00",
 }  # fmt: skip
 _NEW_ONLY: dict[str, Any] = {"tmp": "2G", "nodelist": "cn[01-04],gpu1", "exclude": "cn07",
-                             "overcommit": True, "contiguous": True}
+                             "overcommit": True, "contiguous": True, "reboot": True}
 _COUNTS: dict[str, Any] = {"threads-per-core": 2, "sockets-per-node": 1, "nodes": 2}
 MORE_EXAMPLES: dict[str, list[SubmitRequest]] = {
     version: [

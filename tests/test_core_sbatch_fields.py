@@ -130,6 +130,25 @@ def test_node_failure_waiting_and_placement() -> None:
     assert "contiguous" not in job("v0.0.38", contiguous=False)
 
 
+def test_delay_boot_reboot_and_oom_kill_step() -> None:
+    assert parse(delay_boot=5).delay_boot_seconds == 300
+    assert parse(delay_boot="1:30:00").delay_boot_seconds == 5400
+    assert parse(delay_boot="2:30").delay_boot_seconds == 150  # MM:SS, as time_str2secs()
+    assert "delay-boot" in refused(delay_boot="soon")
+    assert "delay-boot" in refused(delay_boot=-1)
+    assert job("v0.0.38", delay_boot="2:30")["delay_boot"] == "0:02:30"
+    assert job("v0.0.44", delay_boot=5)["delay_boot"] == 300
+    assert job("v0.0.44", reboot=True)["reboot"] is True
+    assert "reboot" in _cannot_carry("v0.0.38", reboot=True)
+    assert parse(oom_kill_step=True).oom_kill_step == 1
+    assert parse(oom_kill_step="0").oom_kill_step == 0
+    assert "oom-kill-step" in refused(oom_kill_step=2)
+    assert job("v0.0.44", oom_kill_step=1)["oom_kill_step"] == 1
+    assert job("v0.0.44")["oom_kill_step"] == 0xFFFE  # unset: slurm.conf's default applies
+    assert "oom-kill-step" in _cannot_carry("v0.0.41", oom_kill_step=1)
+    assert "oom-kill-step" in _cannot_carry("v0.0.38", oom_kill_step=0)
+
+
 def test_gres_none_is_sbatchs() -> None:
     assert parse(gres="none").gres == "none"
     assert job("v0.0.38", gres="none")["gres"] == "none"

@@ -330,6 +330,14 @@ class _Reader:
                 self.invalid(line, f"{shown}: Invalid --wait-all-nodes specification")
                 return None
             return int(number)
+        if name == "oom-kill-step":
+            # arg_set_oom_kill_step: no value means 1; else 0 or 1.
+            if value is None:
+                return 1
+            if value.strip() not in ("0", "1"):
+                self.invalid(line, f"{shown}: Invalid --oom-kill-step specification")
+                return None
+            return int(value)
         if name == "nice":
             # arg_set_nice: strtoll, no value means 100.
             nice = 100 if value is None else _strtoll(value)

@@ -232,6 +232,10 @@ OPTIONS: tuple[SbatchOption, ...] = (
     SbatchOption("wait-all-nodes", "wait-all-nodes", help="0 or 1: start when all nodes booted"),
     SbatchOption("overcommit", "overcommit", "O", flag=True, help="overcommit resources"),
     SbatchOption("contiguous", "contiguous", flag=True, help="contiguous nodes only"),
+    SbatchOption("delay-boot", "delay-boot", help="minutes to wait before rebooting nodes"),
+    SbatchOption("reboot", "reboot", flag=True, help="reboot the nodes before the job"),
+    SbatchOption("oom-kill-step", "oom-kill-step", optional=True,
+                 help="--oom-kill-step or --oom-kill-step=0|1 (Slurm 24.11+)"),
 )
 SUPPORTED = {option.long: option for option in OPTIONS}
 # Not carried, and why (sbatch's name: the reason given when refusing it).

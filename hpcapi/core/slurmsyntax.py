@@ -114,6 +114,11 @@ def parse_time_limit(value: str | int) -> int:
 
 def _minutes_of(match: re.Match[str]) -> int:
     """Minutes in a matched time string, seconds rounded up like time_str2mins()."""
+    return (_seconds_of(match) + 59) // 60
+
+
+def _seconds_of(match: re.Match[str]) -> int:
+    """Seconds in a matched time string (time_str2secs())."""
     parts = {name: int(text) for name, text in match.groupdict().items() if text is not None}
     if "days" in parts:
         seconds = (
@@ -126,7 +131,41 @@ def _minutes_of(match: re.Match[str]) -> int:
         seconds = parts["a"] * 3600 + parts["b"] * 60 + parts["c"]
     else:  # minutes[:seconds]
         seconds = parts["a"] * 60 + parts.get("b", 0)
-    return (seconds + 59) // 60
+    return seconds
+
+
+# --delay-boot is a uint32 of seconds in job_desc_msg_t; a year is far beyond any real use.
+MAX_DELAY_BOOT_SECONDS = 365 * 86400
+
+
+def parse_delay_boot(value: str | int) -> int:
+    """Return sbatch --delay-boot in seconds: minutes or a Slurm time (time_str2secs())."""
+    code = ErrorCode.BAD_PARAMETER
+    value = _int_or_text(value, code, "delay-boot must be minutes or a Slurm time")
+    if isinstance(value, int):
+        seconds = value * 60
+    else:
+        match = _TIME.fullmatch(value.strip())
+        if match is None:
+            raise HpcapiError(
+                code, f"delay-boot {quote_value(value)} is not a Slurm time: use minutes, MM:SS,"
+                " HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS",
+            )  # fmt: skip
+        seconds = _seconds_of(match)
+    if not 0 <= seconds <= MAX_DELAY_BOOT_SECONDS:
+        raise HpcapiError(code, f"delay-boot must be at most {MAX_DELAY_BOOT_SECONDS} seconds")
+    return seconds
+
+
+def parse_oom_kill_step(value: bool | int | str) -> int:
+    """Return sbatch --oom-kill-step as 0 or 1 (arg_set_oom_kill_step(); JSON true is 1)."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int | str) and str(value).strip() in ("0", "1"):
+        return int(str(value).strip())
+    raise HpcapiError(
+        ErrorCode.BAD_PARAMETER, f"oom-kill-step must be 0 or 1, got {quote_value(value)}"
+    )
 
 
 def parse_memory(value: str | int, allow_zero: bool = False) -> int:

@@ -29,6 +29,7 @@ from hpcapi.core.slurmsyntax import (
     parse_array_spec,
     parse_begin,
     parse_constraint,
+    parse_delay_boot,
     parse_dependency,
     parse_exclusive,
     parse_gpu_count,
@@ -40,6 +41,7 @@ from hpcapi.core.slurmsyntax import (
     parse_memory,
     parse_nice,
     parse_node_count,
+    parse_oom_kill_step,
     parse_open_mode,
     parse_signal,
     parse_time_limit,
@@ -121,6 +123,9 @@ FIELDS: Final = (
     "wait-all-nodes",
     "overcommit",
     "contiguous",
+    "delay-boot",
+    "reboot",
+    "oom-kill-step",
     # Where the submitting command ran and the script it read, as sbatch tells slurmctld: they
     # change only SLURM_SUBMIT_DIR and the job's Command (scontrol), never what the job can do.
     "submit-directory",
@@ -195,6 +200,9 @@ REQUEST_SCHEMA: Final[dict[str, Any]] = {
         "wait-all-nodes": {"type": ["boolean", "integer", "string", "null"]},
         "overcommit": {"type": ["boolean", "null"]},
         "contiguous": {"type": ["boolean", "null"]},
+        "delay-boot": _SIZE_SHAPE,
+        "reboot": {"type": ["boolean", "null"]},
+        "oom-kill-step": {"type": ["boolean", "integer", "string", "null"]},
         "submit-directory": _PATH_SHAPE,
         "script-path": _PATH_SHAPE,
     },
@@ -272,6 +280,9 @@ _SHAPE_HINTS: Final[Mapping[str, str]] = {
     "wait-all-nodes": "must be 0 or 1 (or false or true)",
     "overcommit": "must be true or false",
     "contiguous": "must be true or false",
+    "delay-boot": "must be minutes or a Slurm time such as 10:00",
+    "reboot": "must be true or false",
+    "oom-kill-step": "must be 0 or 1 (or false or true)",
     "submit-directory": f"must be an absolute path of at most {MAX_PATH_LENGTH} characters",
     "script-path": f"must be a path of at most {MAX_PATH_LENGTH} characters",
 }
@@ -347,6 +358,9 @@ class SubmitRequest:
     wait_all_nodes: bool | None = None
     overcommit: bool | None = None
     contiguous: bool | None = None
+    delay_boot_seconds: int | None = None
+    reboot: bool | None = None
+    oom_kill_step: int | None = None  # 0 or 1
     submit_directory: str | None = None  # where the client ran: SLURM_SUBMIT_DIR
     script_path: str | None = None  # the script as the client read it: the job's Command
 
@@ -720,6 +734,9 @@ _MORE_OPTIONS: Final[Mapping[str, tuple[str, Callable[[Any], Any]]]] = {
         for key in ("no-kill", "overcommit", "contiguous")
     },
     "wait_all_nodes": ("wait-all-nodes", _parse_wait_all_nodes),
+    "delay_boot_seconds": ("delay-boot", _syntax("delay-boot", parse_delay_boot)),
+    "reboot": ("reboot", partial(_parse_hold, "reboot")),
+    "oom_kill_step": ("oom-kill-step", parse_oom_kill_step),
     "submit_directory": ("submit-directory",
                          partial(_parse_path, "submit-directory", absolute=True)),
     # sbatch sends a "./job.sh" as it is given: a path, not necessarily an absolute one.

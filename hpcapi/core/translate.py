@@ -222,7 +222,8 @@ _FROM_REQUEST = {
     "required_nodes": "nodelist", "excluded_nodes": "exclude", "licenses": "licenses",
     "wckey": "wckey", "command": "script_path", "tasks_per_socket": "ntasks_per_socket",
     "no_kill": "no_kill", "wait_all_nodes": "wait_all_nodes", "overcommit": "overcommit",
-    "contiguous": "contiguous",
+    "contiguous": "contiguous", "delay_boot": "delay_boot_seconds", "reboot": "reboot",
+    "oom_kill_step": "oom_kill_step",
 }  # fmt: skip
 
 

@@ -34,6 +34,7 @@ _REQUEST_KEYS = {
     "temporary_disk": "tmp", "required_nodes": "nodelist", "excluded_nodes": "exclude",
     "cores_per_socket": "cores-per-socket", "exclusive": "exclusive", "requeue": "requeue",
     "signal_batch_only": "signal", "overcommit": "overcommit", "contiguous": "contiguous",
+    "reboot": "reboot", "oom_kill_step": "oom-kill-step",
 }  # fmt: skip
 
 # sbatch's mail type names (22.05) -> the v0.0.40+ data parser's JOB_MAIL_FLAGS names.
@@ -99,6 +100,9 @@ def _cannot_carry(api_version: str, field: str, why: str) -> HpcapiError:
 
 def _check_carried(api_version: str, job: JobDescription) -> None:
     """Refuse the fields ``api_version`` has no key for."""
+    if job.oom_kill_step is not None and version_key(api_version) < version_key("v0.0.42"):
+        # oom_kill_step came with Slurm 24.11 (v0.0.42).
+        raise _cannot_carry(api_version, "oom_kill_step", "it has no oom_kill_step key")
     if api_version == "v0.0.38":
         # Slurm 22.05's job_properties has no key for --tmp, --nodelist or --exclude (an
         # unknown key is answered 400 "Unknown key").
@@ -112,8 +116,8 @@ def _check_carried(api_version: str, job: JobDescription) -> None:
         # specification"), though its spec has both.
         if job.requeue is False:
             raise _cannot_carry(api_version, "requeue", "Slurm 22.05 ignores requeue false")
-        # v0.0.38's job_properties has no overcommit or contiguous key.
-        for field in ("overcommit", "contiguous"):
+        # v0.0.38's job_properties has no overcommit, contiguous or reboot key.
+        for field in ("overcommit", "contiguous", "reboot"):
             if getattr(job, field):
                 raise _cannot_carry(api_version, field, "Slurm 22.05 has no key for it")
         if job.signal_batch_only:
@@ -171,6 +175,11 @@ def _render_options(api_version: str, job: JobDescription) -> dict[str, Any]:
             options["no_kill"] = "set" if job.no_kill else "off"
         if job.wait_all_nodes is not None:
             options["wait_all_nodes"] = int(job.wait_all_nodes)
+        # - delay_boot: a time string for time_str2secs(); the spec's integer is read as
+        #   minutes (600 gave DelayBoot=10:00:00 on 22.05.8).
+        if job.delay_boot is not None:
+            hours, rest = divmod(job.delay_boot, 3600)
+            options["delay_boot"] = f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
         # - open_mode: "append" or "truncate".
         if job.open_mode is not None:
             options["open_mode"] = job.open_mode
@@ -208,7 +217,9 @@ def _render_options(api_version: str, job: JobDescription) -> dict[str, Any]:
         options["kill_on_node_fail"] = not job.no_kill
     if job.wait_all_nodes is not None:
         options["wait_all_nodes"] = job.wait_all_nodes
-    for key in ("overcommit", "contiguous"):
+    if job.delay_boot is not None:
+        options["delay_boot"] = job.delay_boot  # seconds
+    for key in ("overcommit", "contiguous", "reboot"):
         if getattr(job, key):
             options[key] = True
     if job.tres_per_task is not None:
@@ -287,7 +298,7 @@ def render_submit_body(api_version: str, job: JobDescription) -> dict[str, Any]:
         # oom_kill_step (v0.0.42+) is 0 when not sent, which turns off slurm.conf's
         # OOMKillStep; sbatch leaves it unset (NO_VAL16, measured on 25.11.7: the job then
         # shows no OOMKillStep, as sbatch's does).
-        body["oom_kill_step"] = NO_VAL16
+        body["oom_kill_step"] = NO_VAL16 if job.oom_kill_step is None else job.oom_kill_step
     if api_version == "v0.0.38":
         # Slurm 22.05: "script" sits beside "job" and is required there.
         return {"script": job.script, "job": body}
