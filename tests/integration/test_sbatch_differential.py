@@ -21,7 +21,8 @@ and the failures:
 - UNNAMED: hpcapi refused what sbatch accepted, without naming the directive.
 
 A dependency on ``@HELD_JOB@`` in a script becomes, on each side, a held job that side
-submitted first. The run ends with one summary line in pytest's terminal summary.
+submitted first, named ``dependency_parent.sh`` (a singleton script takes that name, so its
+dependency is unfulfilled on both sides however the scheduler's timing falls). The run ends with one summary line in pytest's terminal summary.
 """
 
 from __future__ import annotations
