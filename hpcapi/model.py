@@ -119,6 +119,18 @@ class JobDescription:
     delay_boot: int | None = None  # seconds
     reboot: bool | None = None
     oom_kill_step: int | None = None  # 0 or 1; None: slurm.conf's OOMKillStep applies
+    prefer: str | None = None  # a feature expression the scheduler prefers
+    mcs_label: str | None = None
+    account_gather_frequency: str | None = None  # sbatch --acctg-freq
+    cpu_frequency: str | None = None  # sbatch --cpu-freq
+    core_specification: int | None = None  # sbatch --core-spec
+    thread_specification: int | None = None  # sbatch --thread-spec
+    deadline: BeginTime | None = None
+    spread_job: bool | None = None
+    kill_on_invalid_dependency: bool | None = None  # None: slurm.conf's default
+    use_min_nodes: bool | None = None
+    extra: str | None = None
+    gres_flags: str | None = None  # "enforce-binding" or "disable-binding"
     # sbatch's argv[0], the script's full path: slurmctld keeps it as the job's Command; None,
     # as for a script sbatch read from stdin, shows "(null)".
     command: str | None = None

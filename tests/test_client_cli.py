@@ -323,10 +323,10 @@ def test_submit_parsable_prints_the_job_id_only(
 def test_submit_refuses_what_it_cannot_carry_and_sends_nothing(
     run: Run, fake: FakeTransport, script: Path
 ) -> None:
-    script.write_text("#!/bin/bash\n#SBATCH -p norm\n#SBATCH --spread-job\nhostname\n")
+    script.write_text("#!/bin/bash\n#SBATCH -p norm\n#SBATCH --network=ib\nhostname\n")
     code, _, err = run("submit", str(script))
     assert code == cli.EXIT_USAGE
-    assert "line 3: --spread-job cannot be carried by hpcapi" in err
+    assert "line 3: --network=ib cannot be carried by hpcapi" in err
     assert fake.calls("POST") == []
 
 

@@ -247,10 +247,14 @@ _MORE_FIELDS: dict[str, Any] = {
     "hint": "compute_bound", "gpus": "a100:2", "gpus-per-node": 1, "gpus-per-task": "1",
     "cpus-per-gpu": 2, "mem-per-gpu": "1G", "reservation": "maint", "licenses": "matlab:2",
     "wckey": "proj", "gres": "mps:10", "ntasks-per-socket": 2, "no-kill": True,
-    "wait-all-nodes": 1, "delay-boot": "10:00",
+    "wait-all-nodes": 1, "delay-boot": "10:00", "prefer": "bigmem|fast", "mcs-label": "lab",
+    "acctg-freq": "task=30,energy=60", "cpu-freq": "low-high:ondemand", "core-spec": 1,
+    "deadline": "2031-06-02T12:00", "spread-job": True, "kill-on-invalid-dep": "no",
+    "gres-flags": "enforce-binding",
 }  # fmt: skip
 _NEW_ONLY: dict[str, Any] = {"tmp": "2G", "nodelist": "cn[01-04],gpu1", "exclude": "cn07",
-                             "overcommit": True, "contiguous": True, "reboot": True}
+                             "overcommit": True, "contiguous": True, "reboot": True,
+                             "use-min-nodes": True, "extra": "zone=a", "thread-spec": 2}
 _COUNTS: dict[str, Any] = {"threads-per-core": 2, "sockets-per-node": 1, "nodes": 2}
 MORE_EXAMPLES: dict[str, list[SubmitRequest]] = {
     version: [

@@ -149,6 +149,63 @@ def test_delay_boot_reboot_and_oom_kill_step() -> None:
     assert "oom-kill-step" in _cannot_carry("v0.0.38", oom_kill_step=0)
 
 
+def test_features_frequencies_and_specialized_resources() -> None:
+    request = parse(prefer="bigmem|fast", mcs_label="lab", acctg_freq="task=30,Energy=60",
+                    cpu_freq="Low-High:OnDemand", core_spec="0")
+    assert (request.prefer, request.mcs_label, request.core_spec) == ("bigmem|fast", "lab", 0)
+    assert (request.acctg_freq, request.cpu_freq) == ("task=30,Energy=60", "Low-High:OnDemand")
+    assert parse(acctg_freq="30").acctg_freq == "30"  # the task interval, as before 15.08
+    assert parse(cpu_freq="2400000").cpu_freq == "2400000"
+    assert parse(cpu_freq="performance").cpu_freq == "performance"
+    assert "prefer" in refused(prefer="a&(b")
+    assert "acctg-freq entry 'tasks=30'" in refused(acctg_freq="tasks=30")
+    assert "cpu-freq 'fast'" in refused(cpu_freq="fast")
+    assert "cpu-freq" in refused(cpu_freq="low:turbo")
+    assert "mcs-label" in refused(mcs_label="a b")
+    assert "thread-spec" in refused(thread_spec=-1)
+    assert "core-spec and thread-spec are mutually exclusive" in refused(core_spec=1,
+                                                                          thread_spec=1)
+    for version in ("v0.0.38", "v0.0.44"):
+        body = job(version, prefer="bigmem", mcs_label="lab", acctg_freq="task=30",
+                   cpu_freq="low", thread_spec=2)
+        assert (body["prefer"], body["mcs_label"]) == ("bigmem", "lab")
+        assert (body["account_gather_frequency"], body["cpu_frequency"]) == ("task=30", "low")
+        assert body["thread_specification"] == 2
+        assert job(version, core_spec=1)["core_specification"] == 1
+
+
+def test_deadline_reads_the_begin_forms() -> None:
+    assert parse(deadline="now+2days").deadline is not None
+    assert "deadline 'someday' is not a Slurm time" in refused(deadline="someday")
+    assert "deadline must be within 365 days" in refused(deadline="now+400days")
+    assert job("v0.0.44", deadline="now+1hour")["deadline"] == int(1.8e9) + 3600
+    assert job("v0.0.38", deadline="2031-06-02T12:00")["deadline"] == "2031-06-02T12:00:00"
+
+
+def test_job_flags_per_release() -> None:
+    request = parse(spread_job=True, kill_on_invalid_dep="YES", use_min_nodes=True,
+                    gres_flags="Enforce-Binding")
+    assert (request.kill_on_invalid_dep, request.gres_flags) == (True, "enforce-binding")
+    assert parse(kill_on_invalid_dep=False).kill_on_invalid_dep is False
+    assert "kill-on-invalid-dep must be yes or no" in refused(kill_on_invalid_dep="maybe")
+    assert "gres-flags" in refused(gres_flags="one-task-per-sharing")
+    new = job("v0.0.44", spread_job=True, kill_on_invalid_dep="no", use_min_nodes=True,
+              gres_flags="disable-binding")
+    assert new["flags"] == ["SPREAD_JOB", "NO_KILL_INVALID_DEPENDENCY",
+                            "PREFER_MINIMUM_NODE_COUNT", "GRES_BINDING_DISABLED"]
+    assert job("v0.0.40", kill_on_invalid_dep="yes", gres_flags="enforce-binding")["flags"] \
+        == ["KILL_INVALID_DEPENDENCY", "GRES_BINDING_ENFORCED"]
+    assert "flags" not in job("v0.0.44", spread_job=False)
+    old = job("v0.0.38", spread_job=True, kill_on_invalid_dep="no", gres_flags="enforce-binding")
+    assert (old["spread_job"], old["kill_on_invalid_dependency"]) == (True, False)
+    assert old["gres_flags"] == "enforce-binding"
+    assert "flags" not in old
+    assert "use-min-nodes" in _cannot_carry("v0.0.38", use_min_nodes=True)
+    assert "extra" in _cannot_carry("v0.0.38", extra="zone=a")
+    assert job("v0.0.44", extra="zone=a")["extra"] == "zone=a"
+    assert "extra must be one line" in refused(extra="a\nb")
+
+
 def test_gres_none_is_sbatchs() -> None:
     assert parse(gres="none").gres == "none"
     assert job("v0.0.38", gres="none")["gres"] == "none"

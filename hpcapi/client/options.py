@@ -236,6 +236,19 @@ OPTIONS: tuple[SbatchOption, ...] = (
     SbatchOption("reboot", "reboot", flag=True, help="reboot the nodes before the job"),
     SbatchOption("oom-kill-step", "oom-kill-step", optional=True,
                  help="--oom-kill-step or --oom-kill-step=0|1 (Slurm 24.11+)"),
+    SbatchOption("prefer", "prefer", help="node features preferred, not required"),
+    SbatchOption("mcs-label", "mcs-label", help="MCS label of the job"),
+    SbatchOption("acctg-freq", "acctg-freq", help="e.g. task=30,energy=60"),
+    SbatchOption("cpu-freq", "cpu-freq", help="p1[-p2][:governor] for srun steps"),
+    SbatchOption("core-spec", "core-spec", "S", help="specialized cores per node"),
+    SbatchOption("thread-spec", "thread-spec", help="specialized threads per node"),
+    SbatchOption("deadline", "deadline", help="remove the job if it cannot end by then"),
+    SbatchOption("spread-job", "spread-job", flag=True, help="spread over as many nodes"),
+    SbatchOption("kill-on-invalid-dep", "kill-on-invalid-dep", help="yes or no"),
+    SbatchOption("use-min-nodes", "use-min-nodes", flag=True,
+                 help="prefer the minimum node count (Slurm 23.11+)"),
+    SbatchOption("extra", "extra", help="extra node constraints (Slurm 23.11+)"),
+    SbatchOption("gres-flags", "gres-flags", help="enforce-binding or disable-binding"),
 )
 SUPPORTED = {option.long: option for option in OPTIONS}
 # Not carried, and why (sbatch's name: the reason given when refusing it).

@@ -396,39 +396,42 @@ BEGIN_FORMS = (
 )
 
 
-def parse_begin(value: str) -> BeginTime:
-    """Return a start time from any documented sbatch --begin form (parse_time() syntax)."""
+def parse_begin(value: str, field: str = "begin") -> BeginTime:
+    """Return an instant from any documented sbatch --begin form (parse_time() syntax).
+
+    --deadline reads the same forms (arg_set_deadline(): parse_time()); ``field`` names it.
+    """
     code = ErrorCode.BAD_PARAMETER
     if not isinstance(value, str):
-        raise HpcapiError(code, f"begin must be a string: {BEGIN_FORMS}")
+        raise HpcapiError(code, f"{field} must be a string: {BEGIN_FORMS}")
     delay = _BEGIN_DELAY.fullmatch(value)
     if delay is not None:
-        return BeginTime(delay_seconds=_begin_delay(delay))
+        return BeginTime(delay_seconds=_begin_delay(delay, field))
     day, clock = _begin_parts(value)
     if day is None and clock is None:
         raise HpcapiError(
-            code, f"begin {quote_value(value)} is not a Slurm time: use {BEGIN_FORMS}"
+            code, f"{field} {quote_value(value)} is not a Slurm time: use {BEGIN_FORMS}"
         )
-    time_of_day = time(0) if clock is None else _begin_clock(value, clock)
+    time_of_day = time(0) if clock is None else _begin_clock(value, clock, field)
     if day is None:
         return BeginTime(time_of_day=time_of_day)
     if day["word"] is not None:
         days_ahead = 1 if day["word"].lower() == "tomorrow" else 0
         return BeginTime(time_of_day=time_of_day, days_ahead=days_ahead)
-    year, month, mday = _begin_date(value, day)
+    year, month, mday = _begin_date(value, day, field)
     if year is None:
         return BeginTime(time_of_day=time_of_day, month_day=(month, mday))
     return BeginTime(local_time=datetime.combine(date(year, month, mday), time_of_day))
 
 
-def _begin_delay(match: re.Match[str]) -> int:
+def _begin_delay(match: re.Match[str], field: str) -> int:
     """The seconds of a matched now[{+|-}count[unit]], refused beyond a year either way."""
     if match["count"] is None:
         return 0
     unit = (match["unit"] or "second").lower().rstrip("s")
     seconds = int(match["count"]) * _UNIT_SECONDS[unit]
     if seconds > MAX_BEGIN_DELAY_SECONDS:
-        raise HpcapiError(ErrorCode.BAD_PARAMETER, "begin must be within 365 days of now")
+        raise HpcapiError(ErrorCode.BAD_PARAMETER, f"{field} must be within 365 days of now")
     return -seconds if match["sign"] == "-" else seconds
 
 
@@ -458,7 +461,7 @@ def _begin_parts(value: str) -> tuple[re.Match[str] | None, re.Match[str] | None
     return None, None
 
 
-def _begin_clock(value: str, clock: re.Match[str]) -> time:
+def _begin_clock(value: str, clock: re.Match[str], field: str) -> time:
     """The wall-clock time of a matched time of day, checked as _get_time() checks it."""
     if clock["name"] is not None:
         return _NAMED_TIMES[clock["name"].lower()]
@@ -466,7 +469,7 @@ def _begin_clock(value: str, clock: re.Match[str]) -> time:
     half = (clock["half"] or "").lower()
     if hour > (12 if half else 23) or minute > 59 or second > 59:
         raise HpcapiError(
-            ErrorCode.BAD_PARAMETER, f"begin {quote_value(value)} has no such time of day"
+            ErrorCode.BAD_PARAMETER, f"{field} {quote_value(value)} has no such time of day"
         )
     if half == "am" and hour == 12:
         hour = 0
@@ -475,7 +478,7 @@ def _begin_clock(value: str, clock: re.Match[str]) -> time:
     return time(hour, minute, second)
 
 
-def _begin_date(value: str, day: re.Match[str]) -> tuple[int | None, int, int]:
+def _begin_date(value: str, day: re.Match[str], field: str) -> tuple[int | None, int, int]:
     """(year or None, month, day) of a matched date, a real calendar date."""
     code = ErrorCode.BAD_PARAMETER
     kind = next(form for form in ("iso", "sep", "mmdd") if day[f"{form}_m"] is not None)
@@ -488,16 +491,16 @@ def _begin_date(value: str, day: re.Match[str]) -> tuple[int | None, int, int]:
     elif year_text == "00":
         # _get_date() takes a two-digit year 00 for "no year" (this year or the next).
         raise HpcapiError(
-            code, f"begin {quote_value(value)}: Slurm reads the year 00 as none; write 2000-MM-DD"
+            code, f"{field} {quote_value(value)}: Slurm reads the year 00 as none; write 2000-MM-DD"
         )
     else:
         year = 2000 + int(year_text)  # _get_date(): YY is 20YY
     try:
         date(2000 if year is None else year, month, mday)  # 2000 is a leap year: 02/29 exists
     except ValueError as err:
-        raise HpcapiError(code, f"begin {quote_value(value)} is not a real date") from err
+        raise HpcapiError(code, f"{field} {quote_value(value)} is not a real date") from err
     if year is not None and year < 2000:
-        raise HpcapiError(code, "begin must be in the year 2000 or later")
+        raise HpcapiError(code, f"{field} must be in the year 2000 or later")
     return year, month, mday
 
 
@@ -629,14 +632,14 @@ def _parse_gres_entry(entry: str) -> str:
 _CONSTRAINT = re.compile(r"[A-Za-z0-9_.\-&|\[\]()*,]+")
 
 
-def parse_constraint(value: str) -> str:
+def parse_constraint(value: str, field: str = "constraint") -> str:
     """Check a node feature expression such as "intel&(ib|opa)" or "[rack1*2&rack2*4]"."""
     code = ErrorCode.BAD_PARAMETER
-    value = _spec_text(value, "constraint", "a feature expression such as intel&gpu")
+    value = _spec_text(value, field, "a feature expression such as intel&gpu")
     if _CONSTRAINT.fullmatch(value) is None or not re.search(r"[A-Za-z0-9]", value):
         raise HpcapiError(
             code,
-            "constraint may hold only letters, digits, _ . - and the operators & | [ ] ( ) * ,",
+            f"{field} may hold only letters, digits, _ . - and the operators & | [ ] ( ) * ,",
         )
     depth = {"(": 0, "[": 0}
     closing = {")": "(", "]": "["}
@@ -648,7 +651,7 @@ def parse_constraint(value: str) -> str:
             if depth[closing[char]] < 0:
                 break
     if any(depth.values()):
-        raise HpcapiError(code, f"constraint {quote_value(value)} has unbalanced brackets")
+        raise HpcapiError(code, f"{field} {quote_value(value)} has unbalanced brackets")
     return value
 
 
@@ -858,4 +861,89 @@ def parse_licenses(value: str) -> str:
                 ErrorCode.BAD_PARAMETER,
                 f"licenses entry {quote_value(entry)} must be NAME[@SERVER][:COUNT]",
             )
+    return value
+
+
+# acct_gather_parse_freq() in src/interfaces/acct_gather.c: "N" (the task interval, kept for
+# compatibility) or TYPE=N entries; validate_acctg_freq() checks each comma-separated one.
+ACCTG_FREQ_TYPES = ("task", "energy", "network", "filesystem")
+_ACCTG_FREQ = re.compile(rf"(?:(?:{'|'.join(ACCTG_FREQ_TYPES)})=)?[0-9]{{1,9}}", re.IGNORECASE)
+
+
+def parse_acctg_freq(value: str) -> str:
+    """Check sbatch --acctg-freq: "N" or "task=N,energy=N,network=N,filesystem=N"."""
+    shape = "seconds N or a list such as task=30,energy=60"
+    value = _spec_text(value, "acctg-freq", shape)
+    for entry in value.split(","):
+        if _ACCTG_FREQ.fullmatch(entry) is None:
+            raise HpcapiError(
+                ErrorCode.BAD_PARAMETER,
+                f"acctg-freq entry {quote_value(entry)} must be N or TYPE=N, TYPE one of"
+                f" {', '.join(ACCTG_FREQ_TYPES)}",
+            )
+    return value
+
+
+# cpu_freq_verify_cmdline() in src/common/cpu_frequency.c: p1[-p2][:governor] or a governor,
+# each frequency a number of kHz or one of these names; names compare without case.
+CPU_FREQ_NAMES = ("low", "medium", "highm1", "high")
+CPU_GOVERNORS = ("conservative", "ondemand", "performance", "powersave", "userspace", "schedutil")
+_FREQ = rf"(?:[0-9]{{1,9}}|{'|'.join(CPU_FREQ_NAMES)})"
+_CPU_FREQ = re.compile(
+    rf"(?:{_FREQ}(?:-{_FREQ})?(?::(?:{'|'.join(CPU_GOVERNORS)}))?|(?:{'|'.join(CPU_GOVERNORS)}))",
+    re.IGNORECASE,
+)
+
+
+def parse_cpu_freq(value: str) -> str:
+    """Check sbatch --cpu-freq: "p1[-p2][:governor]" or a governor alone."""
+    shape = "FREQ[-FREQ][:GOVERNOR] or GOVERNOR, e.g. 2400000 or low-high:ondemand"
+    value = _spec_text(value, "cpu-freq", shape)
+    if _CPU_FREQ.fullmatch(value) is None:
+        raise HpcapiError(
+            ErrorCode.BAD_PARAMETER,
+            f"cpu-freq {quote_value(value)} must be {shape}; a frequency is kHz or one of"
+            f" {', '.join(CPU_FREQ_NAMES)}, a governor one of {', '.join(CPU_GOVERNORS)}",
+        )
+    return value
+
+
+# The --gres-flags every supported release carries (22.05's gres_flags enum; the v0.0.4x
+# GRES_BINDING_ENFORCED and GRES_BINDING_DISABLED job flags).
+GRES_FLAGS = ("enforce-binding", "disable-binding")
+
+
+def parse_gres_flags(value: str) -> str:
+    """Check sbatch --gres-flags: enforce-binding or disable-binding, lower case."""
+    shape = " or ".join(GRES_FLAGS)
+    text = _spec_text(value, "gres-flags", shape)
+    if text.lower() not in GRES_FLAGS:
+        raise HpcapiError(
+            ErrorCode.BAD_PARAMETER,
+            f"gres-flags {quote_value(value)} must be {shape} (the sharing flags of newer"
+            " Slurm releases are not carried)",
+        )
+    return text.lower()
+
+
+def parse_yes_no(field: str, value: bool | str) -> bool:
+    """sbatch's yes or no (--kill-on-invalid-dep, xstrcasecmp), or a JSON boolean."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("yes", "no"):
+        return value.lower() == "yes"
+    raise HpcapiError(
+        ErrorCode.BAD_PARAMETER, f"{field} must be yes or no (or true or false), got"
+        f" {quote_value(value)}",
+    )  # fmt: skip
+
+
+_EXTRA = re.compile(r"[^\x00-\x1f\x7f]+")
+
+
+def parse_extra(value: str) -> str:
+    """Check sbatch --extra: one line of printable text (node filtering by extra constraints)."""
+    value = _spec_text(value, "extra", "a string such as zone=a")
+    if _EXTRA.fullmatch(value) is None:
+        raise HpcapiError(ErrorCode.BAD_PARAMETER, "extra must be one line of printable text")
     return value

@@ -26,14 +26,18 @@ from hpcapi.core.slurmsyntax import (
     BeginTime,
     Dependency,
     SignalSpec,
+    parse_acctg_freq,
     parse_array_spec,
     parse_begin,
     parse_constraint,
+    parse_cpu_freq,
     parse_delay_boot,
     parse_dependency,
     parse_exclusive,
+    parse_extra,
     parse_gpu_count,
     parse_gres,
+    parse_gres_flags,
     parse_hint,
     parse_hostlist,
     parse_licenses,
@@ -46,6 +50,7 @@ from hpcapi.core.slurmsyntax import (
     parse_signal,
     parse_time_limit,
     parse_time_minimum,
+    parse_yes_no,
     quote_value,
 )
 from hpcapi.errors import ErrorCode, HpcapiError
@@ -67,6 +72,10 @@ MAX_EXPORT_VALUE_LENGTH = 4096
 # are Slurm's own (SLURM_*), which hpcapi sets as sbatch would.
 REFUSED_EXPORT_NAMES = frozenset({"HOME", "USER", "LOGNAME"})
 REFUSED_EXPORT_PREFIX = "SLURM_"
+
+# core_spec is a uint16 of job_desc_msg_t whose top bit marks a thread count (CORE_SPEC_THREAD).
+MAX_SPECIALIZED = 0x7FFF
+
 
 FIELDS: Final = (
     "script-body",
@@ -126,6 +135,18 @@ FIELDS: Final = (
     "delay-boot",
     "reboot",
     "oom-kill-step",
+    "prefer",
+    "mcs-label",
+    "acctg-freq",
+    "cpu-freq",
+    "core-spec",
+    "thread-spec",
+    "deadline",
+    "spread-job",
+    "kill-on-invalid-dep",
+    "use-min-nodes",
+    "extra",
+    "gres-flags",
     # Where the submitting command ran and the script it read, as sbatch tells slurmctld: they
     # change only SLURM_SUBMIT_DIR and the job's Command (scontrol), never what the job can do.
     "submit-directory",
@@ -203,6 +224,18 @@ REQUEST_SCHEMA: Final[dict[str, Any]] = {
         "delay-boot": _SIZE_SHAPE,
         "reboot": {"type": ["boolean", "null"]},
         "oom-kill-step": {"type": ["boolean", "integer", "string", "null"]},
+        "prefer": _SPEC_SHAPE,
+        "mcs-label": _NAME_SHAPE,
+        "acctg-freq": _SPEC_SHAPE,
+        "cpu-freq": _SPEC_SHAPE,
+        "core-spec": _COUNT_SHAPE,
+        "thread-spec": _COUNT_SHAPE,
+        "deadline": {"type": ["string", "null"], "maxLength": 64},
+        "spread-job": {"type": ["boolean", "null"]},
+        "kill-on-invalid-dep": {"type": ["boolean", "string", "null"]},
+        "use-min-nodes": {"type": ["boolean", "null"]},
+        "extra": _SPEC_SHAPE,
+        "gres-flags": _SPEC_SHAPE,
         "submit-directory": _PATH_SHAPE,
         "script-path": _PATH_SHAPE,
     },
@@ -283,6 +316,18 @@ _SHAPE_HINTS: Final[Mapping[str, str]] = {
     "delay-boot": "must be minutes or a Slurm time such as 10:00",
     "reboot": "must be true or false",
     "oom-kill-step": "must be 0 or 1 (or false or true)",
+    "prefer": f"must be a feature expression of at most {MAX_SPEC_LENGTH} characters",
+    "mcs-label": f"must be a Slurm name of at most {MAX_NAME_LENGTH} characters",
+    "acctg-freq": "must be seconds N or a list such as task=30,energy=60",
+    "cpu-freq": "must be FREQ[-FREQ][:GOVERNOR] or GOVERNOR",
+    "core-spec": f"must be a whole number from 0 to {MAX_SPECIALIZED}",
+    "thread-spec": f"must be a whole number from 0 to {MAX_SPECIALIZED}",
+    "deadline": "must be a Slurm time such as 16:00, tomorrow or YYYY-MM-DDTHH:MM",
+    "spread-job": "must be true or false",
+    "kill-on-invalid-dep": "must be yes or no (or true or false)",
+    "use-min-nodes": "must be true or false",
+    "extra": f"must be one line of text of at most {MAX_SPEC_LENGTH} characters",
+    "gres-flags": "must be enforce-binding or disable-binding",
     "submit-directory": f"must be an absolute path of at most {MAX_PATH_LENGTH} characters",
     "script-path": f"must be a path of at most {MAX_PATH_LENGTH} characters",
 }
@@ -361,6 +406,18 @@ class SubmitRequest:
     delay_boot_seconds: int | None = None
     reboot: bool | None = None
     oom_kill_step: int | None = None  # 0 or 1
+    prefer: str | None = None
+    mcs_label: str | None = None
+    acctg_freq: str | None = None
+    cpu_freq: str | None = None
+    core_spec: int | None = None
+    thread_spec: int | None = None
+    deadline: BeginTime | None = None
+    spread_job: bool | None = None
+    kill_on_invalid_dep: bool | None = None
+    use_min_nodes: bool | None = None
+    extra: str | None = None
+    gres_flags: str | None = None
     submit_directory: str | None = None  # where the client ran: SLURM_SUBMIT_DIR
     script_path: str | None = None  # the script as the client read it: the job's Command
 
@@ -407,6 +464,13 @@ def _parse_count(key: str, value: object, code: ErrorCode, maximum: int) -> int:
     if not 1 <= number <= maximum:
         raise HpcapiError(code, f"{key} must be between 1 and {maximum}, got {quote_value(value)}")
     return number
+
+
+def _parse_specialized(key: str, value: object) -> int:
+    """--core-spec or --thread-spec: a whole number of 0 or more (parse_int(..., false))."""
+    if isinstance(value, str | int) and not isinstance(value, bool) and str(value) == "0":
+        return 0
+    return _parse_count(key, value, ErrorCode.BAD_PARAMETER, MAX_SPECIALIZED)
 
 
 def _parse_tasks_per_core(key: str, value: object) -> int:
@@ -737,6 +801,22 @@ _MORE_OPTIONS: Final[Mapping[str, tuple[str, Callable[[Any], Any]]]] = {
     "delay_boot_seconds": ("delay-boot", _syntax("delay-boot", parse_delay_boot)),
     "reboot": ("reboot", partial(_parse_hold, "reboot")),
     "oom_kill_step": ("oom-kill-step", parse_oom_kill_step),
+    "prefer": ("prefer", _syntax("prefer", partial(parse_constraint, field="prefer"))),
+    "mcs_label": ("mcs-label", lambda v: _parse_slurm_name("mcs-label", v)),
+    "acctg_freq": ("acctg-freq", _syntax("acctg-freq", parse_acctg_freq)),
+    "cpu_freq": ("cpu-freq", _syntax("cpu-freq", parse_cpu_freq)),
+    **{
+        key.replace("-", "_"): (key, partial(_parse_specialized, key))
+        for key in ("core-spec", "thread-spec")
+    },
+    "deadline": ("deadline", _syntax("deadline", partial(parse_begin, field="deadline"))),
+    **{
+        key.replace("-", "_"): (key, partial(_parse_hold, key))
+        for key in ("spread-job", "use-min-nodes")
+    },
+    "kill_on_invalid_dep": ("kill-on-invalid-dep", partial(parse_yes_no, "kill-on-invalid-dep")),
+    "extra": ("extra", _syntax("extra", parse_extra)),
+    "gres_flags": ("gres-flags", _syntax("gres-flags", parse_gres_flags)),
     "submit_directory": ("submit-directory",
                          partial(_parse_path, "submit-directory", absolute=True)),
     # sbatch sends a "./job.sh" as it is given: a path, not necessarily an absolute one.
@@ -776,6 +856,9 @@ def _parse_more_options(
     if ntasks_per_core is not None and threads is not None and threads < ntasks_per_core:
         # _opt_verify() in src/sbatch/opt.c.
         raise HpcapiError(code, "threads-per-core must not be below ntasks-per-core")
+    if values["core_spec"] is not None and values["thread_spec"] is not None:
+        # Both set job_desc_msg_t's one core_spec; sbatch keeps the last given.
+        raise HpcapiError(code, "core-spec and thread-spec are mutually exclusive")
     if values["cpus_per_gpu"] is not None and cpus_per_task is not None:
         # _validate_cpus_per_tres() in src/common/slurm_opt.c.
         raise HpcapiError(code, "cpus-per-gpu and cpus-per-task are mutually exclusive")

@@ -223,7 +223,12 @@ _FROM_REQUEST = {
     "wckey": "wckey", "command": "script_path", "tasks_per_socket": "ntasks_per_socket",
     "no_kill": "no_kill", "wait_all_nodes": "wait_all_nodes", "overcommit": "overcommit",
     "contiguous": "contiguous", "delay_boot": "delay_boot_seconds", "reboot": "reboot",
-    "oom_kill_step": "oom_kill_step",
+    "oom_kill_step": "oom_kill_step", "prefer": "prefer", "mcs_label": "mcs_label",
+    "account_gather_frequency": "acctg_freq", "cpu_frequency": "cpu_freq",
+    "core_specification": "core_spec", "thread_specification": "thread_spec",
+    "deadline": "deadline", "spread_job": "spread_job",
+    "kill_on_invalid_dependency": "kill_on_invalid_dep", "use_min_nodes": "use_min_nodes",
+    "extra": "extra", "gres_flags": "gres_flags",
 }  # fmt: skip
 
 

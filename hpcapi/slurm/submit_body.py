@@ -21,7 +21,8 @@ _PLAIN_FIELDS = (
     "memory_per_node", "dependency", "time_limit", "account", "qos", "array", "constraints",
     "standard_error", "mail_user", "hold", "comment", "requeue", "nice", "standard_input",
     "minimum_cpus_per_node", "reservation", "licenses", "wckey", "threads_per_core",
-    "sockets_per_node", "time_minimum", "tasks_per_socket",
+    "sockets_per_node", "time_minimum", "tasks_per_socket", "prefer", "mcs_label",
+    "account_gather_frequency", "cpu_frequency", "core_specification", "thread_specification",
 )  # fmt: skip
 
 # The numbers that Slurm 23.11 (v0.0.40) turned into {set, infinite, number} structs.
@@ -34,7 +35,8 @@ _REQUEST_KEYS = {
     "temporary_disk": "tmp", "required_nodes": "nodelist", "excluded_nodes": "exclude",
     "cores_per_socket": "cores-per-socket", "exclusive": "exclusive", "requeue": "requeue",
     "signal_batch_only": "signal", "overcommit": "overcommit", "contiguous": "contiguous",
-    "reboot": "reboot", "oom_kill_step": "oom-kill-step",
+    "reboot": "reboot", "oom_kill_step": "oom-kill-step", "use_min_nodes": "use-min-nodes",
+    "extra": "extra",
 }  # fmt: skip
 
 # sbatch's mail type names (22.05) -> the v0.0.40+ data parser's JOB_MAIL_FLAGS names.
@@ -116,8 +118,9 @@ def _check_carried(api_version: str, job: JobDescription) -> None:
         # specification"), though its spec has both.
         if job.requeue is False:
             raise _cannot_carry(api_version, "requeue", "Slurm 22.05 ignores requeue false")
-        # v0.0.38's job_properties has no overcommit, contiguous or reboot key.
-        for field in ("overcommit", "contiguous", "reboot"):
+        # v0.0.38's job_properties has no overcommit, contiguous, reboot, extra or
+        # use-min-nodes key.
+        for field in ("overcommit", "contiguous", "reboot", "use_min_nodes", "extra"):
             if getattr(job, field):
                 raise _cannot_carry(api_version, field, "Slurm 22.05 has no key for it")
         if job.signal_batch_only:
@@ -183,6 +186,17 @@ def _render_options(api_version: str, job: JobDescription) -> dict[str, Any]:
         # - open_mode: "append" or "truncate".
         if job.open_mode is not None:
             options["open_mode"] = job.open_mode
+        # - deadline: a parse_time() string, as begin_time.
+        if job.deadline is not None:
+            options["deadline"] = slurm_time(resolve_begin(job.deadline, job.submitted_at))
+        # - spread_job, kill_on_invalid_dependency: booleans; gres_flags: the --gres-flags
+        #   string.
+        if job.spread_job:
+            options["spread_job"] = True
+        if job.kill_on_invalid_dependency is not None:
+            options["kill_on_invalid_dependency"] = job.kill_on_invalid_dependency
+        if job.gres_flags is not None:
+            options["gres_flags"] = job.gres_flags
         # - gpus, gpus_per_node, gpus_per_task: the sbatch strings "[type:]N"; cpus_per_gpu
         #   is a string and memory_per_gpu an integer (MB) in the spec.
         for key in ("gpus", "gpus_per_node", "gpus_per_task"):
@@ -265,10 +279,35 @@ def _render_options(api_version: str, job: JobDescription) -> dict[str, Any]:
         if flags:
             options["mail_type"] = flags
     # - begin_time: a uint64_no_val struct of epoch seconds; hpcapi reads a wall-clock time in
-    #   its own time zone, as sbatch does on the submit host.
+    #   its own time zone, as sbatch does on the submit host. deadline: plain epoch seconds.
     if job.begin is not None:
         options["begin_time"] = _no_val(resolve_begin(job.begin, job.submitted_at))
+    if job.deadline is not None:
+        options["deadline"] = resolve_begin(job.deadline, job.submitted_at)
+    if job.extra is not None:
+        options["extra"] = job.extra
+    # - spread_job, kill_on_invalid_dependency, use_min_nodes and gres_flags: job flags.
+    job_flags = _job_flags(job)
+    if job_flags:
+        options["flags"] = job_flags
     return options
+
+
+def _job_flags(job: JobDescription) -> list[str]:
+    """The v0.0.40+ JOB_FLAGS names of the description's sbatch flags (the job_flags bits)."""
+    flags = ["SPREAD_JOB"] * bool(job.spread_job)
+    if job.kill_on_invalid_dependency is not None:
+        flags.append(
+            "KILL_INVALID_DEPENDENCY" if job.kill_on_invalid_dependency
+            else "NO_KILL_INVALID_DEPENDENCY"
+        )  # fmt: skip
+    flags += ["PREFER_MINIMUM_NODE_COUNT"] * bool(job.use_min_nodes)
+    if job.gres_flags is not None:
+        flags.append(
+            "GRES_BINDING_ENFORCED" if job.gres_flags == "enforce-binding"
+            else "GRES_BINDING_DISABLED"
+        )  # fmt: skip
+    return flags
 
 
 def _gpu_tres(request: str | None) -> list[str]:

@@ -1,0 +1,4 @@
+#!/bin/bash
+#SBATCH -S 1
+echo "running on $(hostname)"
+sleep 1

@@ -1,0 +1,5 @@
+#!/bin/bash
+# hpcapi-expect: refused cpu-freq
+#SBATCH --cpu-freq=fast
+echo "running on $(hostname)"
+sleep 1

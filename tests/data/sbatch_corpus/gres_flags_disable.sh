@@ -1,0 +1,4 @@
+#!/bin/bash
+#SBATCH --gres-flags=disable-binding
+echo "running on $(hostname)"
+sleep 1

@@ -1,0 +1,4 @@
+#!/bin/bash
+#SBATCH --mcs-label=alice
+echo "running on $(hostname)"
+sleep 1

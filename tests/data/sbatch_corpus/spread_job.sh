@@ -1,0 +1,5 @@
+#!/bin/bash
+#SBATCH -N 1
+#SBATCH --spread-job
+echo "running on $(hostname)"
+sleep 1
