@@ -90,7 +90,7 @@ def script(tmp_path: Path) -> Path:
 def test_submit_turns_directives_into_fields(
     run: Run, fake: FakeTransport, script: Path
 ) -> None:
-    script.write_text(script.read_text().replace("--exclusive", "--exclusive -m block"))
+    script.write_text(script.read_text().replace("--exclusive", "--exclusive --network=ib"))
     fake.add("POST", "submit_job", submitted())
     code, out, err = run("submit", "-t", "30", "-J", "named", "--hold", "--ignore-unsupported",
                          str(script))
@@ -104,8 +104,8 @@ def test_submit_turns_directives_into_fields(
     assert body["script-body"] == script.read_text()
     assert fake.calls("POST")[0].headers["Idempotency-Key"].startswith("hpcapi-submit:")
     assert body["exclusive"] is True
-    assert "distribution" not in body  # --ignore-unsupported: sent without it, with a warning
-    assert "line 3: -m block (--distribution) cannot be carried" in err
+    assert "network" not in body  # --ignore-unsupported: sent without it, with a warning
+    assert "line 3: --network=ib cannot be carried" in err
 
 
 def test_submit_uses_the_default_partition(run: Run, fake: FakeTransport, tmp_path: Path) -> None:
@@ -358,3 +358,29 @@ def test_submit_sends_the_directory_and_name_sbatch_would(
     assert first["job-name"] == "job.sh"
     assert second["job-name"] == "sbatch"
     assert "script-path" not in second  # sbatch's name for a script on stdin
+
+
+def test_submit_wrap_makes_sbatchs_script_and_name(
+    run: Run, fake: FakeTransport, script: Path
+) -> None:
+    fake.add("POST", "submit_job", submitted())
+    fake.add("POST", "submit_job", submitted())
+    assert run("submit", "-p", "quick", "--wrap", "echo hi; hostname")[0] == 0
+    assert run("submit", "-p", "quick", "-J", "mine", "--wrap=true")[0] == 0
+    first, second = (call.json() for call in fake.calls("POST"))
+    assert first["script-body"] == (
+        "#!/bin/sh\n# This script was created by sbatch --wrap.\n\necho hi; hostname\n")
+    assert first["job-name"] == "wrap"
+    assert "script-path" not in first
+    assert second["job-name"] == "mine"
+    code, _, err = run("submit", "--wrap", "true", str(script))
+    assert code == cli.EXIT_USAGE
+    assert "Script arguments not permitted with --wrap option" in err
+    assert len(fake.calls("POST")) == 2  # nothing sent for the refused one
+
+
+def test_submit_without_a_script_reads_stdin_as_sbatch(run: Run, fake: FakeTransport) -> None:
+    fake.add("POST", "submit_job", submitted())
+    assert run("submit", "-p", "quick", stdin="#!/bin/sh\n#SBATCH -t 5\ntrue\n")[0] == 0
+    body = fake.calls("POST")[0].json()
+    assert (body["job-name"], body["timelimit"]) == ("sbatch", "5")

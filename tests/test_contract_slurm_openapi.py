@@ -250,7 +250,7 @@ _MORE_FIELDS: dict[str, Any] = {
     "wait-all-nodes": 1, "delay-boot": "10:00", "prefer": "bigmem|fast", "mcs-label": "lab",
     "acctg-freq": "task=30,energy=60", "cpu-freq": "low-high:ondemand", "core-spec": 1,
     "deadline": "2031-06-02T12:00", "spread-job": True, "kill-on-invalid-dep": "no",
-    "gres-flags": "enforce-binding",
+    "gres-flags": "enforce-binding", "distribution": "block:cyclic,pack",
 }  # fmt: skip
 _NEW_ONLY: dict[str, Any] = {"tmp": "2G", "nodelist": "cn[01-04],gpu1", "exclude": "cn07",
                              "overcommit": True, "contiguous": True, "reboot": True,

@@ -206,6 +206,32 @@ def test_job_flags_per_release() -> None:
     assert "extra must be one line" in refused(extra="a\nb")
 
 
+@pytest.mark.parametrize(("value", "name"), [
+    ("cyclic", "cyclic"), ("*:*", "block:cyclic"), ("cyclic:*:*", "cyclic:cyclic:cyclic"),
+    ("Block:Block:*,Pack", "block:block:block,pack"),
+    ("block:fcyclic,NoPack", "block:fcyclic,nopack"), ("pack", "pack"),
+])  # fmt: skip
+def test_distribution_forms(value: str, name: str) -> None:
+    distribution = parse(distribution=value).distribution
+    assert distribution is not None and (distribution.name, distribution.request) == (name, name)
+
+
+def test_distribution_plane_refusals_body_and_environment() -> None:
+    plane = parse(distribution="Plane=4", ntasks=8).distribution
+    assert plane is not None and (plane.name, plane.request) == ("plane", "plane=4")
+    for value in ("fcyclic", "block:round", "*:*:*:*", "block,packed", "block:block:block:block",
+                  "plane", "plane=0", "plane=4,pack", "pack,nopack"):
+        assert "distribution" in refused(distribution=value), value
+    assert "arbitrary cannot be carried" in refused(distribution="arbitrary")
+    assert "too few tasks" in refused(distribution="plane=2", ntasks=2, nodes=2)
+    for version in ("v0.0.38", "v0.0.44"):
+        assert job(version, distribution="*:*")["distribution"] == "block:cyclic"
+        assert job(version, distribution="plane=2", ntasks=4)["distribution"] == "plane=2"
+        env = environment(version, distribution="plane=2", ntasks=4)
+        assert (env["SLURM_DISTRIBUTION"], env["SLURM_DIST_PLANESIZE"]) == ("plane", "2")
+        assert "SLURM_DIST_PLANESIZE" not in environment(version, distribution="cyclic")
+
+
 def test_gres_none_is_sbatchs() -> None:
     assert parse(gres="none").gres == "none"
     assert job("v0.0.38", gres="none")["gres"] == "none"

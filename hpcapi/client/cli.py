@@ -248,7 +248,10 @@ def help_of(action: argparse.Action) -> str:
 def _add_command_arguments(name: str, sub: argparse.ArgumentParser) -> None:
     """The arguments and options of command ``name``."""
     if name == "submit":
-        sub.add_argument("script", metavar="SCRIPT", help="the batch script, or - for stdin")
+        sub.add_argument("script", metavar="SCRIPT", nargs="?",
+                         help="the batch script, or - (or none) for stdin")
+        sub.add_argument("--wrap", metavar="COMMAND",
+                         help="submit COMMAND in a sh script, as sbatch --wrap (no SCRIPT)")
         _add_sbatch_options(sub)
         _add_wait_options(sub, flag=True)
         _add_refusal_options(sub)

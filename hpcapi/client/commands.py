@@ -127,7 +127,7 @@ class _DefaultPartition:
 
 def _fields_for(
     ctx: Context, script: str, label: str, partition: _DefaultPartition,
-    script_name: str | None,
+    script_name: str | None, unnamed: str = "sbatch",
 ) -> tuple[dict[str, Any], Decision]:
     """The submit fields, as sbatch would shape the job; a UsageError naming what is not."""
     from hpcapi.client.directives import decide
@@ -136,7 +136,7 @@ def _fields_for(
     decision = decide(
         script, getattr(args, "job_options", []), script_name=script_name, cwd=os.getcwd(),
         environ=ctx.environ, ignore_unsupported=args.ignore_unsupported,
-        ignore_pbs=args.ignore_pbs,
+        ignore_pbs=args.ignore_pbs, unnamed=unnamed,
     )
     for warning in decision.warnings:
         ctx.warn(f"{label}: {warning}")
@@ -202,20 +202,36 @@ def _read_stdin(ctx: Context) -> str:
     return raw.read().decode("utf-8") if raw is not None else ctx.stdin.read()
 
 
+def wrap_script(command: str) -> str:
+    """The script sbatch --wrap makes of a command string (_script_wrap() in sbatch.c)."""
+    return f"#!/bin/sh\n# This script was created by sbatch --wrap.\n\n{command}\n"
+
+
 def cmd_submit(ctx: Context) -> int:
     """hpcapi submit."""
     args = ctx.args
-    stdin = args.script == "-"
-    label = "stdin" if stdin else args.script
+    if args.wrap is not None and args.script is not None:
+        raise UsageError("Script arguments not permitted with --wrap option")  # as sbatch
+    # sbatch reads the script from stdin when no file is named.
+    stdin = args.wrap is None and args.script in (None, "-")
+    label = "--wrap" if args.wrap is not None else "stdin" if stdin else args.script
     try:
         from hpcapi.client.directives import read_script
 
-        script = _read_stdin(ctx) if stdin else read_script(args.script)
+        if args.wrap is not None:
+            script = wrap_script(args.wrap)
+        else:
+            script = _read_stdin(ctx) if stdin else read_script(args.script)
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {label}: {exc}") from exc
+    if not script:
+        raise UsageError(f"{label}: Batch script is empty!")  # sbatch's words
     key = args.idempotency_key or f"hpcapi-submit:{uuid.uuid4().hex}"
-    fields, decision = _fields_for(ctx, script, label, _DefaultPartition(ctx),
-                                   None if stdin else args.script)
+    fields, decision = _fields_for(
+        ctx, script, label, _DefaultPartition(ctx),
+        None if stdin or args.wrap is not None else args.script,
+        unnamed="wrap" if args.wrap is not None else "sbatch",
+    )
     # "#SBATCH --wait" and "--parsable" change what sbatch does, so they change what we do.
     wait = args.wait or "wait" in decision.client
     parsable = args.parsable or "parsable" in decision.client

@@ -371,11 +371,13 @@ def decide(
     environ: Mapping[str, str] | None = None,
     ignore_unsupported: bool = False,
     ignore_pbs: bool = False,
+    unnamed: str = "sbatch",
 ) -> Decision:
     """The submit fields sbatch's reading of ``script`` and ``command_line`` gives, or why not.
 
     ``script_name`` is the script's path as given (None: read from stdin), ``cwd`` the
-    directory the command runs in: sbatch's job name and working directory come from them.
+    directory the command runs in: sbatch's job name and working directory come from them;
+    ``unnamed`` is the job name without a script file ("wrap" for sbatch --wrap).
     """
     words, refusals, warnings = _directive_words(script)
     reader = _Reader(ignore_unsupported)
@@ -412,7 +414,7 @@ def decide(
     workdir = _full_path(fields.get("working-directory", cwd), cwd)
     fields["working-directory"] = workdir
     if "job-name" not in fields:
-        fields["job-name"] = script_name.rsplit("/", 1)[-1] if script_name else "sbatch"
+        fields["job-name"] = script_name.rsplit("/", 1)[-1] if script_name else unnamed
     for key in ("output", "error", "input"):
         if key in fields:
             fields[key] = _full_path(fields[key], workdir)  # sbatch's _fullpath

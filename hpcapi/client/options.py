@@ -249,6 +249,8 @@ OPTIONS: tuple[SbatchOption, ...] = (
                  help="prefer the minimum node count (Slurm 23.11+)"),
     SbatchOption("extra", "extra", help="extra node constraints (Slurm 23.11+)"),
     SbatchOption("gres-flags", "gres-flags", help="enforce-binding or disable-binding"),
+    SbatchOption("distribution", "distribution", "m",
+                 help="task layout, e.g. cyclic, block:cyclic,pack or plane=4"),
 )
 SUPPORTED = {option.long: option for option in OPTIONS}
 # Not carried, and why (sbatch's name: the reason given when refusing it).

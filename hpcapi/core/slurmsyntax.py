@@ -947,3 +947,66 @@ def parse_extra(value: str) -> str:
     if _EXTRA.fullmatch(value) is None:
         raise HpcapiError(ErrorCode.BAD_PARAMETER, "extra must be one line of printable text")
     return value
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A validated --distribution: Slurm's name for it (SLURM_DISTRIBUTION) and a plane size."""
+
+    name: str  # set_distribution()'s form: "cyclic:block", "block,pack", "plane", "pack"
+    plane_size: int | None = None
+
+    @property
+    def request(self) -> str:
+        """The --distribution string slurmrestd reads (verify_dist_type())."""
+        return f"plane={self.plane_size}" if self.plane_size is not None else self.name
+
+
+DISTRIBUTION_LEVELS = ("block", "cyclic", "fcyclic")
+DISTRIBUTION_FLAGS = ("pack", "nopack")
+# _parse_plane_dist(): a plane size is 1 to INT_MAX.
+MAX_PLANE_SIZE = 0x7FFFFFFF
+_DISTRIBUTION_SHAPE = (
+    "NODE[:SOCKET[:CORE]][,pack|nopack] with block, cyclic (fcyclic for socket and core) or *,"
+    " or plane=N"
+)
+
+
+def parse_distribution(value: str) -> Distribution:
+    """Read sbatch --distribution as verify_dist_type() does (src/common/proc_args.c)."""
+    code = ErrorCode.BAD_PARAMETER
+    text = _spec_text(value, "distribution", _DISTRIBUTION_SHAPE)
+    invalid = HpcapiError(code, f"distribution {quote_value(value)} is not {_DISTRIBUTION_SHAPE}")
+    if text[:5].lower() == "plane":
+        # _parse_plane_dist(): plane takes no other level or flag; its size follows "=" (the
+        # SLURM_DIST_PLANESIZE fallback is the submitting shell's, which an API request lacks).
+        size = text.partition("=")[2]
+        if not (size.isdigit() and size.isascii() and 0 < int(size) <= MAX_PLANE_SIZE):
+            raise HpcapiError(code, f"distribution {quote_value(value)}: plane needs a size,"
+                              " plane=N with N from 1")  # fmt: skip
+        return Distribution("plane", int(size))
+    base, _, flag = text.partition(",")
+    # _parse_dist_base(): "*" is block for nodes, cyclic for sockets, the socket's for cores.
+    levels: list[str] = []
+    for index, level in enumerate(base.split(":")):
+        if level == "*" and index < 3:
+            level = ("block", "cyclic", levels[1] if len(levels) > 1 else "")[index]
+        levels.append(level.lower())
+    name = ":".join(levels)
+    if name in ("arbitrary", "hostfile"):
+        raise HpcapiError(code, "distribution arbitrary cannot be carried by hpcapi (it lays"
+                          " tasks out by a host list that sbatch reads on the submit host)")
+    known = (
+        len(levels) <= 3 and levels[0] in ("block", "cyclic")
+        and all(level in DISTRIBUTION_LEVELS for level in levels[1:])
+    )  # fmt: skip
+    if not known:
+        # A flag alone ("pack") is a distribution of its own: the default layout, packed.
+        if name in DISTRIBUTION_FLAGS and not flag:
+            return Distribution(name)
+        raise invalid
+    if flag:
+        if flag.lower() not in DISTRIBUTION_FLAGS:
+            raise invalid
+        name = f"{name},{flag.lower()}"
+    return Distribution(name)

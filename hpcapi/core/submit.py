@@ -25,6 +25,7 @@ from hpcapi.core.script import check_script
 from hpcapi.core.slurmsyntax import (
     BeginTime,
     Dependency,
+    Distribution,
     SignalSpec,
     parse_acctg_freq,
     parse_array_spec,
@@ -33,6 +34,7 @@ from hpcapi.core.slurmsyntax import (
     parse_cpu_freq,
     parse_delay_boot,
     parse_dependency,
+    parse_distribution,
     parse_exclusive,
     parse_extra,
     parse_gpu_count,
@@ -147,6 +149,7 @@ FIELDS: Final = (
     "use-min-nodes",
     "extra",
     "gres-flags",
+    "distribution",
     # Where the submitting command ran and the script it read, as sbatch tells slurmctld: they
     # change only SLURM_SUBMIT_DIR and the job's Command (scontrol), never what the job can do.
     "submit-directory",
@@ -236,6 +239,7 @@ REQUEST_SCHEMA: Final[dict[str, Any]] = {
         "use-min-nodes": {"type": ["boolean", "null"]},
         "extra": _SPEC_SHAPE,
         "gres-flags": _SPEC_SHAPE,
+        "distribution": _SPEC_SHAPE,
         "submit-directory": _PATH_SHAPE,
         "script-path": _PATH_SHAPE,
     },
@@ -328,6 +332,7 @@ _SHAPE_HINTS: Final[Mapping[str, str]] = {
     "use-min-nodes": "must be true or false",
     "extra": f"must be one line of text of at most {MAX_SPEC_LENGTH} characters",
     "gres-flags": "must be enforce-binding or disable-binding",
+    "distribution": "must be NODE[:SOCKET[:CORE]][,pack|nopack] or plane=N",
     "submit-directory": f"must be an absolute path of at most {MAX_PATH_LENGTH} characters",
     "script-path": f"must be a path of at most {MAX_PATH_LENGTH} characters",
 }
@@ -418,6 +423,7 @@ class SubmitRequest:
     use_min_nodes: bool | None = None
     extra: str | None = None
     gres_flags: str | None = None
+    distribution: Distribution | None = None
     submit_directory: str | None = None  # where the client ran: SLURM_SUBMIT_DIR
     script_path: str | None = None  # the script as the client read it: the job's Command
 
@@ -718,6 +724,7 @@ def parse_submit_request(body: object, policy: SubmitPolicy) -> SubmitRequest:
     hold = _optional(given("hold"), lambda v: _parse_hold("hold", v))
     export = _optional(given("export"), lambda v: _parse_export("export", v))
     more = _parse_more_options(given, ntasks_per_core, cpus_per_task, time_limit)
+    _check_plane(more["distribution"], ntasks, nodes)
     if given("mem-per-gpu") is not None and (mem_per_cpu or mem_per_node) is not None:
         # sbatch: "--mem, --mem-per-cpu, and --mem-per-gpu are mutually exclusive".
         raise HpcapiError(
@@ -817,6 +824,7 @@ _MORE_OPTIONS: Final[Mapping[str, tuple[str, Callable[[Any], Any]]]] = {
     "kill_on_invalid_dep": ("kill-on-invalid-dep", partial(parse_yes_no, "kill-on-invalid-dep")),
     "extra": ("extra", _syntax("extra", parse_extra)),
     "gres_flags": ("gres-flags", _syntax("gres-flags", parse_gres_flags)),
+    "distribution": ("distribution", _syntax("distribution", parse_distribution)),
     "submit_directory": ("submit-directory",
                          partial(_parse_path, "submit-directory", absolute=True)),
     # sbatch sends a "./job.sh" as it is given: a path, not necessarily an absolute one.
@@ -863,6 +871,21 @@ def _parse_more_options(
         # _validate_cpus_per_tres() in src/common/slurm_opt.c.
         raise HpcapiError(code, "cpus-per-gpu and cpus-per-task are mutually exclusive")
     return values
+
+
+def _check_plane(
+    distribution: Distribution | None, ntasks: int | None, nodes: tuple[int, int] | None
+) -> None:
+    """Refuse a plane too large for the tasks and nodes, as sbatch's _opt_verify() does."""
+    if distribution is None or distribution.plane_size is None:
+        return
+    tasks, min_nodes, size = ntasks or 1, (nodes or (1, 1))[0], distribution.plane_size
+    if tasks // size < min_nodes and (min_nodes - 1) * size >= tasks:
+        raise HpcapiError(
+            ErrorCode.BAD_PARAMETER,
+            f"distribution plane={size}: too few tasks ({tasks}) for {min_nodes} nodes (sbatch:"
+            " Too few processes for the requested {plane,node} distribution)",
+        )
 
 
 def _optional(value: object, parse: Callable[[object], T]) -> T | None:

@@ -189,6 +189,11 @@ def build_environment(
     # sbatch's own environment, which becomes the job's; srun in the job reads it as --hint.
     if req.hint is not None:
         env["SLURM_HINT"] = ",".join(req.hint)
+    if req.distribution is not None:
+        # set_envs(): SLURM_DISTRIBUTION in set_distribution()'s form, a plane's size apart.
+        env["SLURM_DISTRIBUTION"] = req.distribution.name
+        if req.distribution.plane_size is not None:
+            env["SLURM_DIST_PLANESIZE"] = str(req.distribution.plane_size)
     tres_per_task = _tres_per_task(req, rules)
     if tres_per_task is not None:
         env["SLURM_TRES_PER_TASK"] = tres_per_task
@@ -290,5 +295,6 @@ def describe_job(
         signal_delay=signal.delay if signal is not None else None,
         signal_batch_only=signal is not None and signal.batch_only,
         signal_reservation=signal is not None and signal.reservation,
+        distribution=req.distribution.request if req.distribution is not None else None,
         **{field: getattr(req, name) for field, name in _FROM_REQUEST.items()},
     )

@@ -23,6 +23,7 @@ _PLAIN_FIELDS = (
     "minimum_cpus_per_node", "reservation", "licenses", "wckey", "threads_per_core",
     "sockets_per_node", "time_minimum", "tasks_per_socket", "prefer", "mcs_label",
     "account_gather_frequency", "cpu_frequency", "core_specification", "thread_specification",
+    "distribution",
 )  # fmt: skip
 
 # The numbers that Slurm 23.11 (v0.0.40) turned into {set, infinite, number} structs.

@@ -1,5 +1,4 @@
 #!/bin/bash
-# hpcapi-expect: refused --distribution
 #SBATCH -n 2
 #SBATCH --distribution=cyclic
 echo "running on $(hostname)"

@@ -1,0 +1,5 @@
+#!/bin/bash
+#SBATCH -n 4
+#SBATCH -m plane=2
+echo "running on $(hostname)"
+sleep 1

@@ -1,0 +1,4 @@
+#!/bin/bash
+#SBATCH --distribution=Cyclic:Block:*
+echo "running on $(hostname)"
+sleep 1
