@@ -132,6 +132,7 @@ class JobDescription:
     extra: str | None = None
     gres_flags: str | None = None  # "enforce-binding" or "disable-binding"
     distribution: str | None = None  # sbatch --distribution as verify_dist_type() reads it
+    oversubscribe: bool | None = None  # sbatch --oversubscribe (never beside exclusive)
     # sbatch's argv[0], the script's full path: slurmctld keeps it as the job's Command; None,
     # as for a script sbatch read from stdin, shows "(null)".
     command: str | None = None

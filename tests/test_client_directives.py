@@ -146,8 +146,8 @@ def test_an_option_hpcapi_cannot_carry_is_refused_by_name_or_dropped_with_a_warn
 
 
 def test_short_names_are_shown_with_their_long_name() -> None:
-    refused = decide("#!/bin/sh\n#SBATCH -s\ntrue\n")
-    assert "-s (--oversubscribe) cannot be carried" in _messages(refused.refusals)
+    refused = decide("#!/bin/sh\n#SBATCH -M other\ntrue\n")
+    assert "-M other (--clusters) cannot be carried" in _messages(refused.refusals)
 
 
 def test_pbs_and_bsub_lines_are_refused_unless_ignored() -> None:
@@ -225,6 +225,7 @@ def test_job_name_and_directories_default_as_sbatch_does() -> None:
     ("--wait-all-nodes=0", 0),
     ("--overcommit", True),
     ("--oom-kill-step", 1),
+    ("--oversubscribe", True),
 ])
 def test_values_read_as_sbatch_reads_them(option: str, expected: object) -> None:
     decision = decide("#!/bin/sh\ntrue\n", _job_options(option))
@@ -235,7 +236,6 @@ def test_values_read_as_sbatch_reads_them(option: str, expected: object) -> None
 
 @pytest.mark.parametrize(("option", "message"), [
     ("--exclusive=bogus", "Invalid --exclusive specification"),
-    ("--exclusive=oversubscribe", "cannot be carried by hpcapi"),
     ("--requeue=expedite", "cannot be carried by hpcapi"),
     ("--nice=9999999999", "Invalid --nice value, out of range"),
     ("--open-mode=x", "Invalid --open-mode specification"),
@@ -331,3 +331,13 @@ def test_the_reader_never_crashes(text: str) -> None:
     decision = decide("#!/bin/bash\n#SBATCH " + text + "\ntrue\n")
     assert isinstance(decision.fields, dict)
     assert all(refusal.message for refusal in decision.refusals)
+
+
+def test_exclusive_and_oversubscribe_are_one_setting_the_last_wins() -> None:
+    script = "#!/bin/sh\n#SBATCH --exclusive\n#SBATCH -s\ntrue\n"
+    fields = decide(script).fields
+    assert fields["oversubscribe"] is True and "exclusive" not in fields
+    fields = decide(script, _job_options("--exclusive=user")).fields
+    assert fields["exclusive"] == "user" and "oversubscribe" not in fields
+    fields = decide("#!/bin/sh\ntrue\n", _job_options("--exclusive=OverSubscribe")).fields
+    assert fields["oversubscribe"] is True and "exclusive" not in fields

@@ -255,7 +255,8 @@ _MORE_FIELDS: dict[str, Any] = {
 _NEW_ONLY: dict[str, Any] = {"tmp": "2G", "nodelist": "cn[01-04],gpu1", "exclude": "cn07",
                              "overcommit": True, "contiguous": True, "reboot": True,
                              "use-min-nodes": True, "extra": "zone=a", "thread-spec": 2}
-_COUNTS: dict[str, Any] = {"threads-per-core": 2, "sockets-per-node": 1, "nodes": 2}
+_COUNTS: dict[str, Any] = {"threads-per-core": 2, "sockets-per-node": 1, "nodes": 2,
+                           "oversubscribe": True}
 MORE_EXAMPLES: dict[str, list[SubmitRequest]] = {
     version: [
         parse_submit_request({"script-body": SCRIPT, "partition": "norm,quick", **fields},

@@ -232,6 +232,16 @@ def test_distribution_plane_refusals_body_and_environment() -> None:
         assert "SLURM_DIST_PLANESIZE" not in environment(version, distribution="cyclic")
 
 
+def test_oversubscribe() -> None:
+    assert parse(oversubscribe=True).oversubscribe is True
+    assert "exclusive and oversubscribe are mutually exclusive" in refused(oversubscribe=True,
+                                                                           exclusive=True)
+    assert "oversubscribe" in refused(oversubscribe="yes")
+    assert job("v0.0.44", oversubscribe=True)["shared"] == ["oversubscribe"]
+    assert job("v0.0.38", oversubscribe=True)["oversubscribe"] is True
+    assert "shared" not in job("v0.0.44", oversubscribe=False)
+
+
 def test_gres_none_is_sbatchs() -> None:
     assert parse(gres="none").gres == "none"
     assert job("v0.0.38", gres="none")["gres"] == "none"

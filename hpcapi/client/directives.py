@@ -245,6 +245,10 @@ def _strtoll(text: str) -> int:
     return int(match.group(1)) if match else 0
 
 
+# API fields that are one setting of sbatch's, so that the last option given wins.
+_ONE_SETTING = {"exclusive": ("oversubscribe",), "oversubscribe": ("exclusive",)}
+
+
 class _Reader:
     """Turns getopt's options into field values, refusals and warnings, in order."""
 
@@ -284,10 +288,15 @@ class _Reader:
             self.unsupported(line, shown, REFUSED_REASONS.get(name, ""))
             return
         field = option.field
+        if key == "exclusive" and (value or "").lower() == "oversubscribe":
+            field = "oversubscribe"  # arg_set_exclusive: the same as --oversubscribe
         converted = self.convert(key, value, line, shown)
         if converted is None:
             return
         self.values[field] = converted
+        # --exclusive and --oversubscribe set one job_desc_msg_t "shared": the last wins.
+        for other in _ONE_SETTING.get(field, ()):
+            self.values.pop(other, None)
         if field in MEMORY_FIELDS:
             self.memory[field] = line
 
@@ -306,9 +315,8 @@ class _Reader:
             if word in ("user", "mcs", "topo"):
                 return word
             if word == "oversubscribe":
-                self.unsupported(line, shown)
-            else:
-                self.invalid(line, f"{shown}: Invalid --exclusive specification")
+                return True  # take() sends it as oversubscribe
+            self.invalid(line, f"{shown}: Invalid --exclusive specification")
             return None
         if name == "requeue":
             # arg_set_requeue: any value means requeue; "expedite" adds a flag hpcapi lacks.

@@ -249,6 +249,8 @@ OPTIONS: tuple[SbatchOption, ...] = (
                  help="prefer the minimum node count (Slurm 23.11+)"),
     SbatchOption("extra", "extra", help="extra node constraints (Slurm 23.11+)"),
     SbatchOption("gres-flags", "gres-flags", help="enforce-binding or disable-binding"),
+    SbatchOption("oversubscribe", "oversubscribe", "s", flag=True,
+                 help="share nodes with other jobs (the last of this and --exclusive wins)"),
     SbatchOption("distribution", "distribution", "m",
                  help="task layout, e.g. cyclic, block:cyclic,pack or plane=4"),
 )

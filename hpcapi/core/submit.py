@@ -150,6 +150,7 @@ FIELDS: Final = (
     "extra",
     "gres-flags",
     "distribution",
+    "oversubscribe",
     # Where the submitting command ran and the script it read, as sbatch tells slurmctld: they
     # change only SLURM_SUBMIT_DIR and the job's Command (scontrol), never what the job can do.
     "submit-directory",
@@ -240,6 +241,7 @@ REQUEST_SCHEMA: Final[dict[str, Any]] = {
         "extra": _SPEC_SHAPE,
         "gres-flags": _SPEC_SHAPE,
         "distribution": _SPEC_SHAPE,
+        "oversubscribe": {"type": ["boolean", "null"]},
         "submit-directory": _PATH_SHAPE,
         "script-path": _PATH_SHAPE,
     },
@@ -333,6 +335,7 @@ _SHAPE_HINTS: Final[Mapping[str, str]] = {
     "extra": f"must be one line of text of at most {MAX_SPEC_LENGTH} characters",
     "gres-flags": "must be enforce-binding or disable-binding",
     "distribution": "must be NODE[:SOCKET[:CORE]][,pack|nopack] or plane=N",
+    "oversubscribe": "must be true or false",
     "submit-directory": f"must be an absolute path of at most {MAX_PATH_LENGTH} characters",
     "script-path": f"must be a path of at most {MAX_PATH_LENGTH} characters",
 }
@@ -424,6 +427,7 @@ class SubmitRequest:
     extra: str | None = None
     gres_flags: str | None = None
     distribution: Distribution | None = None
+    oversubscribe: bool | None = None
     submit_directory: str | None = None  # where the client ran: SLURM_SUBMIT_DIR
     script_path: str | None = None  # the script as the client read it: the job's Command
 
@@ -825,6 +829,7 @@ _MORE_OPTIONS: Final[Mapping[str, tuple[str, Callable[[Any], Any]]]] = {
     "extra": ("extra", _syntax("extra", parse_extra)),
     "gres_flags": ("gres-flags", _syntax("gres-flags", parse_gres_flags)),
     "distribution": ("distribution", _syntax("distribution", parse_distribution)),
+    "oversubscribe": ("oversubscribe", partial(_parse_hold, "oversubscribe")),
     "submit_directory": ("submit-directory",
                          partial(_parse_path, "submit-directory", absolute=True)),
     # sbatch sends a "./job.sh" as it is given: a path, not necessarily an absolute one.
@@ -864,6 +869,9 @@ def _parse_more_options(
     if ntasks_per_core is not None and threads is not None and threads < ntasks_per_core:
         # _opt_verify() in src/sbatch/opt.c.
         raise HpcapiError(code, "threads-per-core must not be below ntasks-per-core")
+    if values["oversubscribe"] and values["exclusive"] is not None:
+        # Both are job_desc_msg_t's one "shared"; sbatch keeps the last given.
+        raise HpcapiError(code, "exclusive and oversubscribe are mutually exclusive")
     if values["core_spec"] is not None and values["thread_spec"] is not None:
         # Both set job_desc_msg_t's one core_spec; sbatch keeps the last given.
         raise HpcapiError(code, "core-spec and thread-spec are mutually exclusive")

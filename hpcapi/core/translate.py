@@ -233,7 +233,7 @@ _FROM_REQUEST = {
     "core_specification": "core_spec", "thread_specification": "thread_spec",
     "deadline": "deadline", "spread_job": "spread_job",
     "kill_on_invalid_dependency": "kill_on_invalid_dep", "use_min_nodes": "use_min_nodes",
-    "extra": "extra", "gres_flags": "gres_flags",
+    "extra": "extra", "gres_flags": "gres_flags", "oversubscribe": "oversubscribe",
 }  # fmt: skip
 
 

@@ -167,6 +167,9 @@ def _render_options(api_version: str, job: JobDescription) -> dict[str, Any]:
         #   as sbatch --exclusive does.
         if job.exclusive is not None:
             options["exclusive"] = job.exclusive
+        # - oversubscribe: a boolean (--oversubscribe).
+        if job.oversubscribe:
+            options["oversubscribe"] = True
         # - signal: the --signal string, for get_signal_opts().
         if job.signal_number is not None:
             scope = ("R" if job.signal_reservation else "") + ("B" if job.signal_batch_only else "")
@@ -249,6 +252,8 @@ def _render_options(api_version: str, job: JobDescription) -> dict[str, Any]:
     #   "exclusive" key is deprecated in v0.0.41 and gone from v0.0.42.
     if job.exclusive is not None:
         options["shared"] = ["none" if job.exclusive == "exclusive" else job.exclusive]
+    elif job.oversubscribe:
+        options["shared"] = ["oversubscribe"]
     # - signal: kill_warning_signal (SIGNAL: a number as a string), kill_warning_delay
     #   (uint16_no_val) and kill_warning_flags (WARN_FLAGS) instead of the --signal string.
     if job.signal_number is not None:

@@ -1,0 +1,4 @@
+#!/bin/bash
+#SBATCH --exclusive=oversubscribe
+echo "running on $(hostname)"
+sleep 1

@@ -1,0 +1,4 @@
+#!/bin/bash
+#SBATCH -s
+echo "running on $(hostname)"
+sleep 1
