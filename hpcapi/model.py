@@ -133,6 +133,7 @@ class JobDescription:
     gres_flags: str | None = None  # "enforce-binding" or "disable-binding"
     distribution: str | None = None  # sbatch --distribution as verify_dist_type() reads it
     oversubscribe: bool | None = None  # sbatch --oversubscribe (never beside exclusive)
+    arguments: tuple[str, ...] | None = None  # the script's $1, $2, ... (argv after argv[0])
     # sbatch's argv[0], the script's full path: slurmctld keeps it as the job's Command; None,
     # as for a script sbatch read from stdin, shows "(null)".
     command: str | None = None

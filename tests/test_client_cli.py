@@ -384,3 +384,18 @@ def test_submit_without_a_script_reads_stdin_as_sbatch(run: Run, fake: FakeTrans
     assert run("submit", "-p", "quick", stdin="#!/bin/sh\n#SBATCH -t 5\ntrue\n")[0] == 0
     body = fake.calls("POST")[0].json()
     assert (body["job-name"], body["timelimit"]) == ("sbatch", "5")
+
+
+def test_submit_gives_the_words_after_the_script_to_it(
+    run: Run, fake: FakeTransport, script: Path
+) -> None:
+    fake.add("POST", "submit_job", submitted())
+    fake.add("POST", "submit_job", submitted())
+    assert run("submit", "-t", "5", str(script), "a b", "-t", "9", "--json")[0] == 0
+    assert run("submit", str(script))[0] == 0
+    first, second = (call.json() for call in fake.calls("POST"))
+    assert first["script-arguments"] == ["a b", "-t", "9"]
+    assert first["timelimit"] == "5"  # the -t after the script is the script's
+    assert "script-arguments" not in second
+    code, _, err = run("submit", "--wrap", "true", "--", "x")
+    assert code == cli.EXIT_USAGE and "Script arguments not permitted with --wrap" in err

@@ -320,10 +320,22 @@ def test_split_command_line_own_options_script_and_late_options() -> None:
     assert split.own == ["--json", "--server=s"]
     assert split.positionals == ["job.sh"]
     assert [p.spec.name for p in split.job] == ["partition"]
-    late = split_command_line(["job.sh", "-p", "q"], own, canonical, script=True)
-    assert late.error is not None and "put job options before the script" in late.error
-    argument = split_command_line(["job.sh", "arg1"], own, canonical, script=True)
-    assert argument.error is not None and "cannot pass arguments to a script" in argument.error
+    # After the script, as sbatch: every word is the script's, hpcapi's own options apart.
+    late = split_command_line(["job.sh", "-p", "q", "--server", "x", "--js", "--", "--json"],
+                              own, canonical, script=True)
+    assert late.error is None and late.positionals == ["job.sh"]
+    assert late.arguments == ["-p", "q", "--js", "--", "--json"]
+    assert late.own == ["--server=x"]
+    assert split_command_line(["job.sh", "--server"], own, canonical, script=True).error \
+        == "option '--server' requires an argument"
+    assert split_command_line(["job.sh", "--json=1"], own, canonical, script=True).error \
+        == "option '--json' doesn't allow an argument"
+    dashed = split_command_line(["-p", "q", "--", "job.sh", "-n", "2"], own, canonical,
+                                script=True)
+    assert (dashed.positionals, dashed.arguments) == (["job.sh"], ["-n", "2"])
+    many = split_command_line(["dir", "--json", "-p", "q"], own, canonical, script=False)
+    assert (many.positionals, many.own, many.arguments) == (["dir"], ["--json"], [])
+    assert [p.spec.name for p in many.job] == ["partition"]
 
 
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300))

@@ -242,6 +242,18 @@ def test_oversubscribe() -> None:
     assert "shared" not in job("v0.0.44", oversubscribe=False)
 
 
+def test_script_arguments_follow_argv0() -> None:
+    assert parse(script_arguments=["a b", "-n"]).script_arguments == ("a b", "-n")
+    for value in ("a", [1], ["a\0b"], ["x" * 5000], ["a"] * 300):
+        assert "script-arguments" in refused(script_arguments=value)
+    assert job("v0.0.44", script_arguments=["a", "b"], script_path="/w/job.sh")["argv"] == [
+        "/w/job.sh", "a", "b"]
+    # Without a script path (a script on stdin), argv[0] is the job's name.
+    assert job("v0.0.40", script_arguments=["a"])["argv"] == ["hpcapi", "a"]
+    assert "script-arguments" in _cannot_carry("v0.0.38", script_arguments=["a"])
+    assert "argv" not in job("v0.0.38", script_arguments=[])
+
+
 def test_gres_none_is_sbatchs() -> None:
     assert parse(gres="none").gres == "none"
     assert job("v0.0.38", gres="none")["gres"] == "none"

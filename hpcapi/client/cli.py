@@ -128,7 +128,8 @@ class JobCommandParsers(argparse._SubParsersAction):  # type: ignore[type-arg]
     ``--exclusive SCRIPT`` as a value and options after the script as options; sbatch uses
     getopt_long over its whole table and gives the words after the script to the script.
     So their words go through hpcapi.client.options.split_command_line first; argparse then
-    gets only hpcapi's own options, spelled in full, and the positionals.
+    gets only hpcapi's own options, spelled in full, and the positionals; the script's
+    arguments go to ``script_arguments``.
     """
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
@@ -136,6 +137,7 @@ class JobCommandParsers(argparse._SubParsersAction):  # type: ignore[type-arg]
         name, words = values[0], list(values[1:])
         sub = self._name_parser_map.get(name)
         job: list[Any] = []
+        arguments: list[str] = []
         if name in JOB_COMMANDS and sub is not None:
             own: list[Spec] = []
             for action in sub._actions:
@@ -153,9 +155,10 @@ class JobCommandParsers(argparse._SubParsersAction):  # type: ignore[type-arg]
                 sub.error(split.error)
             values = [name, *split.own, *(["--", *split.positionals] if split.positionals
                                           else [])]
-            job = split.job
+            job, arguments = split.job, split.arguments
         super().__call__(parser, namespace, values, option_string)
         namespace.job_options = job
+        namespace.script_arguments = arguments
 
 
 def _add_wait_options(parser: argparse.ArgumentParser, flag: bool) -> None:
@@ -249,7 +252,8 @@ def _add_command_arguments(name: str, sub: argparse.ArgumentParser) -> None:
     """The arguments and options of command ``name``."""
     if name == "submit":
         sub.add_argument("script", metavar="SCRIPT", nargs="?",
-                         help="the batch script, or - (or none) for stdin")
+                         help="the batch script, or - (or none) for stdin; the words after it"
+                              " are its arguments, as with sbatch (Slurm 23.11+)")
         sub.add_argument("--wrap", metavar="COMMAND",
                          help="submit COMMAND in a sh script, as sbatch --wrap (no SCRIPT)")
         _add_sbatch_options(sub)

@@ -145,6 +145,9 @@ def _fields_for(
     fields = decision.fields
     if "partition" not in fields:
         fields["partition"] = partition.get()
+    arguments = getattr(args, "script_arguments", [])
+    if arguments:
+        fields["script-arguments"] = list(arguments)
     return fields, decision
 
 
@@ -210,7 +213,8 @@ def wrap_script(command: str) -> str:
 def cmd_submit(ctx: Context) -> int:
     """hpcapi submit."""
     args = ctx.args
-    if args.wrap is not None and args.script is not None:
+    arguments = getattr(args, "script_arguments", [])
+    if args.wrap is not None and (args.script is not None or arguments):
         raise UsageError("Script arguments not permitted with --wrap option")  # as sbatch
     # sbatch reads the script from stdin when no file is named.
     stdin = args.wrap is None and args.script in (None, "-")

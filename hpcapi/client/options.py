@@ -377,6 +377,7 @@ class CommandLine(NamedTuple):
     own: list[str]  # hpcapi's own options, canonical ("--name" or "--name=value")
     positionals: list[str]
     job: list[Parsed]  # sbatch's options, for hpcapi.client.directives
+    arguments: list[str]  # the words after the script, which sbatch gives to the script
     error: str | None = None
 
 
@@ -387,8 +388,8 @@ def split_command_line(
     options (``own``, ``canonical`` giving each key's option string) in the same table.
 
     With ``script``, the first word that is not an option is the script and sbatch gives the
-    words after it to the script as arguments: hpcapi cannot carry those, so the only options
-    it takes there are its own ones that sbatch does not have (``--json``...), as before.
+    words after it to the script as arguments; of those, hpcapi takes only its own options
+    that sbatch does not have, spelled in full (``--json``, ``--server=URL``), up to a "--".
     """
     own = list(own)
     own_names = {spec.name for spec in own}
@@ -398,45 +399,61 @@ def split_command_line(
         for s in sbatch_specs()
         if s.name not in own_names
     ]
-    sbatch_names = {name.name for name in SBATCH_NAMES}
-    result = CommandLine([], [], [])
-    start, after_script = 0, False
+    result = CommandLine([], [], [], [])
+    start = 0
     while True:
         found = getopt_long(words, table, start)
         for parsed in found.options:
             key = parsed.spec.key
             if key in canonical:
-                late = after_script and parsed.spec.name in sbatch_names and key != "help"
-                if late:
-                    return result._replace(error=(
-                        f"{parsed.text}: sbatch gives the words after the script to the script"
-                        " as arguments; put job options before the script"))
                 token = canonical[key]
                 result.own.append(token if parsed.value is None else f"{token}={parsed.value}")
-            elif after_script:
-                return result._replace(error=(
-                    f"{parsed.text}: sbatch gives the words after the script to the script"
-                    " as arguments; put job options before the script"))
             else:
                 result.job.append(parsed)
         if found.error is not None:
             return result._replace(error=found.error)
         if found.stop >= len(words):
             return result
-        if script and after_script:
-            return result._replace(error=(
-                f"{words[found.stop]!r}: sbatch would give it to the script as an argument;"
-                " hpcapi cannot pass arguments to a script"))
+        if script:
+            result.positionals.append(words[found.stop])
+            return _script_arguments(list(words[found.stop + 1:]), own, canonical, result)
         if found.dashdash:
-            # After "--" every word is a positional: the script, then its arguments.
-            rest = list(words[found.stop:])
-            count = (0 if after_script else 1) if script else len(rest)
-            result.positionals.extend(rest[:count])
-            if rest[count:]:
-                return result._replace(error=(
-                    f"{rest[count]!r}: sbatch would give it to the script as an argument;"
-                    " hpcapi cannot pass arguments to a script"))
+            result.positionals.extend(words[found.stop:])  # after "--", only positionals
             return result
+        # Not a script: options may follow the positionals (getopt's permutation).
         result.positionals.append(words[found.stop])
-        after_script = script
         start = found.stop + 1
+
+
+def _script_arguments(
+    words: list[str], own: list[Spec], canonical: dict[str, str], result: CommandLine
+) -> CommandLine:
+    """``result`` with the words after the script: hpcapi's own options, the rest arguments."""
+    sbatch_names = {name.name for name in SBATCH_NAMES}
+    only_ours = {spec.name: spec for spec in own if spec.name not in sbatch_names}
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "--":
+            result.arguments.extend(words[i:])  # from here on, all the script's, "--" too
+            return result
+        name, eq, value = word[2:].partition("=")
+        spec = only_ours.get(name) if word.startswith("--") else None
+        if spec is None:
+            result.arguments.append(word)
+            i += 1
+            continue
+        token = canonical[spec.key]
+        if spec.arg == NONE:
+            if eq:
+                return result._replace(error=f"option '--{name}' doesn't allow an argument")
+            result.own.append(token)
+        elif eq:
+            result.own.append(f"{token}={value}")
+        elif i + 1 < len(words):
+            i += 1
+            result.own.append(f"{token}={words[i]}")
+        else:
+            return result._replace(error=f"option '--{name}' requires an argument")
+        i += 1
+    return result

@@ -70,6 +70,8 @@ MAX_SPEC_LENGTH = 1024
 MAX_MAIL_USER_LENGTH = 254
 MAX_EXPORT_ENTRIES = 64
 MAX_EXPORT_VALUE_LENGTH = 4096
+MAX_SCRIPT_ARGUMENTS = 256
+MAX_SCRIPT_ARGUMENT_LENGTH = 4096
 # Variables an export may not set: they say who the job runs as (HOME, USER, LOGNAME), or they
 # are Slurm's own (SLURM_*), which hpcapi sets as sbatch would.
 REFUSED_EXPORT_NAMES = frozenset({"HOME", "USER", "LOGNAME"})
@@ -151,6 +153,8 @@ FIELDS: Final = (
     "gres-flags",
     "distribution",
     "oversubscribe",
+    # The words after the script on sbatch's command line: the script's $1, $2, ...
+    "script-arguments",
     # Where the submitting command ran and the script it read, as sbatch tells slurmctld: they
     # change only SLURM_SUBMIT_DIR and the job's Command (scontrol), never what the job can do.
     "submit-directory",
@@ -242,6 +246,8 @@ REQUEST_SCHEMA: Final[dict[str, Any]] = {
         "gres-flags": _SPEC_SHAPE,
         "distribution": _SPEC_SHAPE,
         "oversubscribe": {"type": ["boolean", "null"]},
+        "script-arguments": {"type": ["array", "null"], "items": {"type": "string"},
+                             "maxItems": MAX_SCRIPT_ARGUMENTS},
         "submit-directory": _PATH_SHAPE,
         "script-path": _PATH_SHAPE,
     },
@@ -336,6 +342,7 @@ _SHAPE_HINTS: Final[Mapping[str, str]] = {
     "gres-flags": "must be enforce-binding or disable-binding",
     "distribution": "must be NODE[:SOCKET[:CORE]][,pack|nopack] or plane=N",
     "oversubscribe": "must be true or false",
+    "script-arguments": f"must be a list of at most {MAX_SCRIPT_ARGUMENTS} strings",
     "submit-directory": f"must be an absolute path of at most {MAX_PATH_LENGTH} characters",
     "script-path": f"must be a path of at most {MAX_PATH_LENGTH} characters",
 }
@@ -428,6 +435,7 @@ class SubmitRequest:
     gres_flags: str | None = None
     distribution: Distribution | None = None
     oversubscribe: bool | None = None
+    script_arguments: tuple[str, ...] | None = None
     submit_directory: str | None = None  # where the client ran: SLURM_SUBMIT_DIR
     script_path: str | None = None  # the script as the client read it: the job's Command
 
@@ -537,6 +545,22 @@ def _parse_path(key: str, value: object, absolute: bool = False) -> str:
     if absolute and not value.startswith("/"):
         raise HpcapiError(code, f"{key} must be an absolute path, got {quote_value(value)}")
     return value
+
+
+def _parse_arguments(key: str, value: object) -> tuple[str, ...]:
+    """The script's arguments: strings without NUL (execve() cannot pass one)."""
+    code = ErrorCode.BAD_PARAMETER
+    if not isinstance(value, list):
+        raise HpcapiError(code, f"{key} must be a list of strings")
+    if len(value) > MAX_SCRIPT_ARGUMENTS:
+        raise HpcapiError(code, f"{key} may hold at most {MAX_SCRIPT_ARGUMENTS} arguments")
+    for item in value:
+        if not isinstance(item, str) or "\0" in item or len(item) > MAX_SCRIPT_ARGUMENT_LENGTH:
+            raise HpcapiError(
+                code, f"{key}: each argument must be a string of at most"
+                f" {MAX_SCRIPT_ARGUMENT_LENGTH} characters without NUL, got {quote_value(item)}",
+            )  # fmt: skip
+    return tuple(value)
 
 
 def _parse_wait_all_nodes(value: object) -> bool:
@@ -830,6 +854,7 @@ _MORE_OPTIONS: Final[Mapping[str, tuple[str, Callable[[Any], Any]]]] = {
     "gres_flags": ("gres-flags", _syntax("gres-flags", parse_gres_flags)),
     "distribution": ("distribution", _syntax("distribution", parse_distribution)),
     "oversubscribe": ("oversubscribe", partial(_parse_hold, "oversubscribe")),
+    "script_arguments": ("script-arguments", lambda v: _parse_arguments("script-arguments", v)),
     "submit_directory": ("submit-directory",
                          partial(_parse_path, "submit-directory", absolute=True)),
     # sbatch sends a "./job.sh" as it is given: a path, not necessarily an absolute one.

@@ -234,6 +234,7 @@ _FROM_REQUEST = {
     "deadline": "deadline", "spread_job": "spread_job",
     "kill_on_invalid_dependency": "kill_on_invalid_dep", "use_min_nodes": "use_min_nodes",
     "extra": "extra", "gres_flags": "gres_flags", "oversubscribe": "oversubscribe",
+    "arguments": "script_arguments",
 }  # fmt: skip
 
 

@@ -37,7 +37,7 @@ _REQUEST_KEYS = {
     "cores_per_socket": "cores-per-socket", "exclusive": "exclusive", "requeue": "requeue",
     "signal_batch_only": "signal", "overcommit": "overcommit", "contiguous": "contiguous",
     "reboot": "reboot", "oom_kill_step": "oom-kill-step", "use_min_nodes": "use-min-nodes",
-    "extra": "extra",
+    "extra": "extra", "arguments": "script-arguments",
 }  # fmt: skip
 
 # sbatch's mail type names (22.05) -> the v0.0.40+ data parser's JOB_MAIL_FLAGS names.
@@ -127,6 +127,9 @@ def _check_carried(api_version: str, job: JobDescription) -> None:
         if job.signal_batch_only:
             raise _cannot_carry(api_version, "signal_batch_only",
                                 "Slurm 22.05 refuses a B: signal")
+        if job.arguments:
+            raise _cannot_carry(api_version, "arguments",
+                                "slurmrestd 22.05 aborts on a job's argv")
     elif api_version == "v0.0.40":
         # Slurm 23.11's "shared" flags have no topo (added in 24.05, v0.0.41).
         if job.exclusive == "topo":
@@ -333,12 +336,13 @@ def render_submit_body(api_version: str, job: JobDescription) -> dict[str, Any]:
     body = _render_numbers(api_version, fields)
     body.update(_render_options(api_version, job))
     body["environment"] = _render_environment(api_version, job.environment)
-    if job.command is not None and api_version != "v0.0.38":
+    if (job.command is not None or job.arguments) and api_version != "v0.0.38":
         # argv (a string list): slurmctld keeps argv[0] as the job's Command, as sbatch sends
-        # the script's path; slurmstepd runs the spooled copy anyway. v0.0.38 declares argv
-        # too, but slurmrestd 22.05 aborts on it ("free(): invalid pointer", seen on 22.05.8):
-        # there the Command stays "(null)", as for a script sbatch reads from stdin.
-        body["argv"] = [job.command]
+        # the script's path; slurmstepd runs the spooled copy anyway, with the rest as the
+        # script's arguments. v0.0.38 declares argv too, but slurmrestd 22.05 aborts on it
+        # ("free(): invalid pointer", seen on 22.05.8): there the Command stays "(null)", as
+        # for a script sbatch reads from stdin, and _check_carried() refused arguments.
+        body["argv"] = [job.command or job.name, *(job.arguments or ())]
     if version_key(api_version) >= version_key("v0.0.42"):
         # oom_kill_step (v0.0.42+) is 0 when not sent, which turns off slurm.conf's
         # OOMKillStep; sbatch leaves it unset (NO_VAL16, measured on 25.11.7: the job then
