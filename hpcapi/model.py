@@ -134,6 +134,12 @@ class JobDescription:
     distribution: str | None = None  # sbatch --distribution as verify_dist_type() reads it
     oversubscribe: bool | None = None  # sbatch --oversubscribe (never beside exclusive)
     arguments: tuple[str, ...] | None = None  # the script's $1, $2, ... (argv after argv[0])
+    batch_features: str | None = None  # sbatch --batch
+    burst_buffer: str | None = None  # sbatch --bb
+    cluster_constraint: str | None = None
+    container: str | None = None
+    container_id: str | None = None
+    network: str | None = None
     # sbatch's argv[0], the script's full path: slurmctld keeps it as the job's Command; None,
     # as for a script sbatch read from stdin, shows "(null)".
     command: str | None = None

@@ -254,6 +254,27 @@ def test_script_arguments_follow_argv0() -> None:
     assert "argv" not in job("v0.0.38", script_arguments=[])
 
 
+def test_batch_node_burst_buffer_containers_and_network() -> None:
+    request = parse(batch="fast&ib", bb="capacity=1G access_mode=striped",
+                    cluster_constraint="east", container="/srv/oci/bundle", container_id="c1",
+                    network="sn_all")
+    assert (request.batch, request.container, request.container_id) == (
+        "fast&ib", "/srv/oci/bundle", "c1")
+    assert "batch" in refused(batch="a b")
+    assert "bb must be one line" in refused(bb="a\nb")
+    assert "container must be an absolute path" in refused(container="oci/bundle")
+    assert "container-id" in refused(container_id="a/b")
+    for version in ("v0.0.38", "v0.0.44"):
+        body = job(version, batch="fast", bb="capacity=1G", cluster_constraint="east",
+                   container="/srv/oci/bundle")
+        assert (body["batch_features"], body["burst_buffer"]) == ("fast", "capacity=1G")
+        assert (body["cluster_constraint"], body["container"]) == ("east", "/srv/oci/bundle")
+    new = job("v0.0.44", network="sn_all", container_id="c1")
+    assert (new["network"], new["container_id"]) == ("sn_all", "c1")
+    assert "network" in _cannot_carry("v0.0.38", network="sn_all")
+    assert "container-id" in _cannot_carry("v0.0.38", container_id="c1")
+
+
 def test_gres_none_is_sbatchs() -> None:
     assert parse(gres="none").gres == "none"
     assert job("v0.0.38", gres="none")["gres"] == "none"

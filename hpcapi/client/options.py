@@ -251,6 +251,13 @@ OPTIONS: tuple[SbatchOption, ...] = (
     SbatchOption("gres-flags", "gres-flags", help="enforce-binding or disable-binding"),
     SbatchOption("oversubscribe", "oversubscribe", "s", flag=True,
                  help="share nodes with other jobs (the last of this and --exclusive wins)"),
+    SbatchOption("batch", "batch", help="features of the node the script runs on"),
+    SbatchOption("bb", "bb", help="burst buffer specification"),
+    SbatchOption("cluster-constraint", "cluster-constraint",
+                 help="features a federated cluster must have"),
+    SbatchOption("container", "container", help="path of an OCI container bundle"),
+    SbatchOption("container-id", "container-id", help="OCI container id (Slurm 23.11+)"),
+    SbatchOption("network", "network", help="network specification (Slurm 23.11+)"),
     SbatchOption("distribution", "distribution", "m",
                  help="task layout, e.g. cyclic, block:cyclic,pack or plane=4"),
 )

@@ -938,14 +938,14 @@ def parse_yes_no(field: str, value: bool | str) -> bool:
     )  # fmt: skip
 
 
-_EXTRA = re.compile(r"[^\x00-\x1f\x7f]+")
+_TEXT_LINE = re.compile(r"[^\x00-\x1f\x7f]+")
 
 
-def parse_extra(value: str) -> str:
-    """Check sbatch --extra: one line of printable text (node filtering by extra constraints)."""
-    value = _spec_text(value, "extra", "a string such as zone=a")
-    if _EXTRA.fullmatch(value) is None:
-        raise HpcapiError(ErrorCode.BAD_PARAMETER, "extra must be one line of printable text")
+def parse_text_line(value: str, field: str) -> str:
+    """Check a free-form option (--extra, --bb, ...): one line of text without controls."""
+    value = _spec_text(value, field, "one line of text")
+    if _TEXT_LINE.fullmatch(value) is None:
+        raise HpcapiError(ErrorCode.BAD_PARAMETER, f"{field} must be one line of printable text")
     return value
 
 

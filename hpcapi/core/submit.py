@@ -36,7 +36,6 @@ from hpcapi.core.slurmsyntax import (
     parse_dependency,
     parse_distribution,
     parse_exclusive,
-    parse_extra,
     parse_gpu_count,
     parse_gres,
     parse_gres_flags,
@@ -50,6 +49,7 @@ from hpcapi.core.slurmsyntax import (
     parse_oom_kill_step,
     parse_open_mode,
     parse_signal,
+    parse_text_line,
     parse_time_limit,
     parse_time_minimum,
     parse_yes_no,
@@ -153,6 +153,12 @@ FIELDS: Final = (
     "gres-flags",
     "distribution",
     "oversubscribe",
+    "batch",
+    "bb",
+    "cluster-constraint",
+    "container",
+    "container-id",
+    "network",
     # The words after the script on sbatch's command line: the script's $1, $2, ...
     "script-arguments",
     # Where the submitting command ran and the script it read, as sbatch tells slurmctld: they
@@ -246,6 +252,9 @@ REQUEST_SCHEMA: Final[dict[str, Any]] = {
         "gres-flags": _SPEC_SHAPE,
         "distribution": _SPEC_SHAPE,
         "oversubscribe": {"type": ["boolean", "null"]},
+        **{key: _SPEC_SHAPE for key in ("batch", "bb", "cluster-constraint", "network")},
+        "container": _PATH_SHAPE,
+        "container-id": _NAME_SHAPE,
         "script-arguments": {"type": ["array", "null"], "items": {"type": "string"},
                              "maxItems": MAX_SCRIPT_ARGUMENTS},
         "submit-directory": _PATH_SHAPE,
@@ -342,6 +351,12 @@ _SHAPE_HINTS: Final[Mapping[str, str]] = {
     "gres-flags": "must be enforce-binding or disable-binding",
     "distribution": "must be NODE[:SOCKET[:CORE]][,pack|nopack] or plane=N",
     "oversubscribe": "must be true or false",
+    "batch": f"must be a feature expression of at most {MAX_SPEC_LENGTH} characters",
+    "bb": f"must be one line of text of at most {MAX_SPEC_LENGTH} characters",
+    "cluster-constraint": f"must be one line of text of at most {MAX_SPEC_LENGTH} characters",
+    "container": f"must be an absolute path of at most {MAX_PATH_LENGTH} characters",
+    "container-id": f"must be a Slurm name of at most {MAX_NAME_LENGTH} characters",
+    "network": f"must be one line of text of at most {MAX_SPEC_LENGTH} characters",
     "script-arguments": f"must be a list of at most {MAX_SCRIPT_ARGUMENTS} strings",
     "submit-directory": f"must be an absolute path of at most {MAX_PATH_LENGTH} characters",
     "script-path": f"must be a path of at most {MAX_PATH_LENGTH} characters",
@@ -435,6 +450,12 @@ class SubmitRequest:
     gres_flags: str | None = None
     distribution: Distribution | None = None
     oversubscribe: bool | None = None
+    batch: str | None = None  # features of the node the batch script runs on
+    bb: str | None = None  # burst buffer specification
+    cluster_constraint: str | None = None
+    container: str | None = None  # an OCI bundle's absolute path
+    container_id: str | None = None
+    network: str | None = None
     script_arguments: tuple[str, ...] | None = None
     submit_directory: str | None = None  # where the client ran: SLURM_SUBMIT_DIR
     script_path: str | None = None  # the script as the client read it: the job's Command
@@ -850,10 +871,17 @@ _MORE_OPTIONS: Final[Mapping[str, tuple[str, Callable[[Any], Any]]]] = {
         for key in ("spread-job", "use-min-nodes")
     },
     "kill_on_invalid_dep": ("kill-on-invalid-dep", partial(parse_yes_no, "kill-on-invalid-dep")),
-    "extra": ("extra", _syntax("extra", parse_extra)),
+    "extra": ("extra", _syntax("extra", partial(parse_text_line, field="extra"))),
     "gres_flags": ("gres-flags", _syntax("gres-flags", parse_gres_flags)),
     "distribution": ("distribution", _syntax("distribution", parse_distribution)),
     "oversubscribe": ("oversubscribe", partial(_parse_hold, "oversubscribe")),
+    "batch": ("batch", _syntax("batch", partial(parse_constraint, field="batch"))),
+    **{
+        key.replace("-", "_"): (key, _syntax(key, partial(parse_text_line, field=key)))
+        for key in ("bb", "cluster-constraint", "network")
+    },
+    "container": ("container", partial(_parse_path, "container", absolute=True)),
+    "container_id": ("container-id", lambda v: _parse_slurm_name("container-id", v)),
     "script_arguments": ("script-arguments", lambda v: _parse_arguments("script-arguments", v)),
     "submit_directory": ("submit-directory",
                          partial(_parse_path, "submit-directory", absolute=True)),

@@ -234,7 +234,9 @@ _FROM_REQUEST = {
     "deadline": "deadline", "spread_job": "spread_job",
     "kill_on_invalid_dependency": "kill_on_invalid_dep", "use_min_nodes": "use_min_nodes",
     "extra": "extra", "gres_flags": "gres_flags", "oversubscribe": "oversubscribe",
-    "arguments": "script_arguments",
+    "arguments": "script_arguments", "batch_features": "batch", "burst_buffer": "bb",
+    "cluster_constraint": "cluster_constraint", "container": "container",
+    "container_id": "container_id", "network": "network",
 }  # fmt: skip
 
 

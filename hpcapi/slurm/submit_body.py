@@ -23,7 +23,7 @@ _PLAIN_FIELDS = (
     "minimum_cpus_per_node", "reservation", "licenses", "wckey", "threads_per_core",
     "sockets_per_node", "time_minimum", "tasks_per_socket", "prefer", "mcs_label",
     "account_gather_frequency", "cpu_frequency", "core_specification", "thread_specification",
-    "distribution",
+    "distribution", "batch_features", "burst_buffer", "cluster_constraint", "container",
 )  # fmt: skip
 
 # The numbers that Slurm 23.11 (v0.0.40) turned into {set, infinite, number} structs.
@@ -37,7 +37,8 @@ _REQUEST_KEYS = {
     "cores_per_socket": "cores-per-socket", "exclusive": "exclusive", "requeue": "requeue",
     "signal_batch_only": "signal", "overcommit": "overcommit", "contiguous": "contiguous",
     "reboot": "reboot", "oom_kill_step": "oom-kill-step", "use_min_nodes": "use-min-nodes",
-    "extra": "extra", "arguments": "script-arguments",
+    "extra": "extra", "arguments": "script-arguments", "network": "network",
+    "container_id": "container-id",
 }  # fmt: skip
 
 # sbatch's mail type names (22.05) -> the v0.0.40+ data parser's JOB_MAIL_FLAGS names.
@@ -119,9 +120,10 @@ def _check_carried(api_version: str, job: JobDescription) -> None:
         # specification"), though its spec has both.
         if job.requeue is False:
             raise _cannot_carry(api_version, "requeue", "Slurm 22.05 ignores requeue false")
-        # v0.0.38's job_properties has no overcommit, contiguous, reboot, extra or
-        # use-min-nodes key.
-        for field in ("overcommit", "contiguous", "reboot", "use_min_nodes", "extra"):
+        # v0.0.38's job_properties has no overcommit, contiguous, reboot, extra,
+        # use-min-nodes, network or container-id key.
+        for field in ("overcommit", "contiguous", "reboot", "use_min_nodes", "extra", "network",
+                      "container_id"):
             if getattr(job, field):
                 raise _cannot_carry(api_version, field, "Slurm 22.05 has no key for it")
         if job.signal_batch_only:
@@ -293,8 +295,9 @@ def _render_options(api_version: str, job: JobDescription) -> dict[str, Any]:
         options["begin_time"] = _no_val(resolve_begin(job.begin, job.submitted_at))
     if job.deadline is not None:
         options["deadline"] = resolve_begin(job.deadline, job.submitted_at)
-    if job.extra is not None:
-        options["extra"] = job.extra
+    for key in ("extra", "network", "container_id"):
+        if getattr(job, key) is not None:
+            options[key] = getattr(job, key)
     # - spread_job, kill_on_invalid_dependency, use_min_nodes and gres_flags: job flags.
     job_flags = _job_flags(job)
     if job_flags:

@@ -1,0 +1,4 @@
+#!/bin/bash
+#SBATCH --batch=fast
+echo "running on $(hostname)"
+sleep 1

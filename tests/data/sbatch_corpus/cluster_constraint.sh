@@ -1,0 +1,4 @@
+#!/bin/bash
+#SBATCH --cluster-constraint=east
+echo "running on $(hostname)"
+sleep 1
