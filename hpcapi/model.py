@@ -140,6 +140,10 @@ class JobDescription:
     container: str | None = None
     container_id: str | None = None
     network: str | None = None
+    # sbatch --mem-bind: slurm_xstr_mem_bind_type()'s names ("verbose", "map_mem", ...) and
+    # the expanded map or mask list.
+    memory_binding_names: tuple[str, ...] | None = None
+    memory_binding_values: str | None = None
     # sbatch's argv[0], the script's full path: slurmctld keeps it as the job's Command; None,
     # as for a script sbatch read from stdin, shows "(null)".
     command: str | None = None

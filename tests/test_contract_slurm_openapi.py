@@ -252,6 +252,7 @@ _MORE_FIELDS: dict[str, Any] = {
     "deadline": "2031-06-02T12:00", "spread-job": True, "kill-on-invalid-dep": "no",
     "gres-flags": "enforce-binding", "distribution": "block:cyclic,pack", "batch": "fast",
     "bb": "capacity=1G", "cluster-constraint": "east", "container": "/srv/oci/bundle",
+    "mem-bind": "verbose,map_mem:0*2",
 }  # fmt: skip
 _NEW_ONLY: dict[str, Any] = {"tmp": "2G", "nodelist": "cn[01-04],gpu1", "exclude": "cn07",
                              "overcommit": True, "contiguous": True, "reboot": True,

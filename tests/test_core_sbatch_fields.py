@@ -275,6 +275,31 @@ def test_batch_node_burst_buffer_containers_and_network() -> None:
     assert "container-id" in _cannot_carry("v0.0.38", container_id="c1")
 
 
+@pytest.mark.parametrize(("value", "text"), [
+    ("local", "local"), ("v,rank", "verbose,rank"), ("rank,v", "verbose,rank"),
+    ("verbose,map_mem:0,1", "verbose,map_mem:0,1"), ("mask_mem:0x3,0xc", "mask_mem:3,c"),
+    ("map_mem:0*2,1*2", "map_mem:0,0,1,1"), ("p,none", "prefer,none"), ("MapMem=1", "map_mem:1"),
+])  # fmt: skip
+def test_mem_bind_forms(value: str, text: str) -> None:
+    binding = parse(mem_bind=value).mem_bind
+    assert binding is not None and binding.text == text
+
+
+def test_mem_bind_refusals_quiet_body_and_environment() -> None:
+    assert parse(mem_bind="v,q").mem_bind is None  # nothing left to bind: sbatch sends nothing
+    for value in ("map_mem", "local,cafe", "sort", "map_mem:a", "map_mem:1*0", "mask_mem:x1",
+                  "map_mem:1*99999", ""):
+        assert "mem-bind" in refused(mem_bind=value), value
+    old = job("v0.0.38", mem_bind="v,map_mem:0*2")
+    assert old["memory_binding"] == "verbose,map_mem:0,0"
+    new = job("v0.0.44", mem_bind="v,map_mem:0*2")
+    assert (new["memory_binding_type"], new["memory_binding"]) == (["VERBOSE", "MAP"], "0,0")
+    assert "memory_binding" not in job("v0.0.44", mem_bind="local")
+    env = environment("v0.0.44", mem_bind="local")
+    assert (env["SLURM_MEM_BIND"], env["SLURM_MEM_BIND_VERBOSE"]) == ("local", "quiet")
+    assert "SLURM_MEM_BIND" not in environment("v0.0.38", mem_bind="q")
+
+
 def test_gres_none_is_sbatchs() -> None:
     assert parse(gres="none").gres == "none"
     assert job("v0.0.38", gres="none")["gres"] == "none"

@@ -258,6 +258,7 @@ OPTIONS: tuple[SbatchOption, ...] = (
     SbatchOption("container", "container", help="path of an OCI container bundle"),
     SbatchOption("container-id", "container-id", help="OCI container id (Slurm 23.11+)"),
     SbatchOption("network", "network", help="network specification (Slurm 23.11+)"),
+    SbatchOption("mem-bind", "mem-bind", help="e.g. local, verbose,map_mem:0,1"),
     SbatchOption("distribution", "distribution", "m",
                  help="task layout, e.g. cyclic, block:cyclic,pack or plane=4"),
 )

@@ -1010,3 +1010,96 @@ def parse_distribution(value: str) -> Distribution:
             raise invalid
         name = f"{name},{flag.lower()}"
     return Distribution(name)
+
+
+# slurm_xstr_mem_bind_type() in src/common/slurm_resource_info.c lists the flags in this order.
+MEM_BIND_KINDS = ("none", "rank", "local", "map_mem", "mask_mem")
+
+
+@dataclass(frozen=True)
+class MemoryBinding:
+    """A validated --mem-bind: its kind, flags and expanded map or mask list."""
+
+    kind: str | None = None  # one of MEM_BIND_KINDS
+    verbose: bool = False
+    prefer: bool = False
+    values: str | None = None  # map_mem/mask_mem list, multipliers expanded
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The flag names as slurm_xstr_mem_bind_type() writes them."""
+        flags = ("verbose",) * self.verbose + ("prefer",) * self.prefer
+        return flags + ((self.kind,) if self.kind else ())
+
+    @property
+    def text(self) -> str:
+        """SLURM_MEM_BIND as sbatch sets it: the names, then ":" and the list."""
+        return ",".join(self.names) + (f":{self.values}" if self.values else "")
+
+
+# A bound on a list's "N*count", so that one request cannot expand into megabytes.
+MAX_MEM_BIND_REPEAT = 4096
+_MEM_BIND_VALUE = re.compile(r"[0-9]|[0-9A-Fa-f]*(?:,|$)")
+_MEM_BIND_SHAPE = "none, rank, local, map_mem:LIST or mask_mem:LIST, with verbose, quiet, prefer"
+
+
+def parse_mem_bind(value: str) -> MemoryBinding | None:
+    """Read sbatch --mem-bind as slurm_verify_mem_bind() does; None: it binds nothing."""
+    code = ErrorCode.BAD_PARAMETER
+    text = _spec_text(value, "mem-bind", _MEM_BIND_SHAPE)
+    # A "," not followed by a value separates options; one followed by a value is in a list.
+    tokens, start = [], 0
+    for index, char in enumerate(text):
+        if char == "," and not _MEM_BIND_VALUE.match(text, index + 1):
+            tokens.append(text[start:index])
+            start = index + 1
+    tokens.append(text[start:])
+    kind, values, verbose, prefer = None, None, False, False
+    for token in tokens:
+        word = token.lower()
+        if word in ("p", "prefer"):
+            prefer = True
+        elif word in ("q", "quiet"):
+            verbose = False
+        elif word in ("v", "verbose"):
+            verbose = True
+        elif word in ("no", "none", "rank", "local"):
+            kind, values = {"no": "none"}.get(word, word), None
+        elif word.startswith(("map_mem", "mapmem", "mask_mem", "maskmem")):
+            kind = "mask_mem" if word.startswith("mask") else "map_mem"
+            parts = re.split("[:=]", token, maxsplit=2)
+            if len(parts) < 2 or not parts[1]:
+                raise HpcapiError(code, f"mem-bind: missing list for {kind}:<list>")
+            values = _expand_mem_bind_list(parts[1], kind)
+        else:
+            raise HpcapiError(code, f"mem-bind: unrecognized argument {quote_value(token)};"
+                              f" use {_MEM_BIND_SHAPE}")  # fmt: skip
+    if kind is None and not verbose and not prefer:
+        return None  # mem_bind_type 0: sbatch sends and sets nothing
+    return MemoryBinding(kind, verbose, prefer, values)
+
+
+def _expand_mem_bind_list(items: str, kind: str) -> str:
+    """A map or mask list with "N*count" multipliers written out (_expand_mult())."""
+    code = ErrorCode.BAD_PARAMETER
+    mask = kind == "mask_mem"
+    digits = "0123456789abcdefABCDEF" if mask else "0123456789"
+    result: list[str] = []
+    for item in (part for part in items.split(",") if part):  # strtok_r skips empty ones
+        if mask and item.startswith("0x"):
+            item = item[2:]
+        item, star, count_text = item.partition("*")
+        count = 1
+        if star:
+            if not (count_text.isdigit() and count_text.isascii() and 0 < int(count_text)
+                    <= MAX_MEM_BIND_REPEAT):
+                raise HpcapiError(code, f"mem-bind: invalid {kind} multiplier"
+                                  f" {quote_value(count_text)}")  # fmt: skip
+            count = int(count_text)
+        if not item or any(char not in digits for char in item):
+            raise HpcapiError(code, f"mem-bind: {quote_value(item)} is not a"
+                              f" {'hexadecimal mask' if mask else 'number'} in {kind}")
+        result += [item] * count
+    if not result:
+        raise HpcapiError(code, f"mem-bind: empty {kind} list")
+    return ",".join(result)

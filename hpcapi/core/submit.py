@@ -26,6 +26,7 @@ from hpcapi.core.slurmsyntax import (
     BeginTime,
     Dependency,
     Distribution,
+    MemoryBinding,
     SignalSpec,
     parse_acctg_freq,
     parse_array_spec,
@@ -43,6 +44,7 @@ from hpcapi.core.slurmsyntax import (
     parse_hostlist,
     parse_licenses,
     parse_mail_types,
+    parse_mem_bind,
     parse_memory,
     parse_nice,
     parse_node_count,
@@ -159,6 +161,7 @@ FIELDS: Final = (
     "container",
     "container-id",
     "network",
+    "mem-bind",
     # The words after the script on sbatch's command line: the script's $1, $2, ...
     "script-arguments",
     # Where the submitting command ran and the script it read, as sbatch tells slurmctld: they
@@ -255,6 +258,7 @@ REQUEST_SCHEMA: Final[dict[str, Any]] = {
         **{key: _SPEC_SHAPE for key in ("batch", "bb", "cluster-constraint", "network")},
         "container": _PATH_SHAPE,
         "container-id": _NAME_SHAPE,
+        "mem-bind": _SPEC_SHAPE,
         "script-arguments": {"type": ["array", "null"], "items": {"type": "string"},
                              "maxItems": MAX_SCRIPT_ARGUMENTS},
         "submit-directory": _PATH_SHAPE,
@@ -357,6 +361,7 @@ _SHAPE_HINTS: Final[Mapping[str, str]] = {
     "container": f"must be an absolute path of at most {MAX_PATH_LENGTH} characters",
     "container-id": f"must be a Slurm name of at most {MAX_NAME_LENGTH} characters",
     "network": f"must be one line of text of at most {MAX_SPEC_LENGTH} characters",
+    "mem-bind": "must be none, rank, local, map_mem:LIST or mask_mem:LIST[,verbose|quiet|prefer]",
     "script-arguments": f"must be a list of at most {MAX_SCRIPT_ARGUMENTS} strings",
     "submit-directory": f"must be an absolute path of at most {MAX_PATH_LENGTH} characters",
     "script-path": f"must be a path of at most {MAX_PATH_LENGTH} characters",
@@ -456,6 +461,7 @@ class SubmitRequest:
     container: str | None = None  # an OCI bundle's absolute path
     container_id: str | None = None
     network: str | None = None
+    mem_bind: MemoryBinding | None = None
     script_arguments: tuple[str, ...] | None = None
     submit_directory: str | None = None  # where the client ran: SLURM_SUBMIT_DIR
     script_path: str | None = None  # the script as the client read it: the job's Command
@@ -882,6 +888,7 @@ _MORE_OPTIONS: Final[Mapping[str, tuple[str, Callable[[Any], Any]]]] = {
     },
     "container": ("container", partial(_parse_path, "container", absolute=True)),
     "container_id": ("container-id", lambda v: _parse_slurm_name("container-id", v)),
+    "mem_bind": ("mem-bind", _syntax("mem-bind", parse_mem_bind)),
     "script_arguments": ("script-arguments", lambda v: _parse_arguments("script-arguments", v)),
     "submit_directory": ("submit-directory",
                          partial(_parse_path, "submit-directory", absolute=True)),

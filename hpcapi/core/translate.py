@@ -189,6 +189,10 @@ def build_environment(
     # sbatch's own environment, which becomes the job's; srun in the job reads it as --hint.
     if req.hint is not None:
         env["SLURM_HINT"] = ",".join(req.hint)
+    if req.mem_bind is not None:
+        # _opt_verify() (opt.c): the binding's names and list, and whether it is verbose.
+        env["SLURM_MEM_BIND"] = req.mem_bind.text
+        env["SLURM_MEM_BIND_VERBOSE"] = "verbose" if req.mem_bind.verbose else "quiet"
     if req.distribution is not None:
         # set_envs(): SLURM_DISTRIBUTION in set_distribution()'s form, a plane's size apart.
         env["SLURM_DISTRIBUTION"] = req.distribution.name
@@ -299,5 +303,7 @@ def describe_job(
         signal_batch_only=signal is not None and signal.batch_only,
         signal_reservation=signal is not None and signal.reservation,
         distribution=req.distribution.request if req.distribution is not None else None,
+        memory_binding_names=req.mem_bind.names if req.mem_bind is not None else None,
+        memory_binding_values=req.mem_bind.values if req.mem_bind is not None else None,
         **{field: getattr(req, name) for field, name in _FROM_REQUEST.items()},
     )

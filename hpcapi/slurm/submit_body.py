@@ -60,6 +60,11 @@ _MAIL_FLAGS = {
 }
 
 
+# slurm_xstr_mem_bind_type()'s names -> the v0.0.40+ MEMORY_BINDING_TYPE flags.
+_MEM_BIND_TYPES = {"verbose": "VERBOSE", "prefer": "PREFER", "none": "NONE", "rank": "RANK",
+                   "local": "LOCAL", "map_mem": "MAP", "mask_mem": "MASK"}
+
+
 def _no_val(number: int) -> dict[str, Any]:
     """A number as the {set, infinite, number} struct of the v0.0.40+ data parsers."""
     return {"set": True, "infinite": False, "number": number}
@@ -172,6 +177,11 @@ def _render_options(api_version: str, job: JobDescription) -> dict[str, Any]:
         #   as sbatch --exclusive does.
         if job.exclusive is not None:
             options["exclusive"] = job.exclusive
+        # - memory_binding: the --mem-bind string, for slurm_verify_mem_bind().
+        if job.memory_binding_names is not None:
+            values = job.memory_binding_values
+            options["memory_binding"] = ",".join(job.memory_binding_names) + (
+                f":{values}" if values else "")
         # - oversubscribe: a boolean (--oversubscribe).
         if job.oversubscribe:
             options["oversubscribe"] = True
@@ -295,6 +305,11 @@ def _render_options(api_version: str, job: JobDescription) -> dict[str, Any]:
         options["begin_time"] = _no_val(resolve_begin(job.begin, job.submitted_at))
     if job.deadline is not None:
         options["deadline"] = resolve_begin(job.deadline, job.submitted_at)
+    # - mem-bind: memory_binding_type flags and memory_binding, the list alone.
+    if job.memory_binding_names is not None:
+        options["memory_binding_type"] = [_MEM_BIND_TYPES[n] for n in job.memory_binding_names]
+        if job.memory_binding_values is not None:
+            options["memory_binding"] = job.memory_binding_values
     for key in ("extra", "network", "container_id"):
         if getattr(job, key) is not None:
             options[key] = getattr(job, key)
