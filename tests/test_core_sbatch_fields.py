@@ -265,13 +265,17 @@ def test_batch_node_burst_buffer_containers_and_network() -> None:
     assert "container must be an absolute path" in refused(container="oci/bundle")
     assert "container-id" in refused(container_id="a/b")
     for version in ("v0.0.38", "v0.0.44"):
-        body = job(version, batch="fast", bb="capacity=1G", cluster_constraint="east",
+        body = job(version, bb="capacity=1G", cluster_constraint="east",
                    container="/srv/oci/bundle")
-        assert (body["batch_features"], body["burst_buffer"]) == ("fast", "capacity=1G")
+        assert body["burst_buffer"] == "capacity=1G"
         assert (body["cluster_constraint"], body["container"]) == ("east", "/srv/oci/bundle")
+    assert job("v0.0.44", batch="fast")["batch_features"] == "fast"
+    assert "batch: this Slurm release's API (v0.0.38)" in _cannot_carry("v0.0.38", batch="f")
     new = job("v0.0.44", network="sn_all", container_id="c1")
     assert (new["network"], new["container_id"]) == ("sn_all", "c1")
     assert "network" in _cannot_carry("v0.0.38", network="sn_all")
+    env = environment("v0.0.44", container="/srv/oci/bundle", container_id="c1")
+    assert (env["SLURM_CONTAINER"], env["SLURM_CONTAINER_ID"]) == ("/srv/oci/bundle", "c1")
     assert "container-id" in _cannot_carry("v0.0.38", container_id="c1")
 
 

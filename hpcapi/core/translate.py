@@ -164,6 +164,11 @@ def build_environment(
     # hpcapi always sends one, as "sbatch --job-name" would.
     if rules.job_name_variable:
         env["SLURM_JOB_NAME"] = job_name(req)
+    # _opt_verify(): setenvf("SLURM_CONTAINER") and ("SLURM_CONTAINER_ID") when given.
+    if req.container is not None:
+        env["SLURM_CONTAINER"] = req.container
+    if req.container_id is not None:
+        env["SLURM_CONTAINER_ID"] = req.container_id
     # _opt_verify(): setenvfs("SLURM_JOB_DEPENDENCY=%s", opt.dependency).
     if req.dependency is not None:
         env["SLURM_JOB_DEPENDENCY"] = req.dependency.expression

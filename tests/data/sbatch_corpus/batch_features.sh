@@ -1,4 +1,5 @@
 #!/bin/bash
+# hpcapi-expect: refused batch: this Slurm release
 #SBATCH --batch=fast
 echo "running on $(hostname)"
 sleep 1
