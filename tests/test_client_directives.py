@@ -345,11 +345,11 @@ def test_the_reader_never_crashes(text: str) -> None:
     assert all(refusal.message for refusal in decision.refusals)
 
 
-def test_exclusive_and_oversubscribe_are_one_setting_the_last_wins() -> None:
-    script = "#!/bin/sh\n#SBATCH --exclusive\n#SBATCH -s\ntrue\n"
-    fields = decide(script).fields
-    assert fields["oversubscribe"] is True and "exclusive" not in fields
-    fields = decide(script, _job_options("--exclusive=user")).fields
-    assert fields["exclusive"] == "user" and "oversubscribe" not in fields
+def test_exclusive_and_oversubscribe_are_refused_together_as_by_25_11s_sbatch() -> None:
+    refused = decide("#!/bin/sh\n#SBATCH --exclusive\n#SBATCH -s\ntrue\n")
+    assert _messages(refused.refusals) == (
+        "line 3: --exclusive and --oversubscribe options are mutually exclusive")
+    both = decide("#!/bin/sh\n#SBATCH -s\ntrue\n", _job_options("--exclusive=oversubscribe"))
+    assert "mutually exclusive" in _messages(both.refusals)
     fields = decide("#!/bin/sh\ntrue\n", _job_options("--exclusive=OverSubscribe")).fields
     assert fields["oversubscribe"] is True and "exclusive" not in fields

@@ -245,10 +245,6 @@ def _strtoll(text: str) -> int:
     return int(match.group(1)) if match else 0
 
 
-# API fields that are one setting of sbatch's, so that the last option given wins.
-_ONE_SETTING = {"exclusive": ("oversubscribe",), "oversubscribe": ("exclusive",)}
-
-
 class _Reader:
     """Turns getopt's options into field values, refusals and warnings, in order."""
 
@@ -259,6 +255,7 @@ class _Reader:
         self.warnings: list[str] = []
         self.client: set[str] = set()
         self.memory: dict[str, int | None] = {}
+        self.sharing: dict[str, int | None] = {}  # --exclusive, --oversubscribe: their lines
 
     def unsupported(self, line: int | None, text: str, why: str = "") -> None:
         reason = f": {why}" if why else ""
@@ -294,9 +291,8 @@ class _Reader:
         if converted is None:
             return
         self.values[field] = converted
-        # --exclusive and --oversubscribe set one job_desc_msg_t "shared": the last wins.
-        for other in _ONE_SETTING.get(field, ()):
-            self.values.pop(other, None)
+        if key in ("exclusive", "oversubscribe"):
+            self.sharing[key] = line
         if field in MEMORY_FIELDS:
             self.memory[field] = line
 
@@ -414,6 +410,10 @@ def decide(
         # _validate_memory_options: script and command line count alike ("set by cli").
         last = reader.memory[memory[-1]] if None not in reader.memory.values() else None
         reader.invalid(last, "--mem, --mem-per-cpu, and --mem-per-gpu are mutually exclusive")
+    if len(reader.sharing) > 1:
+        # _validate_share_options() (25.11; 22.05's sbatch kept the last of the two).
+        reader.invalid(reader.sharing["oversubscribe"],
+                       "--exclusive and --oversubscribe options are mutually exclusive")
     fields, export_warnings = _to_fields(reader.values, environ or {})
     reader.warnings.extend(export_warnings)
     # sbatch's defaults: the working directory it runs in (arg_reset_chdir: getcwd; -D
