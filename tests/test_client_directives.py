@@ -353,3 +353,14 @@ def test_exclusive_and_oversubscribe_are_refused_together_as_by_25_11s_sbatch() 
     assert "mutually exclusive" in _messages(both.refusals)
     fields = decide("#!/bin/sh\ntrue\n", _job_options("--exclusive=OverSubscribe")).fields
     assert fields["oversubscribe"] is True and "exclusive" not in fields
+
+
+@pytest.mark.parametrize(("option", "why"), [
+    ("--uid=0", "only root may submit as another user"),
+    ("-M other", "the one cluster its server is set up for"),
+    ("--get-user-env", "sbatch allows it to root only"),
+    ("--test-only", "--dry-run"),
+])
+def test_options_never_carried_say_why(option: str, why: str) -> None:
+    refused = decide(f"#!/bin/sh\n#SBATCH {option}\ntrue\n")
+    assert why in _messages(refused.refusals)

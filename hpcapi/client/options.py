@@ -266,6 +266,15 @@ SUPPORTED = {option.long: option for option in OPTIONS}
 # Not carried, and why (sbatch's name: the reason given when refusing it).
 REFUSED_REASONS = {
     "comment": "hpcapi keeps the job comment for its idempotency key",
+    "autocomplete": "it completes sbatch's own command line (hpcapi completion prints hpcapi's)",
+    "cluster": "hpcapi submits to the one cluster its server is set up for",
+    "clusters": "hpcapi submits to the one cluster its server is set up for",
+    "context": "an SELinux context is not passed through the API",
+    "get-user-env": "sbatch allows it to root only",
+    "uid": "only root may submit as another user; hpcapi submits as you",
+    "gid": "only root may submit as another group; hpcapi submits as you",
+    "test-only": "hpcapi submit --dry-run has the server check the job instead",
+    "propagate": "the limits are those of the submitting host, which the server cannot see",
 }
 
 
