@@ -144,6 +144,14 @@ class JobDescription:
     # the expanded map or mask list.
     memory_binding_names: tuple[str, ...] | None = None
     memory_binding_values: str | None = None
+    priority: int | None = None
+    profile: tuple[str, ...] | None = None  # ACCT_GATHER_PROFILE names: ("ENERGY", "TASK")
+    required_switches: int | None = None
+    wait_for_switch: int | None = None  # seconds
+    stepmgr: bool | None = None
+    segment_size: int | None = None
+    spread_segments: bool | None = None
+    consolidate_segments: bool | None = None
     # sbatch's argv[0], the script's full path: slurmctld keeps it as the job's Command; None,
     # as for a script sbatch read from stdin, shows "(null)".
     command: str | None = None

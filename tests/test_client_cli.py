@@ -90,7 +90,7 @@ def script(tmp_path: Path) -> Path:
 def test_submit_turns_directives_into_fields(
     run: Run, fake: FakeTransport, script: Path
 ) -> None:
-    script.write_text(script.read_text().replace("--exclusive", "--exclusive --switches=2"))
+    script.write_text(script.read_text().replace("--exclusive", "--exclusive --resv-ports=2"))
     fake.add("POST", "submit_job", submitted())
     code, out, err = run("submit", "-t", "30", "-J", "named", "--hold", "--ignore-unsupported",
                          str(script))
@@ -104,8 +104,8 @@ def test_submit_turns_directives_into_fields(
     assert body["script-body"] == script.read_text()
     assert fake.calls("POST")[0].headers["Idempotency-Key"].startswith("hpcapi-submit:")
     assert body["exclusive"] is True
-    assert "switches" not in body  # --ignore-unsupported: sent without it, with a warning
-    assert "line 3: --switches=2 cannot be carried" in err
+    assert "resv-ports" not in body  # --ignore-unsupported: sent without it, with a warning
+    assert "line 3: --resv-ports=2 cannot be carried" in err
 
 
 def test_submit_uses_the_default_partition(run: Run, fake: FakeTransport, tmp_path: Path) -> None:
@@ -323,10 +323,10 @@ def test_submit_parsable_prints_the_job_id_only(
 def test_submit_refuses_what_it_cannot_carry_and_sends_nothing(
     run: Run, fake: FakeTransport, script: Path
 ) -> None:
-    script.write_text("#!/bin/bash\n#SBATCH -p norm\n#SBATCH --switches=2\nhostname\n")
+    script.write_text("#!/bin/bash\n#SBATCH -p norm\n#SBATCH --resv-ports=2\nhostname\n")
     code, _, err = run("submit", str(script))
     assert code == cli.EXIT_USAGE
-    assert "line 3: --switches=2 cannot be carried by hpcapi" in err
+    assert "line 3: --resv-ports=2 cannot be carried by hpcapi" in err
     assert fake.calls("POST") == []
 
 

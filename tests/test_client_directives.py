@@ -134,14 +134,14 @@ def test_a_value_is_taken_from_the_next_line_and_a_stray_word_is_invalid() -> No
 
 
 def test_an_option_hpcapi_cannot_carry_is_refused_by_name_or_dropped_with_a_warning() -> None:
-    script = "#!/bin/sh\n#SBATCH --switches=2 --comment=x\ntrue\n"
+    script = "#!/bin/sh\n#SBATCH --resv-ports=2 --comment=x\ntrue\n"
     refused = decide(script)
     text = _messages(refused.refusals)
-    assert "line 2: --switches=2 cannot be carried by hpcapi; remove it" in text
+    assert "line 2: --resv-ports=2 cannot be carried by hpcapi; remove it" in text
     assert "--comment=x cannot be carried by hpcapi: hpcapi keeps the job comment" in text
     dropped = decide(script, ignore_unsupported=True)
     assert dropped.refusals == []
-    assert any("--switches=2 cannot be carried" in w and "--ignore-unsupported" in w
+    assert any("--resv-ports=2 cannot be carried" in w and "--ignore-unsupported" in w
                for w in dropped.warnings)
 
 
@@ -283,7 +283,7 @@ def test_export_forms() -> None:
 
 def test_build_fields_raises_what_decide_refuses_and_lets_given_fields_win() -> None:
     with pytest.raises(DirectiveError) as caught:
-        build_fields("#!/bin/sh\n#SBATCH --switches=2\ntrue\n", {}, {})
+        build_fields("#!/bin/sh\n#SBATCH --resv-ports=2\ntrue\n", {}, {})
     assert caught.value.refusals[0].kind == "unsupported"
     fields, _ = build_fields("#!/bin/sh\n#SBATCH -p norm\ntrue\n", {"partition": "quick"}, {})
     assert fields["partition"] == "quick"

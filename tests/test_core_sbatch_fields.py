@@ -304,6 +304,38 @@ def test_mem_bind_refusals_quiet_body_and_environment() -> None:
     assert "SLURM_MEM_BIND" not in environment("v0.0.38", mem_bind="q")
 
 
+def test_priority_profile_switches_and_segments() -> None:
+    assert parse(priority="top").priority == 0xFFFFFFFD
+    assert parse(priority=10).priority == 10
+    for value in ("-1", "high", 2**32):
+        assert "priority" in refused(priority=value)
+    assert parse(profile="Task,energy").profile == ("ENERGY", "TASK")
+    assert parse(profile="all").profile == ("ENERGY", "TASK", "LUSTRE", "NETWORK")
+    assert parse(profile="none,task").profile == ("NONE",)
+    assert "profile" in refused(profile="gpu")
+    switches = parse(switches="2@1:00:00").switches
+    assert switches is not None and (switches.count, switches.wait_seconds) == (2, 3600)
+    for value in ("0", "2@soon", "x"):
+        assert "switches" in refused(switches=value)
+    assert "segment" in refused(segment=0)
+    assert "mutually exclusive" in refused(spread_segments=True, consolidate_segments=True)
+    assert job("v0.0.38", priority="TOP")["priority"] == "TOP"
+    assert job("v0.0.38", priority=5)["priority"] == "5"
+    new = job("v0.0.44", priority=5, profile="task", switches="1@5", segment=4, stepmgr=True,
+              spread_segments=True)
+    assert new["priority"] == {"set": True, "infinite": False, "number": 5}
+    assert (new["profile"], new["wait_for_switch"]) == (["TASK"], 300)
+    assert new["required_switches"]["number"] == 1 and new["segment_size"]["number"] == 4
+    assert new["flags"] == ["STEPMGR_ENABLED", "SPREAD_SEGMENTS"]
+    assert "wait_for_switch" not in job("v0.0.44", switches=3)
+    assert job("v0.0.44", consolidate_segments=True)["flags"] == ["CONSOLIDATE_SEGMENTS"]
+    assert "profile" in _cannot_carry("v0.0.38", profile="task")
+    assert "switches" in _cannot_carry("v0.0.38", switches=1)
+    assert "stepmgr" in _cannot_carry("v0.0.40", stepmgr=True)
+    assert "segment" in _cannot_carry("v0.0.40", segment=2)
+    assert "spread-segments" in _cannot_carry("v0.0.43", spread_segments=True)
+
+
 def test_gres_none_is_sbatchs() -> None:
     assert parse(gres="none").gres == "none"
     assert job("v0.0.38", gres="none")["gres"] == "none"

@@ -1103,3 +1103,73 @@ def _expand_mem_bind_list(items: str, kind: str) -> str:
     if not result:
         raise HpcapiError(code, f"mem-bind: empty {kind} list")
     return ",".join(result)
+
+
+# arg_set_priority(): "TOP" is NO_VAL - 1; a number must be below NO_VAL.
+PRIORITY_TOP = 0xFFFFFFFE - 1
+MAX_PRIORITY = 0xFFFFFFFE - 1
+
+
+def parse_priority(value: str | int) -> int:
+    """Return sbatch --priority: 0 or more, or TOP (which slurmctld allows operators only)."""
+    code = ErrorCode.BAD_PARAMETER
+    if isinstance(value, str) and value.strip().upper() == "TOP":
+        return PRIORITY_TOP
+    number = _int_or_text(value, code, "priority must be a number or TOP")
+    if isinstance(number, str):
+        if not (number.strip().isdigit() and number.strip().isascii()):
+            raise HpcapiError(code, f"priority {quote_value(value)} must be a number or TOP")
+        number = int(number.strip())
+    if not 0 <= number < MAX_PRIORITY:
+        raise HpcapiError(code, f"priority must be from 0 to {MAX_PRIORITY - 1}, or TOP")
+    return number
+
+
+# acct_gather_profile_from_string(): none, all, or any of the series.
+PROFILE_SERIES = ("energy", "task", "lustre", "network")
+
+
+def parse_profile(value: str) -> tuple[str, ...]:
+    """Return sbatch --profile's series (ALL is all four, NONE none), upper case."""
+    shape = f"none, all or a list of {', '.join(PROFILE_SERIES)}"
+    words = [word.lower() for word in _spec_text(value, "profile", shape).split(",")]
+    if any(word not in ("none", "all", *PROFILE_SERIES) for word in words):
+        raise HpcapiError(
+            ErrorCode.BAD_PARAMETER, f"profile {quote_value(value)} must be {shape}"
+        )
+    if "none" in words:
+        return ("NONE",)
+    chosen = PROFILE_SERIES if "all" in words else [s for s in PROFILE_SERIES if s in words]
+    return tuple(series.upper() for series in chosen)
+
+
+@dataclass(frozen=True)
+class SwitchRequest:
+    """A validated --switches: the most leaf switches, and how long to wait for them."""
+
+    count: int
+    wait_seconds: int | None = None
+
+
+# parse_int("--switches", ..., true): a positive int.
+MAX_SWITCHES = 0x7FFFFFFF
+
+
+def parse_switches(value: str | int) -> SwitchRequest:
+    """Read sbatch --switches "COUNT[@MAX-TIME]" (arg_set_switches(), time_str2secs())."""
+    code = ErrorCode.BAD_PARAMETER
+    shape = "COUNT[@MAX-TIME], e.g. 1 or 2@10:00"
+    text = str(_int_or_text(value, code, f"switches must be {shape}")).strip()
+    count, at, wait = text.partition("@")
+    if not (count.isdigit() and count.isascii() and 0 < int(count) <= MAX_SWITCHES):
+        raise HpcapiError(code, f"switches {quote_value(value)} must be {shape}")
+    if not at:
+        return SwitchRequest(int(count))
+    match = _TIME.fullmatch(wait)
+    if match is None:
+        raise HpcapiError(code, f"switches {quote_value(value)}: the wait is not a Slurm time")
+    return SwitchRequest(int(count), _seconds_of(match))
+
+
+# parse_uint16(): 0 to 65534 (NO_VAL16 - 1).
+MAX_SEGMENT_SIZE = 0xFFFE - 1

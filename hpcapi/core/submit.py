@@ -23,11 +23,13 @@ from jsonschema import Draft202012Validator
 
 from hpcapi.core.script import check_script
 from hpcapi.core.slurmsyntax import (
+    MAX_SEGMENT_SIZE,
     BeginTime,
     Dependency,
     Distribution,
     MemoryBinding,
     SignalSpec,
+    SwitchRequest,
     parse_acctg_freq,
     parse_array_spec,
     parse_begin,
@@ -50,7 +52,10 @@ from hpcapi.core.slurmsyntax import (
     parse_node_count,
     parse_oom_kill_step,
     parse_open_mode,
+    parse_priority,
+    parse_profile,
     parse_signal,
+    parse_switches,
     parse_text_line,
     parse_time_limit,
     parse_time_minimum,
@@ -162,6 +167,13 @@ FIELDS: Final = (
     "container-id",
     "network",
     "mem-bind",
+    "priority",
+    "profile",
+    "switches",
+    "stepmgr",
+    "segment",
+    "spread-segments",
+    "consolidate-segments",
     # The words after the script on sbatch's command line: the script's $1, $2, ...
     "script-arguments",
     # Where the submitting command ran and the script it read, as sbatch tells slurmctld: they
@@ -259,6 +271,13 @@ REQUEST_SCHEMA: Final[dict[str, Any]] = {
         "container": _PATH_SHAPE,
         "container-id": _NAME_SHAPE,
         "mem-bind": _SPEC_SHAPE,
+        "priority": _COUNT_SHAPE,
+        "profile": _SPEC_SHAPE,
+        "switches": _COUNT_SHAPE,
+        "stepmgr": {"type": ["boolean", "null"]},
+        "segment": _COUNT_SHAPE,
+        "spread-segments": {"type": ["boolean", "null"]},
+        "consolidate-segments": {"type": ["boolean", "null"]},
         "script-arguments": {"type": ["array", "null"], "items": {"type": "string"},
                              "maxItems": MAX_SCRIPT_ARGUMENTS},
         "submit-directory": _PATH_SHAPE,
@@ -362,6 +381,13 @@ _SHAPE_HINTS: Final[Mapping[str, str]] = {
     "container-id": f"must be a Slurm name of at most {MAX_NAME_LENGTH} characters",
     "network": f"must be one line of text of at most {MAX_SPEC_LENGTH} characters",
     "mem-bind": "must be none, rank, local, map_mem:LIST or mask_mem:LIST[,verbose|quiet|prefer]",
+    "priority": "must be a number from 0, or TOP",
+    "profile": "must be none, all or a list of energy, task, lustre, network",
+    "switches": "must be COUNT[@MAX-TIME]",
+    "stepmgr": "must be true or false",
+    "segment": f"must be a whole number from 1 to {MAX_SEGMENT_SIZE}",
+    "spread-segments": "must be true or false",
+    "consolidate-segments": "must be true or false",
     "script-arguments": f"must be a list of at most {MAX_SCRIPT_ARGUMENTS} strings",
     "submit-directory": f"must be an absolute path of at most {MAX_PATH_LENGTH} characters",
     "script-path": f"must be a path of at most {MAX_PATH_LENGTH} characters",
@@ -462,6 +488,13 @@ class SubmitRequest:
     container_id: str | None = None
     network: str | None = None
     mem_bind: MemoryBinding | None = None
+    priority: int | None = None
+    profile: tuple[str, ...] | None = None  # ACCT_GATHER_PROFILE names, upper case
+    switches: SwitchRequest | None = None
+    stepmgr: bool | None = None
+    segment: int | None = None
+    spread_segments: bool | None = None
+    consolidate_segments: bool | None = None
     script_arguments: tuple[str, ...] | None = None
     submit_directory: str | None = None  # where the client ran: SLURM_SUBMIT_DIR
     script_path: str | None = None  # the script as the client read it: the job's Command
@@ -889,6 +922,15 @@ _MORE_OPTIONS: Final[Mapping[str, tuple[str, Callable[[Any], Any]]]] = {
     "container": ("container", partial(_parse_path, "container", absolute=True)),
     "container_id": ("container-id", lambda v: _parse_slurm_name("container-id", v)),
     "mem_bind": ("mem-bind", _syntax("mem-bind", parse_mem_bind)),
+    "priority": ("priority", _syntax("priority", parse_priority)),
+    "profile": ("profile", _syntax("profile", parse_profile)),
+    "switches": ("switches", _syntax("switches", parse_switches)),
+    "segment": ("segment", lambda v: _parse_count("segment", v, ErrorCode.BAD_PARAMETER,
+                                                  MAX_SEGMENT_SIZE)),
+    **{
+        key.replace("-", "_"): (key, partial(_parse_hold, key))
+        for key in ("stepmgr", "spread-segments", "consolidate-segments")
+    },
     "script_arguments": ("script-arguments", lambda v: _parse_arguments("script-arguments", v)),
     "submit_directory": ("submit-directory",
                          partial(_parse_path, "submit-directory", absolute=True)),
@@ -932,6 +974,8 @@ def _parse_more_options(
     if values["oversubscribe"] and values["exclusive"] is not None:
         # Both are job_desc_msg_t's one "shared"; sbatch keeps the last given.
         raise HpcapiError(code, "exclusive and oversubscribe are mutually exclusive")
+    if values["spread_segments"] and values["consolidate_segments"]:
+        raise HpcapiError(code, "spread-segments and consolidate-segments are mutually exclusive")
     if values["core_spec"] is not None and values["thread_spec"] is not None:
         # Both set job_desc_msg_t's one core_spec; sbatch keeps the last given.
         raise HpcapiError(code, "core-spec and thread-spec are mutually exclusive")

@@ -245,7 +245,9 @@ _FROM_REQUEST = {
     "extra": "extra", "gres_flags": "gres_flags", "oversubscribe": "oversubscribe",
     "arguments": "script_arguments", "batch_features": "batch", "burst_buffer": "bb",
     "cluster_constraint": "cluster_constraint", "container": "container",
-    "container_id": "container_id", "network": "network",
+    "container_id": "container_id", "network": "network", "priority": "priority",
+    "profile": "profile", "stepmgr": "stepmgr", "segment_size": "segment",
+    "spread_segments": "spread_segments", "consolidate_segments": "consolidate_segments",
 }  # fmt: skip
 
 
@@ -310,5 +312,7 @@ def describe_job(
         distribution=req.distribution.request if req.distribution is not None else None,
         memory_binding_names=req.mem_bind.names if req.mem_bind is not None else None,
         memory_binding_values=req.mem_bind.values if req.mem_bind is not None else None,
+        required_switches=req.switches.count if req.switches is not None else None,
+        wait_for_switch=req.switches.wait_seconds if req.switches is not None else None,
         **{field: getattr(req, name) for field, name in _FROM_REQUEST.items()},
     )

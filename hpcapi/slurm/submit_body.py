@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from hpcapi.core.slurmsyntax import resolve_begin
+from hpcapi.core.slurmsyntax import PRIORITY_TOP, resolve_begin
 from hpcapi.errors import ErrorCode, HpcapiError
 from hpcapi.model import JobDescription
 from hpcapi.slurm.versions import check_api_version, version_key
@@ -38,7 +38,9 @@ _REQUEST_KEYS = {
     "signal_batch_only": "signal", "overcommit": "overcommit", "contiguous": "contiguous",
     "reboot": "reboot", "oom_kill_step": "oom-kill-step", "use_min_nodes": "use-min-nodes",
     "extra": "extra", "arguments": "script-arguments", "network": "network",
-    "container_id": "container-id", "batch_features": "batch",
+    "container_id": "container-id", "batch_features": "batch", "profile": "profile",
+    "required_switches": "switches", "stepmgr": "stepmgr", "segment_size": "segment",
+    "spread_segments": "spread-segments", "consolidate_segments": "consolidate-segments",
 }  # fmt: skip
 
 # sbatch's mail type names (22.05) -> the v0.0.40+ data parser's JOB_MAIL_FLAGS names.
@@ -112,6 +114,12 @@ def _check_carried(api_version: str, job: JobDescription) -> None:
     if job.oom_kill_step is not None and version_key(api_version) < version_key("v0.0.42"):
         # oom_kill_step came with Slurm 24.11 (v0.0.42).
         raise _cannot_carry(api_version, "oom_kill_step", "it has no oom_kill_step key")
+    # What came later than 23.11: --stepmgr and --segment with 24.05 (v0.0.41), the
+    # SPREAD_SEGMENTS and CONSOLIDATE_SEGMENTS flags with 25.11 (v0.0.44).
+    for field, since in (("stepmgr", "v0.0.41"), ("segment_size", "v0.0.41"),
+                         ("spread_segments", "v0.0.44"), ("consolidate_segments", "v0.0.44")):
+        if getattr(job, field) and version_key(api_version) < version_key(since):
+            raise _cannot_carry(api_version, field, f"it came with {since}")
     if api_version == "v0.0.38":
         # Slurm 22.05's job_properties has no key for --tmp, --nodelist or --exclude (an
         # unknown key is answered 400 "Unknown key").
@@ -126,9 +134,9 @@ def _check_carried(api_version: str, job: JobDescription) -> None:
         if job.requeue is False:
             raise _cannot_carry(api_version, "requeue", "Slurm 22.05 ignores requeue false")
         # v0.0.38's job_properties has no overcommit, contiguous, reboot, extra,
-        # use-min-nodes, network or container-id key.
+        # use-min-nodes, network, container-id, profile or switches key.
         for field in ("overcommit", "contiguous", "reboot", "use_min_nodes", "extra", "network",
-                      "container_id"):
+                      "container_id", "profile", "required_switches"):
             if getattr(job, field):
                 raise _cannot_carry(api_version, field, "Slurm 22.05 has no key for it")
         if job.signal_batch_only:
@@ -187,6 +195,9 @@ def _render_options(api_version: str, job: JobDescription) -> dict[str, Any]:
             values = job.memory_binding_values
             options["memory_binding"] = ",".join(job.memory_binding_names) + (
                 f":{values}" if values else "")
+        # - priority: the --priority string, for arg_set_priority().
+        if job.priority is not None:
+            options["priority"] = "TOP" if job.priority == PRIORITY_TOP else str(job.priority)
         # - oversubscribe: a boolean (--oversubscribe).
         if job.oversubscribe:
             options["oversubscribe"] = True
@@ -315,6 +326,18 @@ def _render_options(api_version: str, job: JobDescription) -> dict[str, Any]:
         options["memory_binding_type"] = [_MEM_BIND_TYPES[n] for n in job.memory_binding_names]
         if job.memory_binding_values is not None:
             options["memory_binding"] = job.memory_binding_values
+    # - priority, required_switches, segment_size: uint32/uint16 no_val structs;
+    #   wait_for_switch seconds; profile a list of ACCT_GATHER_PROFILE flags.
+    if job.priority is not None:
+        options["priority"] = _no_val(job.priority)
+    if job.required_switches is not None:
+        options["required_switches"] = _no_val(job.required_switches)
+        if job.wait_for_switch is not None:
+            options["wait_for_switch"] = job.wait_for_switch
+    if job.segment_size is not None:
+        options["segment_size"] = _no_val(job.segment_size)
+    if job.profile is not None:
+        options["profile"] = list(job.profile)
     for key in ("extra", "network", "container_id"):
         if getattr(job, key) is not None:
             options[key] = getattr(job, key)
@@ -334,6 +357,9 @@ def _job_flags(job: JobDescription) -> list[str]:
             else "NO_KILL_INVALID_DEPENDENCY"
         )  # fmt: skip
     flags += ["PREFER_MINIMUM_NODE_COUNT"] * bool(job.use_min_nodes)
+    flags += ["STEPMGR_ENABLED"] * bool(job.stepmgr)
+    flags += ["SPREAD_SEGMENTS"] * bool(job.spread_segments)
+    flags += ["CONSOLIDATE_SEGMENTS"] * bool(job.consolidate_segments)
     if job.gres_flags is not None:
         flags.append(
             "GRES_BINDING_ENFORCED" if job.gres_flags == "enforce-binding"
