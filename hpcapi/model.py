@@ -152,6 +152,10 @@ class JobDescription:
     segment_size: int | None = None
     spread_segments: bool | None = None
     consolidate_segments: bool | None = None
+    gpus_per_socket: str | None = None  # "[type:]N"
+    gpu_binding: str | None = None  # sbatch --gpu-bind, e.g. "closest"
+    gpu_frequency: str | None = None  # sbatch --gpu-freq, e.g. "high,memory=low"
+    tasks_per_gpu: int | None = None  # sbatch --ntasks-per-gpu
     # sbatch's argv[0], the script's full path: slurmctld keeps it as the job's Command; None,
     # as for a script sbatch read from stdin, shows "(null)".
     command: str | None = None

@@ -252,13 +252,14 @@ _MORE_FIELDS: dict[str, Any] = {
     "deadline": "2031-06-02T12:00", "spread-job": True, "kill-on-invalid-dep": "no",
     "gres-flags": "enforce-binding", "distribution": "block:cyclic,pack",
     "bb": "capacity=1G", "cluster-constraint": "east", "container": "/srv/oci/bundle",
-    "mem-bind": "verbose,map_mem:0*2", "priority": 10,
+    "mem-bind": "verbose,map_mem:0*2", "priority": 10, "gpu-bind": "closest",
+    "gpu-freq": "high,memory=low", "gpus-per-socket": 1,
 }  # fmt: skip
 _NEW_ONLY: dict[str, Any] = {"tmp": "2G", "nodelist": "cn[01-04],gpu1", "exclude": "cn07",
                              "overcommit": True, "contiguous": True, "reboot": True,
                              "use-min-nodes": True, "extra": "zone=a", "thread-spec": 2,
                              "network": "sn_all", "container-id": "c1", "batch": "fast",
-                             "profile": "all", "switches": "2@10:00"}
+                             "profile": "all", "switches": "2@10:00", "ntasks-per-gpu": 2}
 _COUNTS: dict[str, Any] = {"threads-per-core": 2, "sockets-per-node": 1, "nodes": 2,
                            "oversubscribe": True}
 MORE_EXAMPLES: dict[str, list[SubmitRequest]] = {

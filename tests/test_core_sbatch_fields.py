@@ -336,6 +336,31 @@ def test_priority_profile_switches_and_segments() -> None:
     assert "spread-segments" in _cannot_carry("v0.0.43", spread_segments=True)
 
 
+def test_gpu_binding_frequency_sockets_and_tasks_per_gpu() -> None:
+    request = parse(gpu_bind="verbose,closest", gpu_freq="High,memory=low,verbose",
+                    gpus_per_socket="a100:1", sockets_per_node=1)
+    assert (request.gpu_bind, request.gpu_freq) == ("verbose,closest", "High,memory=low,verbose")
+    for value in ("closer", "single:x", ""):
+        assert "gpu-bind" in refused(gpu_bind=value), value
+    assert "gpu-freq" in refused(gpu_freq="turbo")
+    assert "gpus-per-task is mutually exclusive with ntasks-per-gpu" in refused(
+        ntasks_per_gpu=2, gpus_per_task=1)
+    assert "ntasks-per-node is mutually exclusive" in refused(ntasks_per_gpu=2,
+                                                              ntasks_per_node=1)
+    old = job("v0.0.38", gpu_bind="closest", gpu_freq="low", gpus_per_socket=1)
+    assert (old["gpu_binding"], old["gpu_frequency"], old["gpus_per_socket"]) == (
+        "closest", "low", "1")
+    new = job("v0.0.44", gpu_bind="closest", gpu_freq="low", gpus_per_socket=1)
+    assert (new["tres_bind"], new["tres_freq"]) == ("gres/gpu:closest", "gpu:low")
+    assert new["tres_per_socket"] == "gres/gpu:1"
+    assert job("v0.0.44", gpus=1, ntasks_per_gpu=2)["ntasks_per_tres"] == 2
+    env = environment("v0.0.44", gpu_bind="closest", gpu_freq="low", gpus_per_socket=1)
+    assert (env["SLURM_TRES_BIND"], env["SLURM_GPU_FREQ"]) == ("gres/gpu:closest", "low")
+    assert env["SLURM_GPUS_PER_SOCKET"] == "1"
+    assert environment("v0.0.44", ntasks_per_gpu=2)["SLURM_NTASKS_PER_GPU"] == "2"
+    assert "ntasks-per-gpu" in _cannot_carry("v0.0.38", ntasks_per_gpu=1)
+
+
 def test_gres_none_is_sbatchs() -> None:
     assert parse(gres="none").gres == "none"
     assert job("v0.0.38", gres="none")["gres"] == "none"

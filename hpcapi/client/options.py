@@ -268,6 +268,10 @@ OPTIONS: tuple[SbatchOption, ...] = (
                  help="segments on separate base blocks (25.11+)"),
     SbatchOption("consolidate-segments", "consolidate-segments", flag=True,
                  help="segments on as few base blocks as possible (25.11+)"),
+    SbatchOption("gpus-per-socket", "gpus-per-socket", help="[type:]N GPUs per socket"),
+    SbatchOption("gpu-bind", "gpu-bind", help="e.g. closest, single:1, map_gpu:0,1"),
+    SbatchOption("gpu-freq", "gpu-freq", help="e.g. high,memory=low"),
+    SbatchOption("ntasks-per-gpu", "ntasks-per-gpu", help="tasks per GPU (Slurm 23.11+)"),
     SbatchOption("distribution", "distribution", "m",
                  help="task layout, e.g. cyclic, block:cyclic,pack or plane=4"),
 )

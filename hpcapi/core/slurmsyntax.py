@@ -1173,3 +1173,39 @@ def parse_switches(value: str | int) -> SwitchRequest:
 
 # parse_uint16(): 0 to 65534 (NO_VAL16 - 1).
 MAX_SEGMENT_SIZE = 0xFFFE - 1
+
+
+# tres_bind_verify_cmdline() for gres/gpu: [verbose,]closest|none|map_gpu:L|mask_gpu:L|
+# per_task:N|single:N.
+_GPU_BIND = re.compile(
+    r"(?:verbose,)?(?:closest|none|map_gpu:[0-9*,]+|mask_gpu:[0-9A-Fa-fx*,]+|per_task:[0-9]{1,9}"
+    r"|single:[0-9]{1,9})"
+)
+_GPU_BIND_SHAPE = "[verbose,]closest, none, map_gpu:LIST, mask_gpu:LIST, per_task:N or single:N"
+
+
+def parse_gpu_bind(value: str) -> str:
+    """Check sbatch --gpu-bind (its tres_bind is "gres/gpu:" and the value)."""
+    text = _spec_text(value, "gpu-bind", _GPU_BIND_SHAPE)
+    if _GPU_BIND.fullmatch(text) is None:
+        raise HpcapiError(
+            ErrorCode.BAD_PARAMETER, f"gpu-bind {quote_value(value)} must be {_GPU_BIND_SHAPE}"
+        )
+    return text
+
+
+# tres_freq_verify_cmdline() for gpu: a frequency, memory=frequency, verbose; comma-separated.
+_GPU_FREQ_ITEM = re.compile(
+    rf"(?:memory=)?(?:[0-9]{{1,9}}|{'|'.join(CPU_FREQ_NAMES)})|verbose", re.IGNORECASE
+)
+_GPU_FREQ_SHAPE = "FREQ[,memory=FREQ][,verbose], FREQ being MHz or low, medium, highm1, high"
+
+
+def parse_gpu_freq(value: str) -> str:
+    """Check sbatch --gpu-freq (its tres_freq is "gpu:" and the value)."""
+    text = _spec_text(value, "gpu-freq", _GPU_FREQ_SHAPE)
+    if any(_GPU_FREQ_ITEM.fullmatch(item) is None for item in text.split(",")):
+        raise HpcapiError(
+            ErrorCode.BAD_PARAMETER, f"gpu-freq {quote_value(value)} must be {_GPU_FREQ_SHAPE}"
+        )
+    return text

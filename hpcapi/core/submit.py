@@ -39,7 +39,9 @@ from hpcapi.core.slurmsyntax import (
     parse_dependency,
     parse_distribution,
     parse_exclusive,
+    parse_gpu_bind,
     parse_gpu_count,
+    parse_gpu_freq,
     parse_gres,
     parse_gres_flags,
     parse_hint,
@@ -174,6 +176,10 @@ FIELDS: Final = (
     "segment",
     "spread-segments",
     "consolidate-segments",
+    "gpus-per-socket",
+    "gpu-bind",
+    "gpu-freq",
+    "ntasks-per-gpu",
     # The words after the script on sbatch's command line: the script's $1, $2, ...
     "script-arguments",
     # Where the submitting command ran and the script it read, as sbatch tells slurmctld: they
@@ -278,6 +284,10 @@ REQUEST_SCHEMA: Final[dict[str, Any]] = {
         "segment": _COUNT_SHAPE,
         "spread-segments": {"type": ["boolean", "null"]},
         "consolidate-segments": {"type": ["boolean", "null"]},
+        "gpus-per-socket": _COUNT_SHAPE,
+        "gpu-bind": _SPEC_SHAPE,
+        "gpu-freq": _SPEC_SHAPE,
+        "ntasks-per-gpu": _COUNT_SHAPE,
         "script-arguments": {"type": ["array", "null"], "items": {"type": "string"},
                              "maxItems": MAX_SCRIPT_ARGUMENTS},
         "submit-directory": _PATH_SHAPE,
@@ -388,6 +398,10 @@ _SHAPE_HINTS: Final[Mapping[str, str]] = {
     "segment": f"must be a whole number from 1 to {MAX_SEGMENT_SIZE}",
     "spread-segments": "must be true or false",
     "consolidate-segments": "must be true or false",
+    "gpus-per-socket": "must be a GPU count N or TYPE:N",
+    "gpu-bind": "must be [verbose,]closest, none, map_gpu:L, mask_gpu:L, per_task:N or single:N",
+    "gpu-freq": "must be FREQ[,memory=FREQ][,verbose]",
+    "ntasks-per-gpu": f"must be a whole number from 1 to {MAX_PER_UNIT}",
     "script-arguments": f"must be a list of at most {MAX_SCRIPT_ARGUMENTS} strings",
     "submit-directory": f"must be an absolute path of at most {MAX_PATH_LENGTH} characters",
     "script-path": f"must be a path of at most {MAX_PATH_LENGTH} characters",
@@ -495,6 +509,10 @@ class SubmitRequest:
     segment: int | None = None
     spread_segments: bool | None = None
     consolidate_segments: bool | None = None
+    gpus_per_socket: str | None = None
+    gpu_bind: str | None = None
+    gpu_freq: str | None = None
+    ntasks_per_gpu: int | None = None
     script_arguments: tuple[str, ...] | None = None
     submit_directory: str | None = None  # where the client ran: SLURM_SUBMIT_DIR
     script_path: str | None = None  # the script as the client read it: the job's Command
@@ -813,6 +831,14 @@ def parse_submit_request(body: object, policy: SubmitPolicy) -> SubmitRequest:
     export = _optional(given("export"), lambda v: _parse_export("export", v))
     more = _parse_more_options(given, ntasks_per_core, cpus_per_task, time_limit)
     _check_plane(more["distribution"], ntasks, nodes)
+    if more["ntasks_per_gpu"] is not None:
+        # _validate_ntasks_per_gpu() in src/common/slurm_opt.c (25.11).
+        beside = [key for key, value in (
+            ("gpus-per-task", more["gpus_per_task"]), ("gpus-per-socket", more["gpus_per_socket"]),
+            ("ntasks-per-node", ntasks_per_node)) if value is not None]  # fmt: skip
+        if beside:
+            raise HpcapiError(ErrorCode.BAD_PARAMETER,
+                              f"{beside[0]} is mutually exclusive with ntasks-per-gpu")
     if given("mem-per-gpu") is not None and (mem_per_cpu or mem_per_node) is not None:
         # sbatch: "--mem, --mem-per-cpu, and --mem-per-gpu are mutually exclusive".
         raise HpcapiError(
@@ -875,7 +901,7 @@ _MORE_OPTIONS: Final[Mapping[str, tuple[str, Callable[[Any], Any]]]] = {
     "hint": ("hint", _syntax("hint", parse_hint)),
     **{
         key.replace("-", "_"): (key, _syntax(key, partial(parse_gpu_count, key)))
-        for key in ("gpus", "gpus-per-node", "gpus-per-task")
+        for key in ("gpus", "gpus-per-node", "gpus-per-task", "gpus-per-socket")
     },
     "cpus_per_gpu": ("cpus-per-gpu", _count("cpus-per-gpu")),
     "mem_per_gpu_mb": ("mem-per-gpu", _syntax("mem-per-gpu", parse_memory)),
@@ -922,6 +948,9 @@ _MORE_OPTIONS: Final[Mapping[str, tuple[str, Callable[[Any], Any]]]] = {
     "container": ("container", partial(_parse_path, "container", absolute=True)),
     "container_id": ("container-id", lambda v: _parse_slurm_name("container-id", v)),
     "mem_bind": ("mem-bind", _syntax("mem-bind", parse_mem_bind)),
+    "gpu_bind": ("gpu-bind", _syntax("gpu-bind", parse_gpu_bind)),
+    "gpu_freq": ("gpu-freq", _syntax("gpu-freq", parse_gpu_freq)),
+    "ntasks_per_gpu": ("ntasks-per-gpu", _count("ntasks-per-gpu")),
     "priority": ("priority", _syntax("priority", parse_priority)),
     "profile": ("profile", _syntax("profile", parse_profile)),
     "switches": ("switches", _syntax("switches", parse_switches)),

@@ -31,11 +31,16 @@ class SbatchRules:
     cpus_in_tres_per_task: bool = False
     # 25.11's set_env_from_opts(): the variables that make mpirun's srun an external launcher.
     launcher_variables: bool = False
+    # 25.11's set_env_from_opts(): SLURM_GPUS, SLURM_GPUS_PER_NODE, SLURM_CPUS_PER_GPU,
+    # SLURM_MEM_PER_GPU, SLURM_GPUS_PER_SOCKET, SLURM_GPU_FREQ and SLURM_TRES_BIND from the GPU
+    # options, as given.
+    gpu_variables: bool = False
 
 
 SBATCH_22_05 = SbatchRules()
 SBATCH_25_11 = SbatchRules(job_name_variable=False, tasks_from_tasks_per_node=False,
-                           cpus_in_tres_per_task=True, launcher_variables=True)
+                           cpus_in_tres_per_task=True, launcher_variables=True,
+                           gpu_variables=True)
 
 # set_env_from_opts() in src/common/env.c (25.11): env_array_append, so a value the job's
 # environment already has is kept; the HYDRA pairs only when no other bootstrap is chosen.
@@ -185,6 +190,8 @@ def build_environment(
         env["SLURM_NTASKS_PER_CORE"] = str(layout.tasks_per_core)
     if req.ntasks_per_node is not None:
         env["SLURM_NTASKS_PER_NODE"] = str(req.ntasks_per_node)
+    if req.ntasks_per_gpu is not None:
+        env["SLURM_NTASKS_PER_GPU"] = str(req.ntasks_per_gpu)
     if req.ntasks_per_socket is not None:
         env["SLURM_NTASKS_PER_SOCKET"] = str(req.ntasks_per_socket)
     # set_envs() (25.11) writes SLURM_THREADS_PER_CORE last, after --hint was applied.
@@ -206,6 +213,15 @@ def build_environment(
     tres_per_task = _tres_per_task(req, rules)
     if tres_per_task is not None:
         env["SLURM_TRES_PER_TASK"] = tres_per_task
+    if rules.gpu_variables:
+        for name, value in (
+            ("SLURM_CPUS_PER_GPU", req.cpus_per_gpu), ("SLURM_GPUS", req.gpus),
+            ("SLURM_GPUS_PER_NODE", req.gpus_per_node), ("SLURM_MEM_PER_GPU", req.mem_per_gpu_mb),
+            ("SLURM_GPUS_PER_SOCKET", req.gpus_per_socket), ("SLURM_GPU_FREQ", req.gpu_freq),
+            ("SLURM_TRES_BIND", req.gpu_bind and f"gres/gpu:{req.gpu_bind}"),
+        ):
+            if value is not None:
+                env[name] = str(value)
     if rules.launcher_variables:
         for name, value in _LAUNCHER_VARIABLES:
             env.setdefault(name, value)
@@ -248,6 +264,8 @@ _FROM_REQUEST = {
     "container_id": "container_id", "network": "network", "priority": "priority",
     "profile": "profile", "stepmgr": "stepmgr", "segment_size": "segment",
     "spread_segments": "spread_segments", "consolidate_segments": "consolidate_segments",
+    "gpus_per_socket": "gpus_per_socket", "gpu_binding": "gpu_bind",
+    "gpu_frequency": "gpu_freq", "tasks_per_gpu": "ntasks_per_gpu",
 }  # fmt: skip
 
 

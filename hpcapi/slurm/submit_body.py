@@ -41,6 +41,7 @@ _REQUEST_KEYS = {
     "container_id": "container-id", "batch_features": "batch", "profile": "profile",
     "required_switches": "switches", "stepmgr": "stepmgr", "segment_size": "segment",
     "spread_segments": "spread-segments", "consolidate_segments": "consolidate-segments",
+    "tasks_per_gpu": "ntasks-per-gpu",
 }  # fmt: skip
 
 # sbatch's mail type names (22.05) -> the v0.0.40+ data parser's JOB_MAIL_FLAGS names.
@@ -134,9 +135,9 @@ def _check_carried(api_version: str, job: JobDescription) -> None:
         if job.requeue is False:
             raise _cannot_carry(api_version, "requeue", "Slurm 22.05 ignores requeue false")
         # v0.0.38's job_properties has no overcommit, contiguous, reboot, extra,
-        # use-min-nodes, network, container-id, profile or switches key.
+        # use-min-nodes, network, container-id, profile, switches or ntasks-per-gpu key.
         for field in ("overcommit", "contiguous", "reboot", "use_min_nodes", "extra", "network",
-                      "container_id", "profile", "required_switches"):
+                      "container_id", "profile", "required_switches", "tasks_per_gpu"):
             if getattr(job, field):
                 raise _cannot_carry(api_version, field, "Slurm 22.05 has no key for it")
         if job.signal_batch_only:
@@ -234,11 +235,15 @@ def _render_options(api_version: str, job: JobDescription) -> dict[str, Any]:
             options["gres_flags"] = job.gres_flags
         # - gpus, gpus_per_node, gpus_per_task: the sbatch strings "[type:]N"; cpus_per_gpu
         #   is a string and memory_per_gpu an integer (MB) in the spec.
-        for key in ("gpus", "gpus_per_node", "gpus_per_task"):
+        for key in ("gpus", "gpus_per_node", "gpus_per_task", "gpus_per_socket"):
             if getattr(job, key) is not None:
                 options[key] = getattr(job, key)
         if job.cpus_per_gpu is not None:
             options["cpus_per_gpu"] = str(job.cpus_per_gpu)
+        # - gpu_binding, gpu_frequency: the --gpu-bind and --gpu-freq strings.
+        for key in ("gpu_binding", "gpu_frequency"):
+            if getattr(job, key) is not None:
+                options[key] = getattr(job, key)
         if job.memory_per_gpu is not None:
             options["memory_per_gpu"] = job.memory_per_gpu
         if job.cores_per_socket is not None:
@@ -260,6 +265,16 @@ def _render_options(api_version: str, job: JobDescription) -> dict[str, Any]:
         options["tres_per_node"] = ",".join(per_node)
     if job.gpus is not None:
         options["tres_per_job"] = ",".join(_gpu_tres(job.gpus))
+    if job.gpus_per_socket is not None:
+        options["tres_per_socket"] = ",".join(_gpu_tres(job.gpus_per_socket))
+    # - --gpu-bind and --gpu-freq: tres_bind "gres/gpu:..." and tres_freq "gpu:..."
+    #   (arg_set_gpu_bind(), arg_set_gpu_freq()); --ntasks-per-gpu: ntasks_per_tres.
+    if job.gpu_binding is not None:
+        options["tres_bind"] = f"gres/gpu:{job.gpu_binding}"
+    if job.gpu_frequency is not None:
+        options["tres_freq"] = f"gpu:{job.gpu_frequency}"
+    if job.tasks_per_gpu is not None:
+        options["ntasks_per_tres"] = job.tasks_per_gpu
     # - no_kill became kill_on_node_fail, its opposite; wait_all_nodes, overcommit and
     #   contiguous are booleans.
     if job.no_kill is not None:

@@ -1,5 +1,5 @@
 #!/bin/bash
-# hpcapi-expect: refused --gpus
 #SBATCH --gpus=1
+#SBATCH --gpu-bind=closest
 echo "running on $(hostname)"
 sleep 1

@@ -1,0 +1,4 @@
+#!/bin/bash
+#SBATCH --gpus-per-node=1
+echo "running on $(hostname)"
+sleep 1

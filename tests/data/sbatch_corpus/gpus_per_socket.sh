@@ -1,0 +1,5 @@
+#!/bin/bash
+#SBATCH --sockets-per-node=1
+#SBATCH --gpus-per-socket=1
+echo "running on $(hostname)"
+sleep 1

@@ -1,0 +1,6 @@
+#!/bin/bash
+# hpcapi-expect: refused ntasks-per-gpu: this Slurm release
+#SBATCH --gpus=1
+#SBATCH --ntasks-per-gpu=2
+echo "running on $(hostname)"
+sleep 1
