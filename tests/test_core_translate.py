@@ -232,12 +232,19 @@ def test_what_each_release_of_sbatch_adds_to_the_environment() -> None:
     gpus = SubmitRequest(SCRIPT, 0, "norm", cpus_per_task=2, gpus_per_task="a100:1")
     job = build_submit_body(gpus, OWNER, "/w", PATH, LANG, api_version="v0.0.44")["job"]
     assert job["tres_per_task"] == "cpu=2,gres/gpu:a100:1"
-    # 25.11's set_env_from_opts() copies the GPU options as given.
+    # Both releases copy the GPU options as given; only 22.05 has SLURM_GPUS_PER_TASK and
+    # SLURM_GPU_BIND, 25.11 SLURM_TRES_BIND.
     gpu = SubmitRequest(SCRIPT, 0, "norm", gpus="a100:2", gpus_per_node="1", cpus_per_gpu=4,
-                        mem_per_gpu_mb=1024)
-    env = build_environment(gpu, OWNER, PATH, LANG, rules=SBATCH_25_11)
-    assert (env["SLURM_GPUS"], env["SLURM_GPUS_PER_NODE"]) == ("a100:2", "1")
-    assert (env["SLURM_CPUS_PER_GPU"], env["SLURM_MEM_PER_GPU"]) == ("4", "1024")
+                        mem_per_gpu_mb=1024, gpus_per_task="1", gpu_bind="closest")
+    for rules in (SBATCH_22_05, SBATCH_25_11):
+        env = build_environment(gpu, OWNER, PATH, LANG, rules=rules)
+        assert (env["SLURM_GPUS"], env["SLURM_GPUS_PER_NODE"]) == ("a100:2", "1")
+        assert (env["SLURM_CPUS_PER_GPU"], env["SLURM_MEM_PER_GPU"]) == ("4", "1024")
+    old = build_environment(gpu, OWNER, PATH, LANG, rules=SBATCH_22_05)
+    new = build_environment(gpu, OWNER, PATH, LANG, rules=SBATCH_25_11)
+    assert (old["SLURM_GPUS_PER_TASK"], old["SLURM_GPU_BIND"]) == ("1", "closest")
+    assert "SLURM_TRES_BIND" not in old and "SLURM_GPU_BIND" not in new
+    assert new["SLURM_TRES_BIND"] == "gres/gpu:closest" and "SLURM_GPUS_PER_TASK" not in new
 
 
 def test_body_memory_per_node_is_a_struct_from_v0_0_40() -> None:

@@ -31,16 +31,16 @@ class SbatchRules:
     cpus_in_tres_per_task: bool = False
     # 25.11's set_env_from_opts(): the variables that make mpirun's srun an external launcher.
     launcher_variables: bool = False
-    # 25.11's set_env_from_opts(): SLURM_GPUS, SLURM_GPUS_PER_NODE, SLURM_CPUS_PER_GPU,
-    # SLURM_MEM_PER_GPU, SLURM_GPUS_PER_SOCKET, SLURM_GPU_FREQ and SLURM_TRES_BIND from the GPU
-    # options, as given.
-    gpu_variables: bool = False
+    # 25.11's set_env_from_opts() has --gpu-bind as SLURM_TRES_BIND "gres/gpu:..." and
+    # --gpus-per-task only in SLURM_TRES_PER_TASK; 22.05 sets SLURM_GPU_BIND and
+    # SLURM_GPUS_PER_TASK (measured on 22.05.8 with the dev stack's GPUs).
+    gpu_bind_as_tres: bool = False
 
 
 SBATCH_22_05 = SbatchRules()
 SBATCH_25_11 = SbatchRules(job_name_variable=False, tasks_from_tasks_per_node=False,
                            cpus_in_tres_per_task=True, launcher_variables=True,
-                           gpu_variables=True)
+                           gpu_bind_as_tres=True)
 
 # set_env_from_opts() in src/common/env.c (25.11): env_array_append, so a value the job's
 # environment already has is kept; the HYDRA pairs only when no other bootstrap is chosen.
@@ -213,15 +213,20 @@ def build_environment(
     tres_per_task = _tres_per_task(req, rules)
     if tres_per_task is not None:
         env["SLURM_TRES_PER_TASK"] = tres_per_task
-    if rules.gpu_variables:
-        for name, value in (
-            ("SLURM_CPUS_PER_GPU", req.cpus_per_gpu), ("SLURM_GPUS", req.gpus),
-            ("SLURM_GPUS_PER_NODE", req.gpus_per_node), ("SLURM_MEM_PER_GPU", req.mem_per_gpu_mb),
-            ("SLURM_GPUS_PER_SOCKET", req.gpus_per_socket), ("SLURM_GPU_FREQ", req.gpu_freq),
-            ("SLURM_TRES_BIND", req.gpu_bind and f"gres/gpu:{req.gpu_bind}"),
-        ):
-            if value is not None:
-                env[name] = str(value)
+    # The GPU options as given (set_env_from_opts() in src/common/env.c, 25.11; 22.05 alike).
+    gpu_variables: tuple[tuple[str, object], ...] = (
+        ("SLURM_CPUS_PER_GPU", req.cpus_per_gpu), ("SLURM_GPUS", req.gpus),
+        ("SLURM_GPU_FREQ", req.gpu_freq), ("SLURM_GPUS_PER_NODE", req.gpus_per_node),
+        ("SLURM_GPUS_PER_SOCKET", req.gpus_per_socket), ("SLURM_MEM_PER_GPU", req.mem_per_gpu_mb),
+    )
+    if rules.gpu_bind_as_tres:
+        gpu_variables += (("SLURM_TRES_BIND", req.gpu_bind and f"gres/gpu:{req.gpu_bind}"),)
+    else:
+        gpu_variables += (("SLURM_GPUS_PER_TASK", req.gpus_per_task),
+                          ("SLURM_GPU_BIND", req.gpu_bind))
+    for name, value in gpu_variables:
+        if value is not None:
+            env[name] = str(value)
     if rules.launcher_variables:
         for name, value in _LAUNCHER_VARIABLES:
             env.setdefault(name, value)
