@@ -320,6 +320,9 @@ def test_priority_profile_switches_and_segments() -> None:
     assert "segment" in refused(segment=0)
     assert "mutually exclusive" in refused(spread_segments=True, consolidate_segments=True)
     assert job("v0.0.38", priority="TOP")["priority"] == "TOP"
+    # As sbatch: a hold wins over --priority (which would release the job), 0 is no priority.
+    assert "priority" not in job("v0.0.44", priority=10, hold=True)
+    assert "priority" not in job("v0.0.38", priority=0)
     assert job("v0.0.38", priority=5)["priority"] == "5"
     new = job("v0.0.44", priority=5, profile="task", switches="1@5", segment=4, stepmgr=True,
               spread_segments=True)
@@ -471,7 +474,7 @@ def test_v0_0_44_body() -> None:
         "time_minimum": {"set": True, "infinite": False, "number": 10},
         "standard_input": "/in", "minimum_cpus_per_node": 4, "temporary_disk_per_node": 1024,
         "tres_per_job": "gres/gpu:a100:2", "tres_per_node": "gres/gpu:1,gres/mps:100",
-        "tres_per_task": "gres/gpu:1", "cpus_per_tres": "gres/gpu:4",
+        "tres_per_task": "gres/gpu=1", "tres_bind": "gres/gpu:per_task:1", "cpus_per_tres": "gres/gpu:4",
         "memory_per_tres": "gres/gpu:512", "reservation": "r",
         "required_nodes": ["cn[1-2]", "x"], "excluded_nodes": ["y"], "licenses": "l",
         "wckey": "w", "threads_per_core": 2, "sockets_per_node": 1,

@@ -231,7 +231,12 @@ def test_what_each_release_of_sbatch_adds_to_the_environment() -> None:
     assert chosen["OMPI_MCA_plm_slurm_args"] == "-x"
     gpus = SubmitRequest(SCRIPT, 0, "norm", cpus_per_task=2, gpus_per_task="a100:1")
     job = build_submit_body(gpus, OWNER, "/w", PATH, LANG, api_version="v0.0.44")["job"]
-    assert job["tres_per_task"] == "cpu=2,gres/gpu:a100:1"
+    assert job["tres_per_task"] == "cpu=2,gres/gpu:a100=1"
+    assert job["tres_bind"] == "gres/gpu:per_task:1"  # 25.11's implicit binding
+    two = SubmitRequest(SCRIPT, 0, "norm", gpus_per_task="a100:1,v100:2", gpu_bind="closest")
+    job = build_submit_body(two, OWNER, "/w", PATH, LANG, api_version="v0.0.44")["job"]
+    assert job["tres_per_task"] == "gres/gpu:v100=2,gres/gpu:a100=1"
+    assert job["tres_bind"] == "gres/gpu:closest"  # a given binding wins
     # Both releases copy the GPU options as given; only 22.05 has SLURM_GPUS_PER_TASK and
     # SLURM_GPU_BIND, 25.11 SLURM_TRES_BIND.
     gpu = SubmitRequest(SCRIPT, 0, "norm", gpus="a100:2", gpus_per_node="1", cpus_per_gpu=4,

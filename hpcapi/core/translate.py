@@ -125,13 +125,25 @@ def _effective_ntasks(req: SubmitRequest, rules: SbatchRules = SBATCH_22_05) -> 
 
 def _tres_per_task(req: SubmitRequest, rules: SbatchRules) -> str | None:
     """25.11's tres_per_task: "cpu=N" for --cpus-per-task first, then the --gpus-per-task
-    entries as "gres/gpu:[type:]N" (slurm_option_update_tres_per_task(), xfmt_tres())."""
+    entries as "gres/gpu[:type]=N" (slurm_option_update_tres_per_task(), which puts each new
+    entry first: measured "cpu=1,gres/gpu=1" on 25.11.7)."""
     if not rules.cpus_in_tres_per_task:
         return None
     entries = [f"cpu={req.cpus_per_task}"] if req.cpus_per_task is not None else []
     if req.gpus_per_task is not None:
-        entries += [f"gres/gpu:{entry}" for entry in req.gpus_per_task.split(",")]
+        for entry in reversed(req.gpus_per_task.split(",")):
+            kind, _, count = entry.rpartition(":")
+            entries.append(f"gres/gpu:{kind}={count}" if kind else f"gres/gpu={count}")
     return ",".join(entries) or None
+
+
+def _gpu_binding(req: SubmitRequest, rules: SbatchRules) -> str | None:
+    """--gpu-bind, or 25.11's implicit "per_task:N" for --gpus-per-task (the GPUs per task
+    of every type together: _implicitly_bind_tres_per_task() in src/common/slurm_opt.c)."""
+    if req.gpu_bind is not None or not rules.gpu_bind_as_tres or req.gpus_per_task is None:
+        return req.gpu_bind
+    total = sum(int(entry.rpartition(":")[2]) for entry in req.gpus_per_task.split(","))
+    return f"per_task:{total}"
 
 
 def build_environment(
@@ -220,7 +232,8 @@ def build_environment(
         ("SLURM_GPUS_PER_SOCKET", req.gpus_per_socket), ("SLURM_MEM_PER_GPU", req.mem_per_gpu_mb),
     )
     if rules.gpu_bind_as_tres:
-        gpu_variables += (("SLURM_TRES_BIND", req.gpu_bind and f"gres/gpu:{req.gpu_bind}"),)
+        binding = _gpu_binding(req, rules)
+        gpu_variables += (("SLURM_TRES_BIND", binding and f"gres/gpu:{binding}"),)
     else:
         gpu_variables += (("SLURM_GPUS_PER_TASK", req.gpus_per_task),
                           ("SLURM_GPU_BIND", req.gpu_bind))
@@ -266,10 +279,10 @@ _FROM_REQUEST = {
     "extra": "extra", "gres_flags": "gres_flags", "oversubscribe": "oversubscribe",
     "arguments": "script_arguments", "batch_features": "batch", "burst_buffer": "bb",
     "cluster_constraint": "cluster_constraint", "container": "container",
-    "container_id": "container_id", "network": "network", "priority": "priority",
+    "container_id": "container_id", "network": "network",
     "profile": "profile", "stepmgr": "stepmgr", "segment_size": "segment",
     "spread_segments": "spread_segments", "consolidate_segments": "consolidate_segments",
-    "gpus_per_socket": "gpus_per_socket", "gpu_binding": "gpu_bind",
+    "gpus_per_socket": "gpus_per_socket",
     "gpu_frequency": "gpu_freq", "tasks_per_gpu": "ntasks_per_gpu",
 }  # fmt: skip
 
@@ -333,6 +346,10 @@ def describe_job(
         signal_batch_only=signal is not None and signal.batch_only,
         signal_reservation=signal is not None and signal.reservation,
         distribution=req.distribution.request if req.distribution is not None else None,
+        gpu_binding=_gpu_binding(req, rules),
+        # slurm_opt_create_job_desc(): a hold is priority 0 whatever --priority says, and
+        # --priority=0 sends nothing.
+        priority=None if req.hold else (req.priority or None),
         memory_binding_names=req.mem_bind.names if req.mem_bind is not None else None,
         memory_binding_values=req.mem_bind.values if req.mem_bind is not None else None,
         required_switches=req.switches.count if req.switches is not None else None,
