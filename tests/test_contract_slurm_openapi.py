@@ -255,6 +255,7 @@ _MORE_FIELDS: dict[str, Any] = {
     "mem-bind": "verbose,map_mem:0*2", "priority": 10, "gpu-bind": "closest",
     "gpu-freq": "high,memory=low", "gpus-per-socket": 1,
 }  # fmt: skip
+_NODE_INFO: dict[str, Any] = {"extra-node-info": "1:*:1"}
 _NEW_ONLY: dict[str, Any] = {"tmp": "2G", "nodelist": "cn[01-04],gpu1", "exclude": "cn07",
                              "overcommit": True, "contiguous": True, "reboot": True,
                              "use-min-nodes": True, "extra": "zone=a", "thread-spec": 2,
@@ -274,6 +275,7 @@ MORE_EXAMPLES: dict[str, list[SubmitRequest]] = {
             {**_COUNTS, **({"cores-per-socket": 4} if version in ("v0.0.38", "v0.0.40") else {})},
             {"exclusive": "topo" if version not in ("v0.0.38", "v0.0.40") else "user",
              "signal": "9", "hint": "multithread"},
+            _NODE_INFO,
             {"exclusive": "mcs", "hint": "nomultithread,memory_bound"
              if version in ("v0.0.38", "v0.0.40") else "nomultithread"},
         )

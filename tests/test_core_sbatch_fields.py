@@ -364,6 +364,21 @@ def test_gpu_binding_frequency_sockets_and_tasks_per_gpu() -> None:
     assert "ntasks-per-gpu" in _cannot_carry("v0.0.38", ntasks_per_gpu=1)
 
 
+def test_extra_node_info_sets_the_counts_and_derives_tasks() -> None:
+    request = parse(extra_node_info="1:2:1")
+    assert (request.sockets_per_node, request.cores_per_socket, request.threads_per_core) == (
+        1, 2, 1)
+    assert parse(extra_node_info="2-4:*").sockets_per_node == 2
+    assert parse(extra_node_info="2-4:*").cores_per_socket is None
+    for value in ("0", "a", "1:2:3:4", ""):
+        assert "extra-node-info" in refused(extra_node_info=value), value
+    assert "mutually exclusive" in refused(extra_node_info="1", sockets_per_node=1)
+    # -B alone derives a task count as --nodes does (the "massage the numbers" of _opt_verify()).
+    assert job("v0.0.38", extra_node_info="1:2")["tasks"] == 2
+    assert job("v0.0.44", extra_node_info="1::1")["tasks"] == 1
+    assert "tasks" not in job("v0.0.44", sockets_per_node=1)
+
+
 def test_gres_none_is_sbatchs() -> None:
     assert parse(gres="none").gres == "none"
     assert job("v0.0.38", gres="none")["gres"] == "none"

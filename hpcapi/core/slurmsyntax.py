@@ -1209,3 +1209,23 @@ def parse_gpu_freq(value: str) -> str:
             ErrorCode.BAD_PARAMETER, f"gpu-freq {quote_value(value)} must be {_GPU_FREQ_SHAPE}"
         )
     return text
+
+
+_NODE_INFO_PART = re.compile(r"(?P<min>[0-9]{1,9})(?:-[0-9]{1,9})?|\*|")
+
+
+def parse_extra_node_info(value: str) -> tuple[int | None, int | None, int | None]:
+    """Read sbatch -B "S[:C[:T]]" (verify_socket_core_thread_count()): sockets per node,
+    cores per socket and threads per core, each a minimum, a MIN-MAX range or "*" (any)."""
+    shape = "SOCKETS[:CORES[:THREADS]], each N, MIN-MAX or *"
+    parts = _spec_text(value, "extra-node-info", shape).split(":")
+    counts: list[int | None] = []
+    for part in parts:
+        match = _NODE_INFO_PART.fullmatch(part)
+        if len(parts) > 3 or match is None or (match["min"] and int(match["min"]) < 1):
+            raise HpcapiError(
+                ErrorCode.BAD_PARAMETER, f"extra-node-info {quote_value(value)} must be {shape}"
+            )
+        counts.append(int(match["min"]) if match["min"] else None)
+    counts += [None] * (3 - len(counts))
+    return counts[0], counts[1], counts[2]

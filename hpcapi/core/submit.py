@@ -39,6 +39,7 @@ from hpcapi.core.slurmsyntax import (
     parse_dependency,
     parse_distribution,
     parse_exclusive,
+    parse_extra_node_info,
     parse_gpu_bind,
     parse_gpu_count,
     parse_gpu_freq,
@@ -180,6 +181,7 @@ FIELDS: Final = (
     "gpu-bind",
     "gpu-freq",
     "ntasks-per-gpu",
+    "extra-node-info",
     # The words after the script on sbatch's command line: the script's $1, $2, ...
     "script-arguments",
     # Where the submitting command ran and the script it read, as sbatch tells slurmctld: they
@@ -288,6 +290,7 @@ REQUEST_SCHEMA: Final[dict[str, Any]] = {
         "gpu-bind": _SPEC_SHAPE,
         "gpu-freq": _SPEC_SHAPE,
         "ntasks-per-gpu": _COUNT_SHAPE,
+        "extra-node-info": _SPEC_SHAPE,
         "script-arguments": {"type": ["array", "null"], "items": {"type": "string"},
                              "maxItems": MAX_SCRIPT_ARGUMENTS},
         "submit-directory": _PATH_SHAPE,
@@ -402,6 +405,7 @@ _SHAPE_HINTS: Final[Mapping[str, str]] = {
     "gpu-bind": "must be [verbose,]closest, none, map_gpu:L, mask_gpu:L, per_task:N or single:N",
     "gpu-freq": "must be FREQ[,memory=FREQ][,verbose]",
     "ntasks-per-gpu": f"must be a whole number from 1 to {MAX_PER_UNIT}",
+    "extra-node-info": "must be SOCKETS[:CORES[:THREADS]]",
     "script-arguments": f"must be a list of at most {MAX_SCRIPT_ARGUMENTS} strings",
     "submit-directory": f"must be an absolute path of at most {MAX_PATH_LENGTH} characters",
     "script-path": f"must be a path of at most {MAX_PATH_LENGTH} characters",
@@ -513,6 +517,9 @@ class SubmitRequest:
     gpu_bind: str | None = None
     gpu_freq: str | None = None
     ntasks_per_gpu: int | None = None
+    # sbatch -B: its counts are in sockets_per_node, cores_per_socket and threads_per_core;
+    # given, sbatch derives a task count even without --nodes.
+    extra_node_info: tuple[int | None, int | None, int | None] | None = None
     script_arguments: tuple[str, ...] | None = None
     submit_directory: str | None = None  # where the client ran: SLURM_SUBMIT_DIR
     script_path: str | None = None  # the script as the client read it: the job's Command
@@ -951,6 +958,7 @@ _MORE_OPTIONS: Final[Mapping[str, tuple[str, Callable[[Any], Any]]]] = {
     "gpu_bind": ("gpu-bind", _syntax("gpu-bind", parse_gpu_bind)),
     "gpu_freq": ("gpu-freq", _syntax("gpu-freq", parse_gpu_freq)),
     "ntasks_per_gpu": ("ntasks-per-gpu", _count("ntasks-per-gpu")),
+    "extra_node_info": ("extra-node-info", _syntax("extra-node-info", parse_extra_node_info)),
     "priority": ("priority", _syntax("priority", parse_priority)),
     "profile": ("profile", _syntax("profile", parse_profile)),
     "switches": ("switches", _syntax("switches", parse_switches)),
@@ -979,6 +987,14 @@ def _parse_more_options(
     values: dict[str, Any] = {
         field: _optional(given(key), parse) for field, (key, parse) in _MORE_OPTIONS.items()
     }
+    node_info = values["extra_node_info"] or (None, None, None)
+    for field, count in zip(("sockets_per_node", "cores_per_socket", "threads_per_core"),
+                            node_info, strict=True):
+        if count is not None and values[field] is not None:
+            # Both set one job_desc_msg_t field; sbatch keeps the last given.
+            raise HpcapiError(code, f"extra-node-info and {field.replace('_', '-')} are"
+                              " mutually exclusive")  # fmt: skip
+        values[field] = count if count is not None else values[field]
     if values["time_min_minutes"] is not None and time_limit is not None:
         # slurmctld refuses a time_min above time_limit (ESLURM_INVALID_TIME_MIN_LIMIT).
         if values["time_min_minutes"] > time_limit:

@@ -115,12 +115,14 @@ def _effective_ntasks(req: SubmitRequest, rules: SbatchRules = SBATCH_22_05) -> 
     # "massage the numbers" in _opt_verify(): with --nodes N (not a range) and no task count,
     # sbatch asks for N tasks times sockets-per-node, cores-per-socket and threads-per-core
     # (after --hint), and sends that count only when one of those three is given.
+    # -B (extra_set) counts as --nodes 1 there.
     layout = _layout(req)
     counts = [layout.sockets_per_node, layout.cores_per_socket, layout.threads_per_core]
     given = [count for count in counts if count is not None]
-    if req.nodes is None or req.nodes[0] != req.nodes[1] or not given:
+    nodes = req.nodes or ((1, 1) if req.extra_node_info is not None else None)
+    if nodes is None or nodes[0] != nodes[1] or not given:
         return None
-    return req.nodes[0] * math.prod(given)
+    return nodes[0] * math.prod(given)
 
 
 def _tres_per_task(req: SubmitRequest, rules: SbatchRules) -> str | None:

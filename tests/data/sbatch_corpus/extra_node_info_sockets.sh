@@ -1,0 +1,4 @@
+#!/bin/bash
+#SBATCH -B 1
+echo "running on $(hostname)"
+sleep 1
