@@ -364,3 +364,15 @@ def test_exclusive_and_oversubscribe_are_refused_together_as_by_25_11s_sbatch() 
 def test_options_never_carried_say_why(option: str, why: str) -> None:
     refused = decide(f"#!/bin/sh\n#SBATCH {option}\ntrue\n")
     assert why in _messages(refused.refusals)
+
+
+def test_nodefile_is_read_on_the_submit_host_as_sbatch_reads_it(tmp_path) -> None:
+    (tmp_path / "hosts").write_text("# the nodes\ncn01,cn02\n\ncn03  # last\ncn01\ngpu*2\n")
+    fields = decide("#!/bin/sh\n#SBATCH -w other\n#SBATCH -F hosts\ntrue\n", cwd=str(tmp_path))
+    assert fields.refusals == []
+    assert fields.fields["nodelist"] == "cn01,cn02,cn03"  # -F wins over -w, as in sbatch
+    missing = decide("#!/bin/sh\n#SBATCH --nodefile=nope\ntrue\n", cwd=str(tmp_path))
+    assert "Invalid --nodefile node file" in _messages(missing.refusals)
+    (tmp_path / "bad").write_text("-x\n")
+    bad = decide("#!/bin/sh\n#SBATCH --nodefile=bad\ntrue\n", cwd=str(tmp_path))
+    assert "contents on line 1" in _messages(bad.refusals)

@@ -20,6 +20,7 @@ comparison with the real sbatch.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
@@ -245,11 +246,17 @@ def _strtoll(text: str) -> int:
     return int(match.group(1)) if match else 0
 
 
+# A host file is a few lines per node; this bounds what the CLI reads into one request.
+MAX_NODEFILE_BYTES = 65536
+
+
 class _Reader:
     """Turns getopt's options into field values, refusals and warnings, in order."""
 
-    def __init__(self, ignore_unsupported: bool) -> None:
+    def __init__(self, ignore_unsupported: bool, cwd: str = "/") -> None:
         self.ignore_unsupported = ignore_unsupported
+        self.cwd = cwd  # where relative file names (--nodefile) are read from
+        self.nodefile: tuple[int | None, str] | None = None  # (line, host list) read
         self.values: dict[str, Any] = {}
         self.refusals: list[Refusal] = []
         self.warnings: list[str] = []
@@ -268,6 +275,33 @@ class _Reader:
                 line, f"{text} cannot be carried by hpcapi{reason}; remove it, or use"
                 " --ignore-unsupported to submit without it", UNSUPPORTED))
 
+    def read_nodefile(self, line: int | None, shown: str, path: str) -> None:
+        """--nodefile: the host names the file on this host lists (slurm_read_hostfile())."""
+        try:
+            with open(os.path.join(self.cwd, path), encoding="utf-8") as handle:
+                text = handle.read(MAX_NODEFILE_BYTES + 1)
+        except (OSError, UnicodeDecodeError) as exc:
+            self.invalid(line, f"{shown}: Invalid --nodefile node file ({exc})")
+            return
+        if len(text) > MAX_NODEFILE_BYTES:
+            self.invalid(line, f"{shown}: the node file is larger than {MAX_NODEFILE_BYTES} bytes")
+            return
+        hosts: list[str] = []
+        for number, raw in enumerate(text.splitlines(), 1):
+            entry = re.sub(r"(?<!\\)#.*", "", raw).replace("\\#", "#")
+            if not entry:
+                continue
+            if not entry[0].isalnum():
+                self.invalid(line, f"{shown}: Invalid hostfile {path} contents on line {number}")
+                return
+            # "name*N" repeats a host for a task layout; --nodefile reads it with no count,
+            # which adds it no times (the MIN() in slurm_read_hostfile()).
+            hosts += [name for name in re.split(r"[,\s]+", entry) if name and "*" not in name]
+        if not hosts:
+            self.invalid(line, f"{shown}: Hostlist is empty!")
+            return
+        self.nodefile = (line, ",".join(dict.fromkeys(hosts)))
+
     def invalid(self, line: int | None, message: str) -> None:
         self.refusals.append(Refusal(line, message))
 
@@ -280,6 +314,9 @@ class _Reader:
             return  # sbatch skips these in the script's pass (slurm_process_option)
         if in_script and name in CLIENT_OPTIONS:
             self.client.add(name)
+            return
+        if key == "nodefile" and value is not None:
+            self.read_nodefile(line, shown, value)
             return
         if option is None:
             self.unsupported(line, shown, REFUSED_REASONS.get(name, ""))
@@ -384,7 +421,7 @@ def decide(
     ``unnamed`` is the job name without a script file ("wrap" for sbatch --wrap).
     """
     words, refusals, warnings = _directive_words(script)
-    reader = _Reader(ignore_unsupported)
+    reader = _Reader(ignore_unsupported, cwd)
     reader.refusals.extend(refusals)
     reader.warnings.extend(warnings)
     argv = [word.text for word in words]
@@ -410,6 +447,9 @@ def decide(
         # _validate_memory_options: script and command line count alike ("set by cli").
         last = reader.memory[memory[-1]] if None not in reader.memory.values() else None
         reader.invalid(last, "--mem, --mem-per-cpu, and --mem-per-gpu are mutually exclusive")
+    if reader.nodefile is not None:
+        # _validate_nodelist(): a node file replaces --nodelist, whichever came first.
+        reader.values["nodelist"] = reader.nodefile[1]
     if len(reader.sharing) > 1:
         # _validate_share_options() (25.11; 22.05's sbatch kept the last of the two).
         reader.invalid(reader.sharing["oversubscribe"],

@@ -20,6 +20,7 @@ and the failures:
 - ACCEPTED: hpcapi accepted what sbatch refused.
 - UNNAMED: hpcapi refused what sbatch accepted, without naming the directive.
 
+Files in ``files/`` of the corpus lie beside the scripts (a ``--nodefile`` names one).
 A dependency on ``@HELD_JOB@`` in a script becomes, on each side, a held job that side
 submitted first, named ``dependency_parent.sh`` (a singleton script takes that name, so its
 dependency is unfulfilled on both sides however the scheduler's timing falls).
@@ -232,6 +233,9 @@ class Submitter:
         self._as_user(["kinit", "-k", "-t", keytab, f"{USER}@{REALM}"], self.hpcapi_env,
                       check=True)
         self.jobs: list[str] = []
+        # Files the scripts name (a --nodefile), beside them as on a submit host.
+        for extra in sorted((CORPUS / "files").glob("*")):
+            self.write(extra.name, extra.read_text())
 
     def _as_user(self, command: list[str], env: dict[str, str], check: bool = False):
         argv = ["runuser", "-u", USER, "--", "env", "-i",

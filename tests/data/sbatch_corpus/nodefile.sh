@@ -1,0 +1,4 @@
+#!/bin/bash
+#SBATCH --nodefile=hosts.txt
+echo "running on $(hostname)"
+sleep 1
