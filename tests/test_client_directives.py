@@ -14,6 +14,7 @@ from hpcapi.client.directives import (
     decide,
     parse_directives,
     parse_export,
+    splice_into_script,
     split_arguments,
 )
 from hpcapi.client.options import (
@@ -376,3 +377,16 @@ def test_nodefile_is_read_on_the_submit_host_as_sbatch_reads_it(tmp_path) -> Non
     (tmp_path / "bad").write_text("-x\n")
     bad = decide("#!/bin/sh\n#SBATCH --nodefile=bad\ntrue\n", cwd=str(tmp_path))
     assert "contents on line 1" in _messages(bad.refusals)
+
+
+def test_bbf_is_spliced_into_the_script_as_sbatch_does(tmp_path) -> None:
+    (tmp_path / "bb.txt").write_text("#BB create_persistent name=x capacity=1G")
+    script = "#!/bin/sh\n#SBATCH --bbf=bb.txt\ntrue\n"
+    decision = decide(script, cwd=str(tmp_path))
+    assert decision.refusals == []
+    assert decision.fields["script-body"] == (
+        "#!/bin/sh\n#BB create_persistent name=x capacity=1G\n#SBATCH --bbf=bb.txt\ntrue\n")
+    both = decide("#!/bin/sh\n#SBATCH --bbf=bb.txt --bb=x\ntrue\n", cwd=str(tmp_path))
+    assert "Cannot specify both --burst-buffer and --bbf" in _messages(both.refusals)
+    assert splice_into_script("true\n", "x") == "x\ntrue\n"
+    assert splice_into_script("#!/bin/sh", "x\n") == "#!/bin/sh\nx\n"

@@ -246,8 +246,8 @@ def _strtoll(text: str) -> int:
     return int(match.group(1)) if match else 0
 
 
-# A host file is a few lines per node; this bounds what the CLI reads into one request.
-MAX_NODEFILE_BYTES = 65536
+# A host or burst buffer file is a few lines; this bounds what the CLI reads for one request.
+MAX_OPTION_FILE_BYTES = 65536
 
 
 class _Reader:
@@ -257,6 +257,7 @@ class _Reader:
         self.ignore_unsupported = ignore_unsupported
         self.cwd = cwd  # where relative file names (--nodefile) are read from
         self.nodefile: tuple[int | None, str] | None = None  # (line, host list) read
+        self.bbf: tuple[int | None, str] | None = None  # (line, burst buffer file's text)
         self.values: dict[str, Any] = {}
         self.refusals: list[Refusal] = []
         self.warnings: list[str] = []
@@ -275,16 +276,23 @@ class _Reader:
                 line, f"{text} cannot be carried by hpcapi{reason}; remove it, or use"
                 " --ignore-unsupported to submit without it", UNSUPPORTED))
 
-    def read_nodefile(self, line: int | None, shown: str, path: str) -> None:
-        """--nodefile: the host names the file on this host lists (slurm_read_hostfile())."""
+    def read_file(self, line: int | None, shown: str, path: str, option: str) -> str | None:
+        """The text of a file an option names, read here as sbatch reads it; None: refused."""
         try:
             with open(os.path.join(self.cwd, path), encoding="utf-8") as handle:
-                text = handle.read(MAX_NODEFILE_BYTES + 1)
+                text = handle.read(MAX_OPTION_FILE_BYTES + 1)
         except (OSError, UnicodeDecodeError) as exc:
-            self.invalid(line, f"{shown}: Invalid --nodefile node file ({exc})")
-            return
-        if len(text) > MAX_NODEFILE_BYTES:
-            self.invalid(line, f"{shown}: the node file is larger than {MAX_NODEFILE_BYTES} bytes")
+            self.invalid(line, f"{shown}: Invalid {option} file ({exc})")
+            return None
+        if len(text) > MAX_OPTION_FILE_BYTES:
+            self.invalid(line, f"{shown}: the file is larger than {MAX_OPTION_FILE_BYTES} bytes")
+            return None
+        return text
+
+    def read_nodefile(self, line: int | None, shown: str, path: str) -> None:
+        """--nodefile: the host names the file on this host lists (slurm_read_hostfile())."""
+        text = self.read_file(line, shown, path, "--nodefile node")
+        if text is None:
             return
         hosts: list[str] = []
         for number, raw in enumerate(text.splitlines(), 1):
@@ -317,6 +325,11 @@ class _Reader:
             return
         if key == "nodefile" and value is not None:
             self.read_nodefile(line, shown, value)
+            return
+        if key == "bbf" and value is not None:
+            content = self.read_file(line, shown, value, "--bbf")
+            if content is not None:
+                self.bbf = (line, content)
             return
         if option is None:
             self.unsupported(line, shown, REFUSED_REASONS.get(name, ""))
@@ -450,6 +463,11 @@ def decide(
     if reader.nodefile is not None:
         # _validate_nodelist(): a node file replaces --nodelist, whichever came first.
         reader.values["nodelist"] = reader.nodefile[1]
+    if reader.bbf is not None:
+        if "bb" in reader.values:
+            reader.invalid(reader.bbf[0], "Cannot specify both --burst-buffer and --bbf")
+        # sbatch splices the file into the script it sends, after the directives were read.
+        script = splice_into_script(script, reader.bbf[1])
     if len(reader.sharing) > 1:
         # _validate_share_options() (25.11; 22.05's sbatch kept the last of the two).
         reader.invalid(reader.sharing["oversubscribe"],
@@ -475,6 +493,19 @@ def decide(
         fields["script-path"] = script_name if keep else _full_path(script_name, cwd)
     fields["script-body"] = script
     return Decision(fields, reader.refusals, reader.warnings, frozenset(reader.client))
+
+
+def splice_into_script(script: str, text: str) -> str:
+    """``text`` put into ``script`` after its first line if it starts with "#", else before
+    it, ending with a newline (run_command_add_to_script() in src/common/run_command.c)."""
+    if not text:
+        return script
+    if not text.endswith("\n"):
+        text += "\n"
+    if not script.startswith("#"):
+        return text + script
+    first, newline, rest = script.partition("\n")
+    return first + newline + text + rest if newline else f"{script}\n{text}"
 
 
 def read_script(path: str) -> str:

@@ -1,0 +1,4 @@
+#!/bin/bash
+#SBATCH --bbf=bb.txt
+echo "running on $(hostname)"
+sleep 1
