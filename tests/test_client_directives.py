@@ -390,3 +390,11 @@ def test_bbf_is_spliced_into_the_script_as_sbatch_does(tmp_path) -> None:
     assert "Cannot specify both --burst-buffer and --bbf" in _messages(both.refusals)
     assert splice_into_script("true\n", "x") == "x\ntrue\n"
     assert splice_into_script("#!/bin/sh", "x\n") == "#!/bin/sh\nx\n"
+
+
+def test_export_file_variables_under_export_entries(tmp_path) -> None:
+    (tmp_path / "env0").write_text("A=1\0B=x=y\0DISPLAY=:0\0C=3\0D=unterminated")
+    decision = decide("#!/bin/sh\n#SBATCH --export-file=env0 --export=C=9\ntrue\n",
+                      cwd=str(tmp_path))
+    assert decision.refusals == []
+    assert decision.fields["export"] == {"A": "1", "B": "x=y", "C": "9"}

@@ -258,6 +258,7 @@ class _Reader:
         self.cwd = cwd  # where relative file names (--nodefile) are read from
         self.nodefile: tuple[int | None, str] | None = None  # (line, host list) read
         self.bbf: tuple[int | None, str] | None = None  # (line, burst buffer file's text)
+        self.export_file: dict[str, str] | None = None  # --export-file's variables
         self.values: dict[str, Any] = {}
         self.refusals: list[Refusal] = []
         self.warnings: list[str] = []
@@ -325,6 +326,11 @@ class _Reader:
             return
         if key == "nodefile" and value is not None:
             self.read_nodefile(line, shown, value)
+            return
+        if key == "export-file" and value is not None:
+            content = self.read_file(line, shown, value, "--export-file")
+            if content is not None:
+                self.export_file = read_export_file(content)
             return
         if key == "bbf" and value is not None:
             content = self.read_file(line, shown, value, "--bbf")
@@ -474,6 +480,9 @@ def decide(
                        "--exclusive and --oversubscribe options are mutually exclusive")
     fields, export_warnings = _to_fields(reader.values, environ or {})
     reader.warnings.extend(export_warnings)
+    if reader.export_file:
+        # The file's variables are the job's environment, --export's entries added to them.
+        fields["export"] = {**reader.export_file, **fields.get("export", {})}
     # sbatch's defaults: the working directory it runs in (arg_reset_chdir: getcwd; -D
     # relative to it), the script's file name as job name, "sbatch" for a script on stdin
     # (_opt_verify, _fill_job_desc_from_opts).
@@ -493,6 +502,21 @@ def decide(
         fields["script-path"] = script_name if keep else _full_path(script_name, cwd)
     fields["script-body"] = script
     return Decision(fields, reader.refusals, reader.warnings, frozenset(reader.client))
+
+
+# _discard_env() in src/common/env.c: never taken from an --export-file.
+_DISCARDED_FROM_FILE = frozenset({"DISPLAY", "ENVIRONMENT", "HOSTNAME"})
+
+
+def read_export_file(content: str) -> dict[str, str]:
+    """--export-file's variables: NUL-separated NAME=value entries, as `env -0` writes them
+    (env_array_from_file(); a last entry without its NUL is not read, as there)."""
+    variables: dict[str, str] = {}
+    for entry in content.split("\0")[:-1]:
+        name, equals, value = entry.partition("=")
+        if equals and name and name not in _DISCARDED_FROM_FILE:
+            variables[name] = value
+    return variables
 
 
 def splice_into_script(script: str, text: str) -> str:
