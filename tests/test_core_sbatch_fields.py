@@ -362,6 +362,14 @@ def test_gpu_binding_frequency_sockets_and_tasks_per_gpu() -> None:
     assert env["SLURM_GPUS_PER_SOCKET"] == "1"
     assert environment("v0.0.44", ntasks_per_gpu=2)["SLURM_NTASKS_PER_GPU"] == "2"
     assert "ntasks-per-gpu" in _cannot_carry("v0.0.38", ntasks_per_gpu=1)
+    assert job("v0.0.44", ntasks_per_tres=3)["ntasks_per_tres"] == 3
+    assert environment("v0.0.44", ntasks_per_tres=3)["SLURM_NTASKS_PER_TRES"] == "3"
+    assert "SLURM_NTASKS_PER_GPU" not in environment("v0.0.44", ntasks_per_tres=3,
+                                                     ntasks_per_gpu=3)
+    assert "Inconsistent values" in refused(ntasks_per_tres=3, ntasks_per_gpu=2)
+    assert "ntasks-per-node is mutually exclusive" in refused(ntasks_per_tres=2,
+                                                              ntasks_per_node=1)
+    assert "ntasks-per-tres" in _cannot_carry("v0.0.38", ntasks_per_tres=1)
 
 
 def test_extra_node_info_sets_the_counts_and_derives_tasks() -> None:

@@ -272,6 +272,7 @@ OPTIONS: tuple[SbatchOption, ...] = (
     SbatchOption("gpu-bind", "gpu-bind", help="e.g. closest, single:1, map_gpu:0,1"),
     SbatchOption("gpu-freq", "gpu-freq", help="e.g. high,memory=low"),
     SbatchOption("ntasks-per-gpu", "ntasks-per-gpu", help="tasks per GPU (Slurm 23.11+)"),
+    SbatchOption("ntasks-per-tres", "ntasks-per-tres", help="tasks per GPU (Slurm 23.11+)"),
     SbatchOption("extra-node-info", "extra-node-info", "B",
                  help="SOCKETS[:CORES[:THREADS]] per node"),
     SbatchOption("distribution", "distribution", "m",

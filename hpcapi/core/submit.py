@@ -181,6 +181,7 @@ FIELDS: Final = (
     "gpu-bind",
     "gpu-freq",
     "ntasks-per-gpu",
+    "ntasks-per-tres",
     "extra-node-info",
     # The words after the script on sbatch's command line: the script's $1, $2, ...
     "script-arguments",
@@ -290,6 +291,7 @@ REQUEST_SCHEMA: Final[dict[str, Any]] = {
         "gpu-bind": _SPEC_SHAPE,
         "gpu-freq": _SPEC_SHAPE,
         "ntasks-per-gpu": _COUNT_SHAPE,
+        "ntasks-per-tres": _COUNT_SHAPE,
         "extra-node-info": _SPEC_SHAPE,
         "script-arguments": {"type": ["array", "null"], "items": {"type": "string"},
                              "maxItems": MAX_SCRIPT_ARGUMENTS},
@@ -405,6 +407,7 @@ _SHAPE_HINTS: Final[Mapping[str, str]] = {
     "gpu-bind": "must be [verbose,]closest, none, map_gpu:L, mask_gpu:L, per_task:N or single:N",
     "gpu-freq": "must be FREQ[,memory=FREQ][,verbose]",
     "ntasks-per-gpu": f"must be a whole number from 1 to {MAX_PER_UNIT}",
+    "ntasks-per-tres": f"must be a whole number from 1 to {MAX_PER_UNIT}",
     "extra-node-info": "must be SOCKETS[:CORES[:THREADS]]",
     "script-arguments": f"must be a list of at most {MAX_SCRIPT_ARGUMENTS} strings",
     "submit-directory": f"must be an absolute path of at most {MAX_PATH_LENGTH} characters",
@@ -517,6 +520,7 @@ class SubmitRequest:
     gpu_bind: str | None = None
     gpu_freq: str | None = None
     ntasks_per_gpu: int | None = None
+    ntasks_per_tres: int | None = None
     # sbatch -B: its counts are in sockets_per_node, cores_per_socket and threads_per_core;
     # given, sbatch derives a task count even without --nodes.
     extra_node_info: tuple[int | None, int | None, int | None] | None = None
@@ -838,7 +842,11 @@ def parse_submit_request(body: object, policy: SubmitPolicy) -> SubmitRequest:
     export = _optional(given("export"), lambda v: _parse_export("export", v))
     more = _parse_more_options(given, ntasks_per_core, cpus_per_task, time_limit)
     _check_plane(more["distribution"], ntasks, nodes)
-    if more["ntasks_per_gpu"] is not None:
+    per_gpu, per_tres = more["ntasks_per_gpu"], more["ntasks_per_tres"]
+    if None not in (per_gpu, per_tres) and per_gpu != per_tres:
+        raise HpcapiError(ErrorCode.BAD_PARAMETER, f"Inconsistent values set to ntasks-per-gpu"
+                          f"={per_gpu} and ntasks-per-tres={per_tres}")  # fmt: skip
+    if per_gpu is not None or per_tres is not None:
         # _validate_ntasks_per_gpu() in src/common/slurm_opt.c (25.11).
         beside = [key for key, value in (
             ("gpus-per-task", more["gpus_per_task"]), ("gpus-per-socket", more["gpus_per_socket"]),
@@ -958,6 +966,7 @@ _MORE_OPTIONS: Final[Mapping[str, tuple[str, Callable[[Any], Any]]]] = {
     "gpu_bind": ("gpu-bind", _syntax("gpu-bind", parse_gpu_bind)),
     "gpu_freq": ("gpu-freq", _syntax("gpu-freq", parse_gpu_freq)),
     "ntasks_per_gpu": ("ntasks-per-gpu", _count("ntasks-per-gpu")),
+    "ntasks_per_tres": ("ntasks-per-tres", _count("ntasks-per-tres")),
     "extra_node_info": ("extra-node-info", _syntax("extra-node-info", parse_extra_node_info)),
     "priority": ("priority", _syntax("priority", parse_priority)),
     "profile": ("profile", _syntax("profile", parse_profile)),

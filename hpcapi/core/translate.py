@@ -204,7 +204,10 @@ def build_environment(
         env["SLURM_NTASKS_PER_CORE"] = str(layout.tasks_per_core)
     if req.ntasks_per_node is not None:
         env["SLURM_NTASKS_PER_NODE"] = str(req.ntasks_per_node)
-    if req.ntasks_per_gpu is not None:
+    # _opt_verify(): --ntasks-per-tres's variable if given, else --ntasks-per-gpu's.
+    if req.ntasks_per_tres is not None:
+        env["SLURM_NTASKS_PER_TRES"] = str(req.ntasks_per_tres)
+    elif req.ntasks_per_gpu is not None:
         env["SLURM_NTASKS_PER_GPU"] = str(req.ntasks_per_gpu)
     if req.ntasks_per_socket is not None:
         env["SLURM_NTASKS_PER_SOCKET"] = str(req.ntasks_per_socket)
@@ -285,7 +288,7 @@ _FROM_REQUEST = {
     "profile": "profile", "stepmgr": "stepmgr", "segment_size": "segment",
     "spread_segments": "spread_segments", "consolidate_segments": "consolidate_segments",
     "gpus_per_socket": "gpus_per_socket",
-    "gpu_frequency": "gpu_freq", "tasks_per_gpu": "ntasks_per_gpu",
+    "gpu_frequency": "gpu_freq",
 }  # fmt: skip
 
 
@@ -349,6 +352,7 @@ def describe_job(
         signal_reservation=signal is not None and signal.reservation,
         distribution=req.distribution.request if req.distribution is not None else None,
         gpu_binding=_gpu_binding(req, rules),
+        tasks_per_gpu=req.ntasks_per_tres or req.ntasks_per_gpu,
         # slurm_opt_create_job_desc(): a hold is priority 0 whatever --priority says, and
         # --priority=0 sends nothing.
         priority=None if req.hold else (req.priority or None),

@@ -41,7 +41,7 @@ _REQUEST_KEYS = {
     "container_id": "container-id", "batch_features": "batch", "profile": "profile",
     "required_switches": "switches", "stepmgr": "stepmgr", "segment_size": "segment",
     "spread_segments": "spread-segments", "consolidate_segments": "consolidate-segments",
-    "tasks_per_gpu": "ntasks-per-gpu",
+    "tasks_per_gpu": "ntasks-per-gpu (or ntasks-per-tres)",
 }  # fmt: skip
 
 # sbatch's mail type names (22.05) -> the v0.0.40+ data parser's JOB_MAIL_FLAGS names.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# hpcapi-expect: refused ntasks-per-gpu: this Slurm release
+# hpcapi-expect: refused ntasks-per-gpu (or ntasks-per-tres): this Slurm release
 #SBATCH --gpus=1
 #SBATCH --ntasks-per-gpu=2
 echo "running on $(hostname)"
