@@ -156,6 +156,7 @@ class JobDescription:
     gpu_binding: str | None = None  # sbatch --gpu-bind, e.g. "closest"
     gpu_frequency: str | None = None  # sbatch --gpu-freq, e.g. "high,memory=low"
     tasks_per_gpu: int | None = None  # sbatch --ntasks-per-gpu
+    tres_bind: str | None = None  # sbatch --tres-bind, with the GPU binding it lacks
     # sbatch's argv[0], the script's full path: slurmctld keeps it as the job's Command; None,
     # as for a script sbatch read from stdin, shows "(null)".
     command: str | None = None

@@ -370,6 +370,17 @@ def test_gpu_binding_frequency_sockets_and_tasks_per_gpu() -> None:
     assert "ntasks-per-node is mutually exclusive" in refused(ntasks_per_tres=2,
                                                               ntasks_per_node=1)
     assert "ntasks-per-tres" in _cannot_carry("v0.0.38", ntasks_per_tres=1)
+    assert job("v0.0.44", tres_bind="gres/gpu:closest")["tres_bind"] == "gres/gpu:closest"
+    both = job("v0.0.44", tres_bind="gres/mps:closest", gpus_per_task=1, ntasks=1)
+    assert both["tres_bind"] == "gres/mps:closest+gres/gpu:per_task:1"
+    assert job("v0.0.44", tres_bind="gres/gpu:none", gpus_per_task=1,
+               ntasks=1)["tres_bind"] == "gres/gpu:none"
+    env = environment("v0.0.44", tres_bind="gres/gpu:single:1")
+    assert env["SLURM_TRES_BIND"] == "gres/gpu:single:1"
+    assert "tres-bind" in refused(tres_bind="gpu:closest")
+    assert "tres-bind" in refused(tres_bind="gres/gpu:nearest")
+    assert "mutually exclusive" in refused(tres_bind="gres/gpu:closest", gpu_bind="closest")
+    assert "tres-bind" in _cannot_carry("v0.0.38", tres_bind="gres/gpu:closest")
 
 
 def test_extra_node_info_sets_the_counts_and_derives_tasks() -> None:

@@ -273,6 +273,7 @@ OPTIONS: tuple[SbatchOption, ...] = (
     SbatchOption("gpu-freq", "gpu-freq", help="e.g. high,memory=low"),
     SbatchOption("ntasks-per-gpu", "ntasks-per-gpu", help="tasks per GPU (Slurm 23.11+)"),
     SbatchOption("ntasks-per-tres", "ntasks-per-tres", help="tasks per GPU (Slurm 23.11+)"),
+    SbatchOption("tres-bind", "tres-bind", help="e.g. gres/gpu:closest (Slurm 23.11+)"),
     SbatchOption("extra-node-info", "extra-node-info", "B",
                  help="SOCKETS[:CORES[:THREADS]] per node"),
     SbatchOption("distribution", "distribution", "m",

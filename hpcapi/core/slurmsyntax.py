@@ -1229,3 +1229,23 @@ def parse_extra_node_info(value: str) -> tuple[int | None, int | None, int | Non
         counts.append(int(match["min"]) if match["min"] else None)
     counts += [None] * (3 - len(counts))
     return counts[0], counts[1], counts[2]
+
+
+# tres_bind_verify_cmdline(): "gres/NAME:BINDING" entries joined by "+" (the GPU bindings of
+# --gpu-bind for gres/gpu).
+_TRES_BIND_ENTRY = re.compile(r"gres/(?P<name>[A-Za-z][A-Za-z0-9_.-]{0,63}):(?P<binding>.+)")
+
+
+def parse_tres_bind(value: str) -> str:
+    """Check sbatch --tres-bind, e.g. "gres/gpu:closest" or "gres/gpu:single:1"."""
+    shape = "gres/NAME:BINDING[+gres/NAME:BINDING], e.g. gres/gpu:closest"
+    text = _spec_text(value, "tres-bind", shape)
+    for entry in text.split("+"):
+        match = _TRES_BIND_ENTRY.fullmatch(entry)
+        valid = match is not None and (
+            match["name"] != "gpu" or _GPU_BIND.fullmatch(match["binding"]) is not None)
+        if not valid:
+            raise HpcapiError(
+                ErrorCode.BAD_PARAMETER, f"tres-bind {quote_value(entry)} must be {shape}"
+            )
+    return text

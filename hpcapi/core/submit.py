@@ -62,6 +62,7 @@ from hpcapi.core.slurmsyntax import (
     parse_text_line,
     parse_time_limit,
     parse_time_minimum,
+    parse_tres_bind,
     parse_yes_no,
     quote_value,
 )
@@ -182,6 +183,7 @@ FIELDS: Final = (
     "gpu-freq",
     "ntasks-per-gpu",
     "ntasks-per-tres",
+    "tres-bind",
     "extra-node-info",
     # The words after the script on sbatch's command line: the script's $1, $2, ...
     "script-arguments",
@@ -292,6 +294,7 @@ REQUEST_SCHEMA: Final[dict[str, Any]] = {
         "gpu-freq": _SPEC_SHAPE,
         "ntasks-per-gpu": _COUNT_SHAPE,
         "ntasks-per-tres": _COUNT_SHAPE,
+        "tres-bind": _SPEC_SHAPE,
         "extra-node-info": _SPEC_SHAPE,
         "script-arguments": {"type": ["array", "null"], "items": {"type": "string"},
                              "maxItems": MAX_SCRIPT_ARGUMENTS},
@@ -408,6 +411,7 @@ _SHAPE_HINTS: Final[Mapping[str, str]] = {
     "gpu-freq": "must be FREQ[,memory=FREQ][,verbose]",
     "ntasks-per-gpu": f"must be a whole number from 1 to {MAX_PER_UNIT}",
     "ntasks-per-tres": f"must be a whole number from 1 to {MAX_PER_UNIT}",
+    "tres-bind": "must be gres/NAME:BINDING[+gres/NAME:BINDING]",
     "extra-node-info": "must be SOCKETS[:CORES[:THREADS]]",
     "script-arguments": f"must be a list of at most {MAX_SCRIPT_ARGUMENTS} strings",
     "submit-directory": f"must be an absolute path of at most {MAX_PATH_LENGTH} characters",
@@ -521,6 +525,7 @@ class SubmitRequest:
     gpu_freq: str | None = None
     ntasks_per_gpu: int | None = None
     ntasks_per_tres: int | None = None
+    tres_bind: str | None = None
     # sbatch -B: its counts are in sockets_per_node, cores_per_socket and threads_per_core;
     # given, sbatch derives a task count even without --nodes.
     extra_node_info: tuple[int | None, int | None, int | None] | None = None
@@ -967,6 +972,7 @@ _MORE_OPTIONS: Final[Mapping[str, tuple[str, Callable[[Any], Any]]]] = {
     "gpu_freq": ("gpu-freq", _syntax("gpu-freq", parse_gpu_freq)),
     "ntasks_per_gpu": ("ntasks-per-gpu", _count("ntasks-per-gpu")),
     "ntasks_per_tres": ("ntasks-per-tres", _count("ntasks-per-tres")),
+    "tres_bind": ("tres-bind", _syntax("tres-bind", parse_tres_bind)),
     "extra_node_info": ("extra-node-info", _syntax("extra-node-info", parse_extra_node_info)),
     "priority": ("priority", _syntax("priority", parse_priority)),
     "profile": ("profile", _syntax("profile", parse_profile)),
@@ -1028,6 +1034,9 @@ def _parse_more_options(
     if values["oversubscribe"] and values["exclusive"] is not None:
         # Both are job_desc_msg_t's one "shared"; sbatch keeps the last given.
         raise HpcapiError(code, "exclusive and oversubscribe are mutually exclusive")
+    if values["gpu_bind"] is not None and values["tres_bind"] is not None:
+        # Both set job_desc_msg_t's one tres_bind; sbatch keeps the last given.
+        raise HpcapiError(code, "gpu-bind and tres-bind are mutually exclusive")
     if values["spread_segments"] and values["consolidate_segments"]:
         raise HpcapiError(code, "spread-segments and consolidate-segments are mutually exclusive")
     if values["core_spec"] is not None and values["thread_spec"] is not None:

@@ -144,8 +144,19 @@ def _gpu_binding(req: SubmitRequest, rules: SbatchRules) -> str | None:
     of every type together: _implicitly_bind_tres_per_task() in src/common/slurm_opt.c)."""
     if req.gpu_bind is not None or not rules.gpu_bind_as_tres or req.gpus_per_task is None:
         return req.gpu_bind
+    if req.tres_bind is not None and "gres/gpu" in req.tres_bind:
+        return None  # bound by --tres-bind
     total = sum(int(entry.rpartition(":")[2]) for entry in req.gpus_per_task.split(","))
     return f"per_task:{total}"
+
+
+def _tres_bind(req: SubmitRequest, rules: SbatchRules) -> str | None:
+    """The job's tres_bind: --tres-bind, then "+" the GPU binding that is not in it."""
+    binding = _gpu_binding(req, rules)
+    gpu = f"gres/gpu:{binding}" if binding is not None else None
+    if req.tres_bind is None:
+        return gpu
+    return f"{req.tres_bind}+{gpu}" if gpu else req.tres_bind
 
 
 def build_environment(
@@ -237,8 +248,7 @@ def build_environment(
         ("SLURM_GPUS_PER_SOCKET", req.gpus_per_socket), ("SLURM_MEM_PER_GPU", req.mem_per_gpu_mb),
     )
     if rules.gpu_bind_as_tres:
-        binding = _gpu_binding(req, rules)
-        gpu_variables += (("SLURM_TRES_BIND", binding and f"gres/gpu:{binding}"),)
+        gpu_variables += (("SLURM_TRES_BIND", _tres_bind(req, rules)),)
     else:
         gpu_variables += (("SLURM_GPUS_PER_TASK", req.gpus_per_task),
                           ("SLURM_GPU_BIND", req.gpu_bind))
@@ -352,6 +362,7 @@ def describe_job(
         signal_reservation=signal is not None and signal.reservation,
         distribution=req.distribution.request if req.distribution is not None else None,
         gpu_binding=_gpu_binding(req, rules),
+        tres_bind=_tres_bind(req, rules) if req.tres_bind is not None else None,
         tasks_per_gpu=req.ntasks_per_tres or req.ntasks_per_gpu,
         # slurm_opt_create_job_desc(): a hold is priority 0 whatever --priority says, and
         # --priority=0 sends nothing.

@@ -41,7 +41,7 @@ _REQUEST_KEYS = {
     "container_id": "container-id", "batch_features": "batch", "profile": "profile",
     "required_switches": "switches", "stepmgr": "stepmgr", "segment_size": "segment",
     "spread_segments": "spread-segments", "consolidate_segments": "consolidate-segments",
-    "tasks_per_gpu": "ntasks-per-gpu (or ntasks-per-tres)",
+    "tasks_per_gpu": "ntasks-per-gpu (or ntasks-per-tres)", "tres_bind": "tres-bind",
 }  # fmt: skip
 
 # sbatch's mail type names (22.05) -> the v0.0.40+ data parser's JOB_MAIL_FLAGS names.
@@ -137,7 +137,8 @@ def _check_carried(api_version: str, job: JobDescription) -> None:
         # v0.0.38's job_properties has no overcommit, contiguous, reboot, extra,
         # use-min-nodes, network, container-id, profile, switches or ntasks-per-gpu key.
         for field in ("overcommit", "contiguous", "reboot", "use_min_nodes", "extra", "network",
-                      "container_id", "profile", "required_switches", "tasks_per_gpu"):
+                      "container_id", "profile", "required_switches", "tasks_per_gpu",
+                      "tres_bind"):
             if getattr(job, field):
                 raise _cannot_carry(api_version, field, "Slurm 22.05 has no key for it")
         if job.signal_batch_only:
@@ -269,7 +270,9 @@ def _render_options(api_version: str, job: JobDescription) -> dict[str, Any]:
         options["tres_per_socket"] = ",".join(_gpu_tres(job.gpus_per_socket))
     # - --gpu-bind and --gpu-freq: tres_bind "gres/gpu:..." and tres_freq "gpu:..."
     #   (arg_set_gpu_bind(), arg_set_gpu_freq()); --ntasks-per-gpu: ntasks_per_tres.
-    if job.gpu_binding is not None:
+    if job.tres_bind is not None:
+        options["tres_bind"] = job.tres_bind
+    elif job.gpu_binding is not None:
         options["tres_bind"] = f"gres/gpu:{job.gpu_binding}"
     if job.gpu_frequency is not None:
         options["tres_freq"] = f"gpu:{job.gpu_frequency}"
