@@ -99,6 +99,12 @@ DELIBERATE: dict[str, tuple[str, frozenset[str]]] = {
     "export_none": _LOGIN_ENVIRONMENT,
     "export_values_only": _LOGIN_ENVIRONMENT,
     "export_all_plus_value": _LOGIN_ENVIRONMENT,
+    "export_file": (
+        "with --export-file sbatch empties its own environment (env_unset_environment()) after"
+        " it set SLURM_JOB_NAME there (22.05), so 22.05's job lacks it; the server does not"
+        " know the CLI read a file and keeps the name, as for any other script",
+        frozenset({"env:SLURM_JOB_NAME"}),
+    ),
 }
 # Per Slurm release, scripts that release's sbatch refuses and hpcapi accepts, with why.
 ACCEPTED_BY_RELEASE: dict[str, dict[str, str]] = {

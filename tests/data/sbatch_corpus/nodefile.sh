@@ -1,4 +1,5 @@
 #!/bin/bash
+# hpcapi-expect: refused nodelist: this Slurm release
 #SBATCH --nodefile=hosts.txt
 echo "running on $(hostname)"
 sleep 1
