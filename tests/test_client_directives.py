@@ -138,7 +138,8 @@ def test_an_option_hpcapi_cannot_carry_is_refused_by_name_or_dropped_with_a_warn
     script = "#!/bin/sh\n#SBATCH --resv-ports=2 --comment=x\ntrue\n"
     refused = decide(script)
     text = _messages(refused.refusals)
-    assert "line 2: --resv-ports=2 cannot be carried by hpcapi; remove it" in text
+    assert ("line 2: --resv-ports=2 cannot be carried by hpcapi: slurmrestd's job description has"
+            " no key for the port count; remove it") in text
     assert "--comment=x cannot be carried by hpcapi: hpcapi keeps the job comment" in text
     dropped = decide(script, ignore_unsupported=True)
     assert dropped.refusals == []
@@ -398,3 +399,10 @@ def test_export_file_variables_under_export_entries(tmp_path) -> None:
                       cwd=str(tmp_path))
     assert decision.refusals == []
     assert decision.fields["export"] == {"A": "1", "B": "x=y", "C": "9"}
+
+
+def test_resources_join_the_licenses_as_in_25_11() -> None:
+    decision = decide("#!/bin/sh\n#SBATCH --resources=fs:2 -L matlab\ntrue\n")
+    assert decision.fields["licenses"] == "matlab,fs:2"
+    assert decide("#!/bin/sh\n#SBATCH --resources=fs:2\ntrue\n").fields["licenses"] == "fs:2"
+    assert "runs no script" in _messages(decide("#!/bin/sh\n#SBATCH --external\ntrue\n").refusals)

@@ -381,6 +381,18 @@ def test_gpu_binding_frequency_sockets_and_tasks_per_gpu() -> None:
     assert "tres-bind" in refused(tres_bind="gres/gpu:nearest")
     assert "mutually exclusive" in refused(tres_bind="gres/gpu:closest", gpu_bind="closest")
     assert "tres-bind" in _cannot_carry("v0.0.38", tres_bind="gres/gpu:closest")
+    per_task = parse(tres_per_task="gres/gpu:a100=1,cpu=2", ntasks=1)
+    assert (per_task.cpus_per_task, per_task.gpus_per_task) == (2, "a100:1")
+    body = job("v0.0.44", tres_per_task="gres/gpu=1,cpu=2", ntasks=1)
+    assert (body["tres_per_task"], body["cpus_per_task"]) == ("gres/gpu=1,cpu=2", 2)
+    assert body["tres_bind"] == "gres/gpu:per_task:1"
+    env = environment("v0.0.44", tres_per_task="cpu=3")
+    assert (env["SLURM_CPUS_PER_TASK"], env["SLURM_TRES_PER_TASK"]) == ("3", "cpu=3")
+    assert "please use one or the other" in refused(tres_per_task="cpu=2", cpus_per_task=2)
+    assert "tres-per-task entry 'mem=1G'" in refused(tres_per_task="mem=1G")
+    assert "tres-per-task is mutually exclusive" in refused(tres_per_task="cpu=1",
+                                                            ntasks_per_gpu=1)
+    assert "tres-per-task" in _cannot_carry("v0.0.38", tres_per_task="cpu=2")
 
 
 def test_extra_node_info_sets_the_counts_and_derives_tasks() -> None:

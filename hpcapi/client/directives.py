@@ -259,6 +259,7 @@ class _Reader:
         self.nodefile: tuple[int | None, str] | None = None  # (line, host list) read
         self.bbf: tuple[int | None, str] | None = None  # (line, burst buffer file's text)
         self.export_file: dict[str, str] | None = None  # --export-file's variables
+        self.resources: str | None = None  # --resources: more licenses
         self.values: dict[str, Any] = {}
         self.refusals: list[Refusal] = []
         self.warnings: list[str] = []
@@ -326,6 +327,9 @@ class _Reader:
             return
         if key == "nodefile" and value is not None:
             self.read_nodefile(line, shown, value)
+            return
+        if key == "resources" and value is not None:
+            self.resources = value
             return
         if key == "export-file" and value is not None:
             content = self.read_file(line, shown, value, "--export-file")
@@ -469,6 +473,10 @@ def decide(
     if reader.nodefile is not None:
         # _validate_nodelist(): a node file replaces --nodelist, whichever came first.
         reader.values["nodelist"] = reader.nodefile[1]
+    if reader.resources is not None:
+        # slurm_opt_create_job_desc() (25.11): --resources are appended to the licenses.
+        given = reader.values.get("licenses")
+        reader.values["licenses"] = f"{given},{reader.resources}" if given else reader.resources
     if reader.bbf is not None:
         if "bb" in reader.values:
             reader.invalid(reader.bbf[0], "Cannot specify both --burst-buffer and --bbf")

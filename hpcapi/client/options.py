@@ -274,6 +274,7 @@ OPTIONS: tuple[SbatchOption, ...] = (
     SbatchOption("ntasks-per-gpu", "ntasks-per-gpu", help="tasks per GPU (Slurm 23.11+)"),
     SbatchOption("ntasks-per-tres", "ntasks-per-tres", help="tasks per GPU (Slurm 23.11+)"),
     SbatchOption("tres-bind", "tres-bind", help="e.g. gres/gpu:closest (Slurm 23.11+)"),
+    SbatchOption("tres-per-task", "tres-per-task", help="e.g. cpu=2,gres/gpu=1 (Slurm 23.11+)"),
     SbatchOption("extra-node-info", "extra-node-info", "B",
                  help="SOCKETS[:CORES[:THREADS]] per node"),
     SbatchOption("distribution", "distribution", "m",
@@ -292,6 +293,8 @@ REFUSED_REASONS = {
     "gid": "only root may submit as another group; hpcapi submits as you",
     "test-only": "hpcapi submit --dry-run has the server check the job instead",
     "propagate": "the limits are those of the submitting host, which the server cannot see",
+    "resv-ports": "slurmrestd's job description has no key for the port count",
+    "external": "an external job runs no script, and hpcapi submits batch scripts",
 }
 
 

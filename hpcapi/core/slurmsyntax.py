@@ -1249,3 +1249,37 @@ def parse_tres_bind(value: str) -> str:
                 ErrorCode.BAD_PARAMETER, f"tres-bind {quote_value(entry)} must be {shape}"
             )
     return text
+
+
+@dataclass(frozen=True)
+class TresPerTask:
+    """A validated --tres-per-task: the string as given, and the counts it sets."""
+
+    text: str  # the job's TresPerTask, as the user wrote it
+    cpus: int | None = None  # cpu=N: --cpus-per-task
+    gpus: str | None = None  # gres/gpu[:type]=N entries: --gpus-per-task "[type:]N,..."
+
+
+_TRES_PER_TASK_ENTRY = re.compile(
+    r"(?:cpu=(?P<cpus>[0-9]{1,5})|gres/gpu(?::(?P<type>[A-Za-z0-9_.-]{1,64}))?[=:](?P<gpus>[0-9]{1,5}))"
+)
+
+
+def parse_tres_per_task(value: str) -> TresPerTask:
+    """Read sbatch --tres-per-task "cpu=N,gres/gpu[:type]=N" (the entries hpcapi carries)."""
+    shape = "cpu=N and gres/gpu[:TYPE]=N entries, e.g. cpu=2,gres/gpu=1"
+    text = _spec_text(value, "tres-per-task", shape)
+    cpus: int | None = None
+    gpus: list[str] = []
+    for entry in text.split(","):
+        match = _TRES_PER_TASK_ENTRY.fullmatch(entry)
+        if match is None or int(match["cpus"] or match["gpus"]) < 1:
+            raise HpcapiError(
+                ErrorCode.BAD_PARAMETER, f"tres-per-task entry {quote_value(entry)}: only {shape}"
+                " are carried",
+            )  # fmt: skip
+        if match["cpus"]:
+            cpus = int(match["cpus"])
+        else:
+            gpus.append(f"{match['type']}:{match['gpus']}" if match["type"] else match["gpus"])
+    return TresPerTask(text, cpus, ",".join(gpus) or None)

@@ -30,6 +30,7 @@ from hpcapi.core.slurmsyntax import (
     MemoryBinding,
     SignalSpec,
     SwitchRequest,
+    TresPerTask,
     parse_acctg_freq,
     parse_array_spec,
     parse_begin,
@@ -63,6 +64,7 @@ from hpcapi.core.slurmsyntax import (
     parse_time_limit,
     parse_time_minimum,
     parse_tres_bind,
+    parse_tres_per_task,
     parse_yes_no,
     quote_value,
 )
@@ -184,6 +186,7 @@ FIELDS: Final = (
     "ntasks-per-gpu",
     "ntasks-per-tres",
     "tres-bind",
+    "tres-per-task",
     "extra-node-info",
     # The words after the script on sbatch's command line: the script's $1, $2, ...
     "script-arguments",
@@ -295,6 +298,7 @@ REQUEST_SCHEMA: Final[dict[str, Any]] = {
         "ntasks-per-gpu": _COUNT_SHAPE,
         "ntasks-per-tres": _COUNT_SHAPE,
         "tres-bind": _SPEC_SHAPE,
+        "tres-per-task": _SPEC_SHAPE,
         "extra-node-info": _SPEC_SHAPE,
         "script-arguments": {"type": ["array", "null"], "items": {"type": "string"},
                              "maxItems": MAX_SCRIPT_ARGUMENTS},
@@ -412,6 +416,7 @@ _SHAPE_HINTS: Final[Mapping[str, str]] = {
     "ntasks-per-gpu": f"must be a whole number from 1 to {MAX_PER_UNIT}",
     "ntasks-per-tres": f"must be a whole number from 1 to {MAX_PER_UNIT}",
     "tres-bind": "must be gres/NAME:BINDING[+gres/NAME:BINDING]",
+    "tres-per-task": "must be cpu=N and gres/gpu[:TYPE]=N entries",
     "extra-node-info": "must be SOCKETS[:CORES[:THREADS]]",
     "script-arguments": f"must be a list of at most {MAX_SCRIPT_ARGUMENTS} strings",
     "submit-directory": f"must be an absolute path of at most {MAX_PATH_LENGTH} characters",
@@ -526,6 +531,7 @@ class SubmitRequest:
     ntasks_per_gpu: int | None = None
     ntasks_per_tres: int | None = None
     tres_bind: str | None = None
+    tres_per_task: TresPerTask | None = None  # its counts are in cpus_per_task, gpus_per_task
     # sbatch -B: its counts are in sockets_per_node, cores_per_socket and threads_per_core;
     # given, sbatch derives a task count even without --nodes.
     extra_node_info: tuple[int | None, int | None, int | None] | None = None
@@ -847,6 +853,22 @@ def parse_submit_request(body: object, policy: SubmitPolicy) -> SubmitRequest:
     export = _optional(given("export"), lambda v: _parse_export("export", v))
     more = _parse_more_options(given, ntasks_per_core, cpus_per_task, time_limit)
     _check_plane(more["distribution"], ntasks, nodes)
+    per_task = more["tres_per_task"]
+    if per_task is not None:
+        # _set_tres_per_task_from_sibling_opt(): the string sets --cpus-per-task and
+        # --gpus-per-task, which must then not be given too.
+        for key, own, derived in (("cpus-per-task", cpus_per_task, per_task.cpus),
+                                  ("gpus-per-task", more["gpus_per_task"], per_task.gpus)):
+            if own is not None and derived is not None:
+                raise HpcapiError(
+                    ErrorCode.BAD_PARAMETER,
+                    f"You can not have tres-per-task with {key}: please use one or the other",
+                )
+        if more["ntasks_per_gpu"] is not None or more["ntasks_per_tres"] is not None:
+            raise HpcapiError(ErrorCode.BAD_PARAMETER,
+                              "tres-per-task is mutually exclusive with ntasks-per-gpu")
+        cpus_per_task = per_task.cpus if per_task.cpus is not None else cpus_per_task
+        more["gpus_per_task"] = per_task.gpus or more["gpus_per_task"]
     per_gpu, per_tres = more["ntasks_per_gpu"], more["ntasks_per_tres"]
     if None not in (per_gpu, per_tres) and per_gpu != per_tres:
         raise HpcapiError(ErrorCode.BAD_PARAMETER, f"Inconsistent values set to ntasks-per-gpu"
@@ -973,6 +995,7 @@ _MORE_OPTIONS: Final[Mapping[str, tuple[str, Callable[[Any], Any]]]] = {
     "ntasks_per_gpu": ("ntasks-per-gpu", _count("ntasks-per-gpu")),
     "ntasks_per_tres": ("ntasks-per-tres", _count("ntasks-per-tres")),
     "tres_bind": ("tres-bind", _syntax("tres-bind", parse_tres_bind)),
+    "tres_per_task": ("tres-per-task", _syntax("tres-per-task", parse_tres_per_task)),
     "extra_node_info": ("extra-node-info", _syntax("extra-node-info", parse_extra_node_info)),
     "priority": ("priority", _syntax("priority", parse_priority)),
     "profile": ("profile", _syntax("profile", parse_profile)),

@@ -129,6 +129,8 @@ def _tres_per_task(req: SubmitRequest, rules: SbatchRules) -> str | None:
     """25.11's tres_per_task: "cpu=N" for --cpus-per-task first, then the --gpus-per-task
     entries as "gres/gpu[:type]=N" (slurm_option_update_tres_per_task(), which puts each new
     entry first: measured "cpu=1,gres/gpu=1" on 25.11.7)."""
+    if req.tres_per_task is not None:
+        return req.tres_per_task.text  # --tres-per-task as written (refused on 22.05)
     if not rules.cpus_in_tres_per_task:
         return None
     entries = [f"cpu={req.cpus_per_task}"] if req.cpus_per_task is not None else []

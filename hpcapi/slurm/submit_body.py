@@ -42,6 +42,7 @@ _REQUEST_KEYS = {
     "required_switches": "switches", "stepmgr": "stepmgr", "segment_size": "segment",
     "spread_segments": "spread-segments", "consolidate_segments": "consolidate-segments",
     "tasks_per_gpu": "ntasks-per-gpu (or ntasks-per-tres)", "tres_bind": "tres-bind",
+    "tres_per_task": "tres-per-task",
 }  # fmt: skip
 
 # sbatch's mail type names (22.05) -> the v0.0.40+ data parser's JOB_MAIL_FLAGS names.
@@ -138,7 +139,7 @@ def _check_carried(api_version: str, job: JobDescription) -> None:
         # use-min-nodes, network, container-id, profile, switches or ntasks-per-gpu key.
         for field in ("overcommit", "contiguous", "reboot", "use_min_nodes", "extra", "network",
                       "container_id", "profile", "required_switches", "tasks_per_gpu",
-                      "tres_bind"):
+                      "tres_bind", "tres_per_task"):
             if getattr(job, field):
                 raise _cannot_carry(api_version, field, "Slurm 22.05 has no key for it")
         if job.signal_batch_only:
