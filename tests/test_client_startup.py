@@ -107,3 +107,29 @@ def test_the_package_names_are_importable_on_first_use() -> None:
     assert HpcapiClient is defined
     with pytest.raises(AttributeError):
         _ = hpcapi.client.no_such_name
+
+
+def test_the_entry_point_answers_version_before_importing_the_parser(tmp_path: Path) -> None:
+    probe = ("import json, sys\nsys.argv = ['hpcapi', '--version']\n"
+             "from hpcapi.client.entry import main\ncode = main()\n"
+             "print(json.dumps({'code': code, 'modules': sorted(sys.modules)}))\n")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True,
+                          text=True, timeout=60, check=True,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    version, last = done.stdout.splitlines()
+    result = json.loads(last)
+    assert (version, result["code"]) == (f"hpcapi {hpcapi.__version__}", 0)
+    assert hpcapi_modules(set(result["modules"])) == {"hpcapi", "hpcapi.client",
+                                                      "hpcapi.client.entry"}
+    assert not {"argparse", "typing", "re"} & set(result["modules"]) - _STARTUP_MODULES
+    # Anything else is the full command line, as before.
+    assert subprocess.run([sys.executable, "-c", "import sys; sys.argv = ['hpcapi', '--help'];"
+                           " from hpcapi.client.entry import main; sys.exit(main())"],
+                          cwd=REPO, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(REPO)}).returncode == 0
+
+
+# What the interpreter itself has loaded before any import of ours (python -c "pass").
+_STARTUP_MODULES = set(json.loads(subprocess.run(
+    [sys.executable, "-c", "import json, sys; print(json.dumps(sorted(sys.modules)))"],
+    capture_output=True, text=True, timeout=60, check=True).stdout))
