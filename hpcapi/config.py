@@ -67,6 +67,9 @@ class ServerConfig:
     history_cache_jobs: int = 20_000
     history_full_refresh: float = 600.0
     history_time_format: TimeFormat = TimeFormat.FRCE
+    # [output]: hpcapi-outputd, which reads jobs' output files as their owners
+    output_socket: str = "/run/hpcapi-outputd/outputd.sock"
+    output_max_bytes: int = 1024 * 1024
     # [slurmrestd]
     slurmrestd_url: str = "http://127.0.0.1:6820"
     api_version: str = "auto"
@@ -210,6 +213,10 @@ _SCHEMA: dict[str, dict[str, tuple[str, Callable[[str], Any]]]] = {
         "cache_jobs": ("history_cache_jobs", _int_in(0, 10_000_000)),
         "full_refresh": ("history_full_refresh", _float_in(0, 86_400)),
         "time_format": ("history_time_format", _time_format),
+    },
+    "output": {
+        "socket": ("output_socket", _absolute_path),
+        "max_bytes": ("output_max_bytes", _int_in(1024, 64 * 1024 * 1024)),
     },
     "slurmrestd": {
         "url": ("slurmrestd_url", _url),

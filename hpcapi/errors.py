@@ -43,6 +43,7 @@ class ErrorCode(Enum):
     # --- jobs ---
     JOB_NOT_FOUND = (404, "no such job among yours")
     JOB_ALREADY_FINISHED = (409, "the job has already finished")
+    OUTPUT_NOT_AVAILABLE = (409, "the job's output is not there (yet) for this host to read")
     # --- fairness ---
     TOO_MANY_REQUESTS = (429, "too many of your requests are in progress; retry after a moment")
     # --- backend ---

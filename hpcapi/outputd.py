@@ -148,6 +148,46 @@ def _send(connection: socket.socket, header: dict[str, Any], data: bytes = b"") 
     connection.sendall(json.dumps(header).encode() + b"\n" + data)
 
 
+class HelperUnavailableError(Exception):
+    """The helper cannot be reached or broke off its answer."""
+
+
+def request_output(
+    socket_path: str, uid: int, path: str, offset: int, max_bytes: int, timeout: float = 10.0
+) -> tuple[int, int, bytes]:
+    """Ask the helper at ``socket_path`` for (size, start, bytes) of ``path`` as ``uid``.
+
+    HelperError for what the helper refuses; HelperUnavailableError when it cannot answer.
+    """
+    request = {"uid": uid, "path": path, "offset": offset, "max_bytes": max_bytes}
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+            connection.settimeout(timeout)
+            connection.connect(socket_path)
+            connection.sendall(json.dumps(request).encode() + b"\n")
+            received = bytearray()
+            while chunk := connection.recv(65536):
+                received += chunk
+                if len(received) > max_bytes + MAX_REQUEST_BYTES:
+                    raise HelperUnavailableError("the helper sent more than it was asked for")
+    except OSError as exc:
+        raise HelperUnavailableError(
+            f"cannot reach hpcapi-outputd at {socket_path}: {exc}"
+        ) from exc
+    line, newline, data = bytes(received).partition(b"\n")
+    try:
+        header = json.loads(line) if newline else None
+    except ValueError:
+        header = None
+    if not isinstance(header, dict):
+        raise HelperUnavailableError("hpcapi-outputd gave no answer")
+    if not header.get("ok"):
+        raise HelperError(str(header.get("error")), str(header.get("message")))
+    if len(data) != header.get("length"):
+        raise HelperUnavailableError("hpcapi-outputd's answer was cut short")
+    return int(header["size"]), int(header["start"]), data
+
+
 def serve(listener: socket.socket, policy: HelperPolicy) -> None:
     """Accept connections for ever: each peer checked, each request in a child process."""
     while True:

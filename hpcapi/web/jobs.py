@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g
+from flask import Blueprint, Response, g, request
 
 from hpcapi.core.jobs import job_detail
 from hpcapi.errors import ErrorCode, HpcapiError
 from hpcapi.service.jobs import cancel_job, find_own_job, parse_job_id
+from hpcapi.service.output import job_output
 from hpcapi.web.body import read_json_body
 from hpcapi.web.identity import caller
 from hpcapi.web.responses import success
@@ -22,6 +23,15 @@ def get_job(job_id: str) -> Response:
     svc = services()
     job = find_own_job(svc, caller(), parse_job_id(job_id))
     return success("job_found", job=job_detail(job, svc.config.history_time_format))
+
+
+@blueprint.get("/job/<job_id>/output")
+def get_job_output(job_id: str) -> Response:
+    """Part of the caller's job's stdout or stderr, read as the caller (hpcapi-outputd)."""
+    wanted, answer, data = job_output(services(), caller(), job_id, request.args.to_dict())
+    if wanted.raw:
+        return Response(data, mimetype="text/plain")
+    return success("output_read", output=answer)
 
 
 def _cancel(raw_job_id: object) -> Response:

@@ -56,11 +56,12 @@ SUBMIT = ("POST", "/submit_job")
 DELETE_JOB = ("DELETE", "/job/{job_id}")
 CANCEL_JOB = ("POST", "/cancel_job")
 
-# (method, path) -> examples per generation mode; 222 requests in all, plus the explicit ones.
+# (method, path) -> examples per generation mode; 242 requests in all, plus the explicit ones.
 BUDGET: dict[tuple[str, str], dict[GenerationMode, int]] = {
     SUBMIT: {GenerationMode.POSITIVE: 60, GenerationMode.NEGATIVE: 40},
     ("GET", "/query_status"): {GenerationMode.POSITIVE: 15, GenerationMode.NEGATIVE: 15},
     ("GET", "/job/{job_id}"): {GenerationMode.POSITIVE: 20},
+    ("GET", "/job/{job_id}/output"): {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 10},
     DELETE_JOB: {GenerationMode.POSITIVE: 15},
     CANCEL_JOB: {GenerationMode.POSITIVE: 20, GenerationMode.NEGATIVE: 20},
     ("GET", "/partitions"): {GenerationMode.POSITIVE: 3},
@@ -80,6 +81,7 @@ LONG_BUDGET: dict[tuple[str, str], dict[GenerationMode, int]] = {
     SUBMIT: {GenerationMode.POSITIVE: 500, GenerationMode.NEGATIVE: 3300},
     ("GET", "/query_status"): {GenerationMode.POSITIVE: 250, GenerationMode.NEGATIVE: 600},
     ("GET", "/job/{job_id}"): {GenerationMode.POSITIVE: 1400},
+    ("GET", "/job/{job_id}/output"): {GenerationMode.POSITIVE: 300, GenerationMode.NEGATIVE: 300},
     DELETE_JOB: {GenerationMode.POSITIVE: 700},
     CANCEL_JOB: {GenerationMode.POSITIVE: 1000, GenerationMode.NEGATIVE: 1600},
     ("GET", "/partitions"): {GenerationMode.POSITIVE: 300},

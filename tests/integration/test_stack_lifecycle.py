@@ -13,7 +13,7 @@ from tests.integration.conftest import REALM, REPO, curl
 pytestmark = pytest.mark.integration
 
 PARTS = ["krb5kdc", "munged", "mariadbd", "slurmdbd", "slurmctld", "slurmd", "slurmrestd",
-         "gunicorn", "apache2"]
+         "outputd", "gunicorn", "apache2"]
 
 
 def _stack(*args: str) -> subprocess.CompletedProcess:

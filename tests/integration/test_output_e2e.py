@@ -1,0 +1,61 @@
+"""A job's output read back through Apache with Kerberos, hpcapi-outputd reading it as alice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import curl
+from tests.integration.test_submit_e2e import wait_for_file, wait_for_state
+
+pytestmark = pytest.mark.e2e
+
+SCRIPT = "#!/bin/bash\necho 'line 1'\necho 'line 2'\necho 'to stderr' >&2\n"
+
+
+def test_alice_reads_her_jobs_output_bob_gets_job_not_found(
+    stack, api, kinit, cleanup_jobs
+):
+    submitted = api("alice").post_json("submit_job", {"partition": "quick", "script-body": SCRIPT,
+                                                      "error": "/tmp/hpcapi-output-%j.err"})
+    assert submitted.status_code == 200, submitted.text
+    job_id = submitted.json()["reason"]
+    cleanup_jobs.append(job_id)
+    wait_for_state(job_id, {"COMPLETED"})
+    wait_for_file(Path(f"/home/alice/slurm-{job_id}.out"), "line 2")
+
+    whole = api("alice").get(f"job/{job_id}/output")
+    assert whole.status_code == 200, whole.text
+    output = whole.json()["output"]
+    assert (output["text"], output["path"]) == ("line 1\nline 2\n",
+                                                f"/home/alice/slurm-{job_id}.out")
+    assert (output["eof"], output["job_finished"], output["size"]) == (True, True, 14)
+    tail = api("alice").get(f"job/{job_id}/output", params={"offset": "-7"}).json()["output"]
+    assert (tail["text"], tail["offset"]) == ("line 2\n", 7)
+    error = api("alice").get(f"job/{job_id}/output", params={"stream": "stderr"})
+    assert error.json()["output"]["text"] == "to stderr\n"
+    raw = curl(stack, f"job/{job_id}/output?format=raw", kinit("alice"))
+    assert (raw.status, raw.headers["content-type"].split(";")[0]) == (200, "text/plain")
+    assert raw.body == "line 1\nline 2\n"
+
+    stranger = api("bob").get(f"job/{job_id}/output")
+    assert (stranger.status_code, stranger.json()["reason"]) == (404, "job_not_found")
+    bad = api("alice").get(f"job/{job_id}/output", params={"stream": "stdin"})
+    assert (bad.status_code, bad.json()["reason"]) == (400, "bad_parameter")
+
+
+def test_a_symlinked_output_is_refused_and_nothing_read(api, cleanup_jobs):
+    # The job replaces its own output file with a link to a file alice cannot read.
+    script = "#!/bin/bash\nln -sf /etc/shadow /tmp/hpcapi-output-link-$SLURM_JOB_ID\n"
+    submitted = api("alice").post_json("submit_job", {
+        "partition": "quick", "script-body": script,
+        "output": "/tmp/hpcapi-output-link-%j"})
+    assert submitted.status_code == 200, submitted.text
+    job_id = submitted.json()["reason"]
+    cleanup_jobs.append(job_id)
+    wait_for_state(job_id, {"COMPLETED"})
+    answer = api("alice").get(f"job/{job_id}/output")
+    assert (answer.status_code, answer.json()["reason"]) == (409, "output_not_available")
+    assert "symbolic link" in answer.json()["message"]
+    assert "root" not in answer.text
