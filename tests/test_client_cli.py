@@ -399,3 +399,33 @@ def test_submit_gives_the_words_after_the_script_to_it(
     assert "script-arguments" not in second
     code, _, err = run("submit", "--wrap", "true", "--", "x")
     assert code == cli.EXIT_USAGE and "Script arguments not permitted with --wrap" in err
+
+
+def _part(text: str, offset: int, size: int, finished: bool) -> tuple[int, dict[str, object]]:
+    data = text.encode()
+    return (200, {"status": "call_success", "reason": "output_read", "output": {
+        "job_id": "9", "stream": "stdout", "path": "/o/slurm-9.out", "size": size,
+        "offset": offset, "bytes": len(data), "text": text, "invalid_utf8": False,
+        "eof": offset + len(data) >= size, "job_finished": finished}})
+
+
+def test_output_prints_the_file_and_reads_on_until_its_end(run: Run, fake: FakeTransport) -> None:
+    fake.add("GET", "job/9/output", _part("abc", 0, 6, True), _part("def", 3, 6, True))
+    code, out, _ = run("output", "9")
+    assert (code, out) == (0, "abcdef")
+    offsets = [call.query["offset"][0] for call in fake.calls("GET", "job/9/output")]
+    assert offsets == ["0", "3"]
+
+
+def test_output_tail_stderr_and_follow_until_finished_and_quiet(
+    run: Run, fake: FakeTransport
+) -> None:
+    fake.add("GET", "job/9/output", _part("x\n", 10, 12, False), _part("y\n", 12, 14, False),
+             _part("", 14, 14, True))
+    code, out, _ = run("output", "9", "--stderr", "--tail", "2", "--follow")
+    assert (code, out) == (0, "x\ny\n")
+    calls = fake.calls("GET", "job/9/output")
+    assert [c.query["offset"][0] for c in calls] == ["-2", "12", "14"]
+    assert {c.query["stream"][0] for c in calls} == {"stderr"}
+    code, _, err = run("output", "9", "--tail", "0")
+    assert code == cli.EXIT_USAGE and "--tail must be a positive" in err

@@ -301,6 +301,9 @@ def test_doc_results_have_the_keys_the_commands_print(
                                      "local_user": "a", "uid": 1, "reason": "whoami_success"}))
     fake.add("GET", "ping", (200, {"status": "call_success", "reason": "ping_success",
                                    "backend": {}}))
+    fake.add("GET", "job/42/output", (200, {"status": "call_success", "reason": "output_read",
+                                            "output": {"text": "", "offset": 0, "bytes": 0,
+                                                       "eof": True, "job_finished": True}}))
     scripts = tmp_path / "scripts"
     scripts.mkdir()
     (scripts / "a.sh").write_text("#!/bin/bash\ntrue\n")
@@ -310,6 +313,7 @@ def test_doc_results_have_the_keys_the_commands_print(
         "history": ["history"], "status": ["status", "42"], "cancel": ["cancel", "42"],
         "wait": ["wait", "42"], "partitions": ["partitions"], "whoami": ["whoami"],
         "ping": ["ping"], "completion": ["completion", "bash"], "man": ["man"],
+        "output": ["output", "42"],
     }
     printed = {name: document(run("--json", *argv)[1])["result"] for name, argv in argvs.items()}
     for data in doc_documents():

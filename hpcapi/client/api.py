@@ -192,6 +192,16 @@ class HpcapiClient:
         body = self._call("GET", f"job/{_job_path(job_id)}", retry=True)
         return dict(body.get("job") or {})
 
+    def output(self, job_id: str, stream: str = "stdout", offset: int = 0,
+               max_bytes: int | None = None) -> dict[str, Any]:
+        """Part of one job's stdout or stderr (``offset`` < 0: from the end), as the server's
+        ``output`` record: its text, the file's size, where it starts, whether it is the end."""
+        params = {"stream": stream, "offset": str(offset)}
+        if max_bytes is not None:
+            params["max_bytes"] = str(max_bytes)
+        body = self._call("GET", f"job/{_job_path(job_id)}/output", retry=True, params=params)
+        return dict(body.get("output") or {})
+
     def cancel(self, job_id: str) -> dict[str, Any]:
         """Cancel one job."""
         # DELETE is idempotent, so it is retried like a GET; a retry that lands after the

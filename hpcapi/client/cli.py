@@ -188,6 +188,7 @@ COMMAND_HELP = {
     "submit-many": "submit many scripts, at most N at a time, resumable",
     "history": "your recent jobs (query_status)",
     "status": "the state of jobs",
+    "output": "print a job's stdout (or stderr), as it is now or following it",
     "cancel": "cancel jobs",
     "wait": "wait until jobs finish; exit 0 only if all completed",
     "partitions": "the partitions you can submit to",
@@ -290,6 +291,12 @@ def _add_command_arguments(name: str, sub: argparse.ArgumentParser) -> None:
         _add_refusal_options(sub)
     elif name == "history":
         sub.add_argument("--hours", type=int, metavar="N", help="look back N hours")
+    elif name == "output":
+        sub.add_argument("job", metavar="JOB")
+        sub.add_argument("--stderr", action="store_true", help="the job's stderr, not stdout")
+        sub.add_argument("--tail", type=int, metavar="BYTES", help="only the last BYTES")
+        sub.add_argument("--follow", action="store_true",
+                         help="keep printing until the job has finished and its file stops growing")
     elif name in ("status", "cancel", "wait"):
         sub.add_argument("jobs", nargs="+", metavar="JOB")
         if name == "wait":

@@ -394,6 +394,36 @@ def cmd_cancel(ctx: Context) -> int:
     return _partial(ctx, errors, len(ctx.args.jobs))
 
 
+# How often --follow asks again, and how long a finished job's file must stay the same size.
+FOLLOW_POLL_SECONDS = 2.0
+
+
+def cmd_output(ctx: Context) -> int:
+    """hpcapi output."""
+    args = ctx.args
+    job_id = _job_ids([args.job])[0]
+    stream = "stderr" if args.stderr else "stdout"
+    if args.tail is not None and args.tail < 1:
+        raise UsageError("--tail must be a positive number of bytes")
+    offset = -args.tail if args.tail is not None else 0
+    pieces: list[str] = []
+    while True:
+        part = ctx.client.output(job_id, stream, offset)
+        text = str(part.get("text") or "")
+        pieces.append(text)
+        if not args.json:
+            print(text, end="", file=ctx.stdout, flush=True)
+        offset = int(part.get("offset") or 0) + int(part.get("bytes") or 0)
+        if not part.get("eof"):
+            continue  # more of the file than one answer holds: read on at once
+        if not args.follow or (part.get("job_finished") and not text):
+            break
+        ctx.sleep(FOLLOW_POLL_SECONDS)
+    if args.json:
+        ctx.emit({"job_id": job_id, "stream": stream, "text": "".join(pieces)}, "")
+    return EXIT_OK
+
+
 def _partial(ctx: Context, errors: Mapping[str, Any], count: int) -> int:
     """Exit 1 naming the jobs the server refused, if any; else 0."""
     if not errors:
@@ -459,6 +489,7 @@ COMMANDS: dict[str, Callable[[Context], int]] = {
     "submit-many": cmd_submit_many,
     "history": cmd_history,
     "status": cmd_status,
+    "output": cmd_output,
     "cancel": cmd_cancel,
     "wait": cmd_wait,
     "partitions": cmd_partitions,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -38,6 +40,16 @@ def test_alice_reads_her_jobs_output_bob_gets_job_not_found(
     raw = curl(stack, f"job/{job_id}/output?format=raw", kinit("alice"))
     assert (raw.status, raw.headers["content-type"].split(";")[0]) == (200, "text/plain")
     assert raw.body == "line 1\nline 2\n"
+
+    # The CLI: the whole file, a tail, and --follow of a job that has finished.
+    hpcapi = str(Path(sys.executable).parent / "hpcapi")
+    env = kinit("alice").env
+    for args, expected in ((["output", job_id], "line 1\nline 2\n"),
+                           (["output", job_id, "--tail", "7"], "line 2\n"),
+                           (["output", job_id, "--stderr", "--follow"], "to stderr\n")):
+        done = subprocess.run([hpcapi, *args], env=env, capture_output=True, text=True,
+                              timeout=120, check=False)
+        assert (done.returncode, done.stdout) == (0, expected), done.stderr
 
     stranger = api("bob").get(f"job/{job_id}/output")
     assert (stranger.status_code, stranger.json()["reason"]) == (404, "job_not_found")
