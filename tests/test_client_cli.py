@@ -429,3 +429,15 @@ def test_output_tail_stderr_and_follow_until_finished_and_quiet(
     assert {c.query["stream"][0] for c in calls} == {"stderr"}
     code, _, err = run("output", "9", "--tail", "0")
     assert code == cli.EXIT_USAGE and "--tail must be a positive" in err
+
+
+def test_submit_wait_show_output(run: Run, fake: FakeTransport, script: Path) -> None:
+    fake.add("POST", "submit_job", submitted("9"))
+    fake.add("GET", "job/9", job("9", "COMPLETED", 0))
+    fake.add("GET", "job/9/output", _part("hello\n", 0, 6, True))
+    code, out, _ = run("submit", "--wait", "--show-output", str(script))
+    assert code == 0 and out.endswith("hello\n")
+    code, out, _ = run("--json", "submit", "--wait", "--show-output", str(script))
+    assert json.loads(out)["result"]["output"] == "hello\n"
+    code, _, err = run("submit", "--show-output", str(script))
+    assert code == cli.EXIT_USAGE and "--show-output needs --wait" in err

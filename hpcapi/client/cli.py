@@ -265,6 +265,10 @@ def _add_command_arguments(name: str, sub: argparse.ArgumentParser) -> None:
             help="print only the job id (as sbatch --parsable)",
         )
         sub.add_argument(
+            "--show-output", action="store_true",
+            help="with --wait: print the job's stdout once it has finished",
+        )
+        sub.add_argument(
             "--dry-run", action="store_true",
             help="let the server check everything, submit nothing",
         )

@@ -239,6 +239,8 @@ def cmd_submit(ctx: Context) -> int:
     # "#SBATCH --wait" and "--parsable" change what sbatch does, so they change what we do.
     wait = args.wait or "wait" in decision.client
     parsable = args.parsable or "parsable" in decision.client
+    if args.show_output and not wait:
+        raise UsageError("--show-output needs --wait: the output is read once the job ends")
     if args.dry_run:
         answer = ctx.client.submit(fields, dry_run=True)
         body = answer.get("job") or {}
@@ -261,8 +263,13 @@ def cmd_submit(ctx: Context) -> int:
     ctx.say(f"submitted batch job {jobid}; waiting")
     ctx.keep(_submit_result(answer, jobid, key))  # a failed wait still tells the job's id
     code, jobs = _wait_and_report(ctx, [jobid])
-    ctx.emit(_submit_result(answer, jobid, key, job=jobs[jobid]),
-             "" if parsable else _jobs_table(jobs))
+    result = _submit_result(answer, jobid, key, job=jobs[jobid])
+    shown = "" if parsable else _jobs_table(jobs)
+    if args.show_output:
+        # The job has finished: its stdout is complete (stderr too, if it went there).
+        result["output"] = _read_output(ctx, jobid, "stdout", 0, follow=False, echo=False)
+        shown = "\n".join(part for part in (shown, result["output"].rstrip("\n")) if part)
+    ctx.emit(result, shown)
     return code
 
 
@@ -406,22 +413,29 @@ def cmd_output(ctx: Context) -> int:
     if args.tail is not None and args.tail < 1:
         raise UsageError("--tail must be a positive number of bytes")
     offset = -args.tail if args.tail is not None else 0
+    text = _read_output(ctx, job_id, stream, offset, follow=args.follow, echo=not args.json)
+    if args.json:
+        ctx.emit({"job_id": job_id, "stream": stream, "text": text}, "")
+    return EXIT_OK
+
+
+def _read_output(ctx: Context, job_id: str, stream: str, offset: int, *, follow: bool,
+                 echo: bool) -> str:
+    """A job's output from ``offset`` to its end (printed as it comes if ``echo``); with
+    ``follow``, until the job has finished and the file has stopped growing."""
     pieces: list[str] = []
     while True:
         part = ctx.client.output(job_id, stream, offset)
         text = str(part.get("text") or "")
         pieces.append(text)
-        if not args.json:
+        if echo:
             print(text, end="", file=ctx.stdout, flush=True)
         offset = int(part.get("offset") or 0) + int(part.get("bytes") or 0)
         if not part.get("eof"):
             continue  # more of the file than one answer holds: read on at once
-        if not args.follow or (part.get("job_finished") and not text):
-            break
+        if not follow or (part.get("job_finished") and not text):
+            return "".join(pieces)
         ctx.sleep(FOLLOW_POLL_SECONDS)
-    if args.json:
-        ctx.emit({"job_id": job_id, "stream": stream, "text": "".join(pieces)}, "")
-    return EXIT_OK
 
 
 def _partial(ctx: Context, errors: Mapping[str, Any], count: int) -> int:
