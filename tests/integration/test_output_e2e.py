@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import curl
+from tests.integration.conftest import curl, scontrol_job
 from tests.integration.test_submit_e2e import wait_for_file, wait_for_state
 
 pytestmark = pytest.mark.e2e
@@ -71,3 +71,21 @@ def test_a_symlinked_output_is_refused_and_nothing_read(api, cleanup_jobs):
     assert (answer.status_code, answer.json()["reason"]) == (409, "output_not_available")
     assert "symbolic link" in answer.json()["message"]
     assert "root" not in answer.text
+
+
+def test_follow_shows_output_while_the_job_runs_and_stops_after(api, kinit, cleanup_jobs):
+    script = "#!/bin/bash\necho first\nsleep 4\necho second\n"
+    submitted = api("alice").post_json("submit_job", {"partition": "quick", "script-body": script})
+    assert submitted.status_code == 200, submitted.text
+    job_id = submitted.json()["reason"]
+    cleanup_jobs.append(job_id)
+    wait_for_file(Path(f"/home/alice/slurm-{job_id}.out"), "first")
+    hpcapi = str(Path(sys.executable).parent / "hpcapi")
+    follow = subprocess.Popen([hpcapi, "output", job_id, "--follow"], env=kinit("alice").env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert follow.stdout is not None
+    assert follow.stdout.readline() == "first\n"
+    assert scontrol_job(job_id)["JobState"] == "RUNNING"  # shown while the job runs
+    rest, errors = follow.communicate(timeout=60)
+    assert (follow.returncode, rest) == (0, "second\n"), errors
+    assert wait_for_state(job_id, {"COMPLETED"})["JobState"] == "COMPLETED"
