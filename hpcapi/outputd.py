@@ -66,11 +66,10 @@ def parse_request(line: bytes, policy: HelperPolicy) -> tuple[int, str, int, int
         raise HelperError("bad_request", "the request is not one JSON object") from exc
     if not isinstance(request, dict):
         raise HelperError("bad_request", "the request is not one JSON object")
-    uid, path = request.get("uid"), request.get("path")
-    offset, max_bytes = request.get("offset", 0), request.get("max_bytes", policy.cap_bytes)
-    if not all(isinstance(n, int) and not isinstance(n, bool) for n in (uid, offset, max_bytes)):
-        raise HelperError("bad_request", "uid, offset and max_bytes must be integers")
-    assert isinstance(uid, int) and isinstance(offset, int) and isinstance(max_bytes, int)  # noqa: S101
+    uid = _integer(request, "uid", None)
+    offset = _integer(request, "offset", 0)
+    max_bytes = _integer(request, "max_bytes", policy.cap_bytes)
+    path = request.get("path")
     if not isinstance(path, str) or not path.startswith("/") or "\0" in path:
         raise HelperError("bad_request", "path must be an absolute path")
     if not policy.min_uid <= uid <= policy.max_uid:
@@ -78,6 +77,14 @@ def parse_request(line: bytes, policy: HelperPolicy) -> tuple[int, str, int, int
     if max_bytes < 1:
         raise HelperError("bad_request", "max_bytes must be positive")
     return uid, path, offset, min(max_bytes, policy.cap_bytes)
+
+
+def _integer(request: dict[str, Any], key: str, default: int | None) -> int:
+    """``request[key]`` as a JSON integer (never a boolean), else HelperError."""
+    value = request.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise HelperError("bad_request", "uid, offset and max_bytes must be integers")
+    return value
 
 
 def become(uid: int) -> None:

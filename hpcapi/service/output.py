@@ -7,6 +7,7 @@ so the web service never opens a file of a user.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,11 +24,10 @@ def first_node(nodes: str | None) -> str:
     """The first host of a Slurm node list ("cn[01-04,07]" -> "cn01"), "" for none."""
     if not nodes:
         return ""
-    head = nodes.split(",", 1)[0] if "[" not in nodes.split(",", 1)[0] else nodes
-    prefix, bracket, rest = head.partition("[")
-    if not bracket:
-        return prefix
-    return prefix + rest.split("]", 1)[0].split(",", 1)[0].split("-", 1)[0]
+    # The prefix up to a "[" or ",", then the first number of a bracketed range.
+    match = re.match(r"([^,\[]*)(?:\[([^,\-\]]*))?", nodes)
+    assert match is not None  # noqa: S101 - the pattern matches any string
+    return match[1] + (match[2] or "")
 
 
 def output_path(job: Job, stream: str) -> str | None:
