@@ -9,6 +9,10 @@ tests/data/slurmrestd/<version>/:
 - partitions.json, nodes.json, ping.json: the whole answers (this cluster's)
 - errors.json: answers to calls that fail (unknown job, bad token, refused submission, ...),
   each as {"status": HTTP status, "body": the decoded answer or its text}
+- array.json: an array of three tasks run one at a time (``0-2%1``), while task 0 runs, as
+  GET job/<array id> answers in slurmctld's and in accounting's view
+
+`dev/record-slurm-records array` records array.json alone.
 
 The "kinds" key of live.json and accounting.json names the job of each kind. Every version's
 records describe the same jobs, so the reader tests can expect the same values from each.
@@ -127,9 +131,30 @@ def record_errors(rec: Recorder, version: str, finished_job: int) -> dict[str, A
     return {name: decoded(response) for name, response in calls.items()}
 
 
+def record_array(rec: Recorder, versions: list[str], repo: Path) -> None:
+    """Write array.json: one array's records while its first task runs, in every version."""
+    array_id = rec.submit("rec-array", "#!/bin/bash\nsleep 10\n", array="0-2%1",
+                          standard_output="/home/alice/record-%A_%a.out")
+    time.sleep(4)
+    for version in versions:
+        ends = endpoints(version)
+        live = scrub(rec.get(ends.live_job.path(job_id=array_id)).json())
+        accounting: dict[str, Any] = {}
+        for _ in range(20):  # slurmdbd learns of the running task a little after slurmctld
+            accounting = scrub(rec.get(ends.accounting_job.path(job_id=array_id)).json())
+            if len(accounting.get("jobs") or []) >= 2:
+                break
+            time.sleep(0.5)
+        document = {"array_job_id": array_id, "live": live, "accounting": accounting}
+        write(repo / "tests/data/slurmrestd" / version / "array.json", document)
+        print(f"{version}: array {array_id}")
+    rec.cancel(array_id)
+
+
 def main() -> None:
     """Record the chosen cluster's answers into the test data."""
     repo = Path(sys.argv[1])
+    only_array = sys.argv[2:] == ["array"]
     release = os.environ["HPCAPI_DEV_SLURM"]
     versions = RELEASE_VERSIONS[release]
     if not set(versions) <= set(SUPPORTED_API_VERSIONS):
@@ -137,6 +162,9 @@ def main() -> None:
     key = (Path(os.environ["HPCAPI_DEV_SLURM_STATE"]) / "slurm/etc/jwt_hs256.key").read_bytes()
     base = os.environ["HPCAPI_DEV_SLURMRESTD"]
     rec = Recorder(base, key, versions[-1])
+    record_array(rec, versions, repo)
+    if only_array:
+        return
     ids = {
         "completed": rec.submit("rec-completed", "#!/bin/bash\ntrue\n"),
         "failed": rec.submit("rec-failed", "#!/bin/bash\nexit 3\n"),

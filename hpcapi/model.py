@@ -194,6 +194,9 @@ class Job:
     comment: str | None = None  # the job's own comment (not the admin or system one)
     array_job_id: int | None = None  # the array's master job id, for array tasks only
     array_task_id: int | None = None
+    # The task ids a live array record still holds pending ("1-2%1"): Slurm keeps one record
+    # for an array's pending tasks, under the array's own job id.
+    array_pending: str | None = None
 
     @property
     def finished(self) -> bool:

@@ -12,6 +12,7 @@ from hpcapi.core.slurmsyntax import (
     MAX_MEMORY_MB,
     MAX_TIME_LIMIT_MINUTES,
     Dependency,
+    array_spec_holds,
     parse_dependency,
     parse_memory,
     parse_time_limit,
@@ -375,3 +376,11 @@ def test_time_and_memory_parsers_only_raise_their_code(text: str) -> None:
             assert error.code is code
         else:
             assert value >= 1
+
+
+@pytest.mark.parametrize(("spec", "held", "not_held"), [
+    ("1-2%1", {1, 2}, {0, 3}), ("3,5-7", {3, 5, 6, 7}, {4, 8}), ("0-15:4", {0, 4, 8, 12}, {1, 16}),
+    ("7", {7}, {6, 8}), ("", set(), {0}), ("junk,2", {2}, {0}),
+])
+def test_array_spec_holds(spec: str, held: set[int], not_held: set[int]) -> None:
+    assert {task for task in held | not_held if array_spec_holds(spec, task)} == held

@@ -10,7 +10,7 @@ from conftest import FakeSlurmrestd
 
 from hpcapi.errors import ErrorCode, HpcapiError
 from hpcapi.service.context import Services
-from hpcapi.service.jobs import cancel_job, find_own_job, parse_job_id
+from hpcapi.service.jobs import cancel_job, find_own_job, parse_job_id, parse_task_ref, task_name
 from hpcapi.slurm.errors import (
     JobFinishedError,
     JobGoneError,
@@ -79,6 +79,23 @@ def test_anything_else_is_no_job_of_yours(raw: object) -> None:
 def test_a_long_bad_id_is_cut_in_the_message() -> None:
     error = not_found(lambda: parse_job_id("9" * 30 + "x" * 100))
     assert error.message == f"there is no job {('9' * 30 + 'x' * 10)!r} of yours"
+
+
+@pytest.mark.parametrize(("raw", "ref"), [
+    ("42", (42, None)), (42, (42, None)), ("42_3", (42, 3)), ("42_0", (42, 0)), (" 42_3 ", (42, 3)),
+    ("42_4000000", (42, 4000000)), ("42_007", (42, 7)),
+])
+def test_a_job_or_array_task_is_read(raw: object, ref: tuple[int, int | None]) -> None:
+    assert parse_task_ref(raw) == ref
+    assert task_name(*ref) == str(raw).strip().replace("_007", "_7")
+
+
+@pytest.mark.parametrize("raw", [
+    "42_", "_3", "42_-1", "42_4000001", "42_3_4", "42_x", "0_3", "42_٣", "42_+3", "42_[1-2]",
+])
+def test_a_bad_array_task_is_no_job_of_yours(raw: str) -> None:
+    error = not_found(lambda: parse_task_ref(raw))
+    assert error.code is ErrorCode.JOB_NOT_FOUND
 
 
 # --- find_own_job -------------------------------------------------------------------------------

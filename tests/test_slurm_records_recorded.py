@@ -20,6 +20,7 @@ from conftest import JWT_KEY, SLURMRESTD_URL, FakeSlurmrestd, openapi_spec
 
 from hpcapi.core.jobs import TimeFormat, job_detail
 from hpcapi.model import Identity, Job, JobDescription, NodeCapacity, Partition
+from hpcapi.service.output import output_path
 from hpcapi.slurm.backend import SlurmBackend
 from hpcapi.slurm.client import SlurmrestClient
 from hpcapi.slurm.endpoints import endpoints
@@ -666,3 +667,48 @@ def test_partitions_and_node_memory(version: str, slurm_transport: FakeSlurmrest
         4000, 4000, 4000
     ]
     assert backend.largest_node_memory(ALICE, "no-such-partition") is None
+
+
+# --- an array's records: GET job/<array id> while task 0 of 0-2%1 runs ---------------------------
+
+
+def serve_array(version: str, fake: FakeSlurmrestd) -> int:
+    """Answer GET job/<array id> in both views with the recorded array answers; the array id."""
+    recorded_array = document(version, "array")
+    array_id = int(recorded_array["array_job_id"])
+    ends = endpoints(version)
+    fake.answer_json("GET", ends.live_job.path(job_id=array_id), recorded_array["live"])
+    fake.answer_json("GET", ends.accounting_job.path(job_id=array_id),
+                     recorded_array["accounting"])
+    return array_id
+
+
+@pytest.mark.parametrize("version", ["v0.0.38", *V4X])
+def test_an_array_s_running_task_and_its_pending_ones(
+        version: str, slurm_transport: FakeSlurmrestd, fake_slurmrestd: FakeSlurmrestd) -> None:
+    array_id = serve_array(version, fake_slurmrestd)
+    if version == "v0.0.38":
+        backend = make_backend(slurm_transport, version)
+    else:
+        backend = backend_for(version, slurm_transport, fake_slurmrestd)
+    # Task 0 has a record (and a job id) of its own, in both views.
+    for view in (backend.live_job, backend.accounting_job):
+        running = view(ALICE, array_id, 0)
+        assert running is not None and running.job_id != array_id
+        assert (running.array_job_id, running.array_task_id) == (array_id, 0)
+    # Its file, from slurmctld's record (expanded by Slurm or by hpcapi, as the version has it).
+    task_0 = backend.live_job(ALICE, array_id, 0)
+    assert task_0 is not None
+    assert output_path(task_0, "stdout") == f"/home/alice/record-{array_id}_0.out"
+    # Tasks 1 and 2 wait in slurmctld's one record of the array's pending tasks.
+    for task in (1, 2):
+        pending = backend.live_job(ALICE, array_id, task)
+        assert pending is not None and pending.job_id == array_id
+        assert (pending.state, pending.array_task_id, pending.array_pending) == (
+            "PENDING", None, "1-2%1")
+    assert backend.live_job(ALICE, array_id, 3) is None
+    # Accounting says which tasks wait only as a bitmap ("0x6"), which hpcapi does not read.
+    assert backend.accounting_job(ALICE, array_id, 1) is None
+    # The array's own id is the record that holds its pending tasks.
+    whole = backend.live_job(ALICE, array_id)
+    assert whole is not None and whole.array_pending == "1-2%1"

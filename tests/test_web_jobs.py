@@ -384,3 +384,42 @@ def test_frce_cancel_of_a_finished_job_is_409(client: FlaskClient,
 
 def test_cancel_job_takes_only_post(client: FlaskClient) -> None:
     assert_failure(client.get("/hpcapi/cancel_job"), 405, "method_not_allowed")
+
+
+# --- GET /hpcapi/job/<id>_<task>/output, before the helper is asked ------------------------------
+
+
+def serve_array(slurm: FakeSlurmrestd) -> int:
+    """The recorded 22.05 array 0-2%1 (task 0 running, 1-2 pending) in both views; its id."""
+    array = recorded(V38, "array")
+    slurm.answer_json("GET", live_job_path(V38, array["array_job_id"]), array["live"])
+    slurm.answer_json("GET", accounting_job_path(V38, array["array_job_id"]), array["accounting"])
+    return int(array["array_job_id"])
+
+
+def test_a_pending_array_task_s_output_is_not_there_yet(
+        client: FlaskClient, fake_slurmrestd: FakeSlurmrestd) -> None:
+    array_id = serve_array(fake_slurmrestd)
+    body = assert_failure(client.get(f"/hpcapi/job/{array_id}_2/output"), 409,
+                          "output_not_available")
+    assert body["message"] == f"array task 2 of job {array_id} has not started"
+
+
+def test_an_array_task_that_is_not_in_the_array_is_404(
+        client: FlaskClient, fake_slurmrestd: FakeSlurmrestd) -> None:
+    array_id = serve_array(fake_slurmrestd)
+    body = assert_failure(client.get(f"/hpcapi/job/{array_id}_3/output"), 404, "job_not_found")
+    assert body["message"] == f"there is no job {array_id}_3 of yours"
+
+
+def test_another_user_s_array_task_is_404(
+        client: FlaskClient, fake_slurmrestd: FakeSlurmrestd) -> None:
+    array = recorded(V38, "array")
+    for record in array["live"]["jobs"] + array["accounting"]["jobs"]:
+        record["user_name" if "user_name" in record else "user"] = "bob"
+    slurm = fake_slurmrestd
+    slurm.answer_json("GET", live_job_path(V38, array["array_job_id"]), array["live"])
+    slurm.answer_json("GET", accounting_job_path(V38, array["array_job_id"]), array["accounting"])
+    for task in (0, 1):
+        assert_failure(client.get(f"/hpcapi/job/{array['array_job_id']}_{task}/output"), 404,
+                       "job_not_found")

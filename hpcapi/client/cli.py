@@ -296,7 +296,7 @@ def _add_command_arguments(name: str, sub: argparse.ArgumentParser) -> None:
     elif name == "history":
         sub.add_argument("--hours", type=int, metavar="N", help="look back N hours")
     elif name == "output":
-        sub.add_argument("job", metavar="JOB")
+        sub.add_argument("job", metavar="JOB", help="a job id, or an array task such as 42_3")
         sub.add_argument("--stderr", action="store_true", help="the job's stderr, not stdout")
         sub.add_argument("--tail", type=int, metavar="BYTES", help="only the last BYTES")
         sub.add_argument("--follow", action="store_true",

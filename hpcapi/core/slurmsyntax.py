@@ -328,6 +328,20 @@ def parse_array_spec(value: str) -> str:
     return value
 
 
+def array_spec_holds(spec: str, task: int) -> bool:
+    """Whether array spec ``spec`` ("1-2%1", "3,5-7", "0-15:4") includes index ``task``."""
+    for item in spec.partition("%")[0].split(","):
+        match = _ARRAY_ITEM.fullmatch(item)
+        if match is None:
+            continue
+        first = int(match["first"])
+        last = int(match["last"]) if match["last"] is not None else first
+        step = int(match["step"]) if match["step"] is not None else 1
+        if first <= task <= last and step > 0 and (task - first) % step == 0:
+            return True
+    return False
+
+
 # parse_mail_type() in src/common/proc_args.c (22.05.8), which compares case-insensitively.
 MAIL_TYPES = (
     "NONE", "BEGIN", "END", "FAIL", "REQUEUE", "ALL", "INVALID_DEPEND", "STAGE_OUT",

@@ -3,6 +3,7 @@ does not exist are the same ``job_not_found``."""
 
 from __future__ import annotations
 
+from hpcapi.core.slurmsyntax import MAX_ARRAY_INDEX
 from hpcapi.errors import ErrorCode, HpcapiError
 from hpcapi.model import Identity, Job
 from hpcapi.service.context import Services
@@ -17,14 +18,32 @@ def parse_job_id(raw: object) -> int:
     return int(text)
 
 
-def find_own_job(svc: Services, caller: Identity, job_id: int) -> Job:
-    """The caller's job, from slurmctld or else from accounting; job_not_found if not theirs."""
+def parse_task_ref(raw: object) -> tuple[int, int | None]:
+    """A job id or an array task as Slurm writes it (``"42"``, ``"42_3"``): (id, task or None)."""
+    text = str(raw).strip() if isinstance(raw, str) else raw
+    if isinstance(text, str) and "_" in text:
+        job_text, _, task_text = text.partition("_")
+        if task_text.isascii() and task_text.isdigit() and int(task_text) <= MAX_ARRAY_INDEX:
+            return parse_job_id(job_text), int(task_text)
+        raise HpcapiError(ErrorCode.JOB_NOT_FOUND, f"there is no job {text[:40]!r} of yours")
+    return parse_job_id(raw), None
+
+
+def task_name(job_id: int, task: int | None) -> str:
+    """``42`` or ``42_3``, as Slurm names a job or an array task."""
+    return str(job_id) if task is None else f"{job_id}_{task}"
+
+
+def find_own_job(svc: Services, caller: Identity, job_id: int, task: int | None = None) -> Job:
+    """The caller's job (or array ``job_id``'s ``task``), from slurmctld or else from
+    accounting; job_not_found if not theirs."""
     backend = svc.backend
     # The live record first: it is fresh, and its exit code is right where Slurm 22.05's
     # accounting reports 0 for every normal exit.
-    job = backend.live_job(caller, job_id) or backend.accounting_job(caller, job_id)
+    job = backend.live_job(caller, job_id, task) or backend.accounting_job(caller, job_id, task)
     if job is None or job.user != caller.local_user:
-        raise HpcapiError(ErrorCode.JOB_NOT_FOUND, f"there is no job {job_id} of yours")
+        raise HpcapiError(ErrorCode.JOB_NOT_FOUND,
+                          f"there is no job {task_name(job_id, task)} of yours")
     return job
 
 

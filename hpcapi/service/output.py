@@ -17,7 +17,7 @@ from hpcapi.errors import ErrorCode, HpcapiError
 from hpcapi.model import Identity, Job
 from hpcapi.outputd import HelperError, HelperUnavailableError, request_output
 from hpcapi.service.context import Services
-from hpcapi.service.jobs import find_own_job, parse_job_id
+from hpcapi.service.jobs import find_own_job, parse_task_ref, task_name
 
 
 def first_node(nodes: str | None) -> str:
@@ -50,19 +50,23 @@ def job_output(
 ) -> tuple[OutputRequest, dict[str, Any], bytes]:
     """(the request, the JSON answer, the bytes read) for one of the caller's jobs."""
     request = parse_output_query(query, svc.config.output_max_bytes)
-    job_id = parse_job_id(raw_job_id)
-    job = find_own_job(svc, caller, job_id)
+    job_id, task = parse_task_ref(raw_job_id)
+    name = task_name(job_id, task)
+    job = find_own_job(svc, caller, job_id, task)
+    if task is not None and job.array_task_id != task:
+        # The array's record of its pending tasks: this task has no record, nor file, yet.
+        raise HpcapiError(ErrorCode.OUTPUT_NOT_AVAILABLE,
+                          f"array task {task} of job {job_id} has not started")
     path = output_path(job, request.stream)
     if path is None:
         raise HpcapiError(ErrorCode.OUTPUT_NOT_AVAILABLE,
-                          f"Slurm's record of job {job_id} names no {request.stream} file yet")
+                          f"Slurm's record of job {name} names no {request.stream} file yet")
     try:
         size, start, data = request_output(svc.config.output_socket, caller.uid, path,
                                            request.offset, request.max_bytes)
     except HelperError as exc:
         raise HpcapiError(ErrorCode.OUTPUT_NOT_AVAILABLE,
-                          f"job {job_id}'s {request.stream} ({path}): {exc.message}") from exc
+                          f"job {name}'s {request.stream} ({path}): {exc.message}") from exc
     except HelperUnavailableError as exc:
         raise HpcapiError(ErrorCode.BACKEND_UNAVAILABLE, str(exc)) from exc
-    return request, output_answer(str(job_id), request, path, size, start, data,
-                                  job.finished), data
+    return request, output_answer(name, request, path, size, start, data, job.finished), data

@@ -13,6 +13,7 @@ import time
 from collections import OrderedDict
 from typing import Any
 
+from hpcapi.core.slurmsyntax import array_spec_holds
 from hpcapi.core.translate import SbatchRules
 from hpcapi.model import Identity, Job, JobDescription, NodeCapacity, Partition
 from hpcapi.slurm.client import SlurmrestClient, describe_slurm_errors, slurm_errors
@@ -135,21 +136,26 @@ class SlurmBackend:
             return job_id
         raise SlurmrestRejectedError(describe_slurm_errors(answer.body), slurm_errors(answer.body))
 
-    def live_job(self, user: Identity, job_id: int) -> Job | None:
-        """slurmctld's record of one job, or None if slurmctld does not hold it (any more)."""
+    def live_job(self, user: Identity, job_id: int, task: int | None = None) -> Job | None:
+        """slurmctld's record of one job (or of array ``job_id``'s ``task``), or None if
+        slurmctld does not hold it (any more)."""
         version = self.api_version
+        # An array's job id gives every record of the array (its started tasks and the record
+        # of the pending ones), as for squeue -j.
         body = self._job_answer(endpoints(version).live_job.path(job_id=job_id), user)
         jobs = [read_live_job(version, r) for r in _records(body)] if body else []
-        return next((job for job in jobs if job.job_id == job_id), None)
+        return next((job for job in jobs if _is_wanted(job, job_id, task)), None)
 
-    def accounting_job(self, user: Identity, job_id: int) -> Job | None:
-        """slurmdbd's record of one job, or None if accounting does not know it."""
+    def accounting_job(self, user: Identity, job_id: int, task: int | None = None
+                       ) -> Job | None:
+        """slurmdbd's record of one job (or of array ``job_id``'s ``task``), or None if
+        accounting does not know it."""
         version = self.api_version
         body = self._job_answer(endpoints(version).accounting_job.path(job_id=job_id), user)
         if body:
             self._check_accounting_errors(body)
         jobs = [read_accounting_job(version, r) for r in _records(body)] if body else []
-        return next((job for job in jobs if job.job_id == job_id), None)
+        return next((job for job in jobs if _is_wanted(job, job_id, task)), None)
 
     def _job_answer(self, path: str, user: Identity) -> dict[str, Any] | None:
         """The answer about one job, or None when Slurm says there is no such job."""
@@ -288,6 +294,18 @@ def _raise_cancel_refusal(numbers: set[Any], exc: SlurmrestRejectedError) -> Non
         raise JobFinishedError(exc.message, exc.slurm_errors) from exc
     if numbers & (_NO_SUCH_JOB | _ACCESS_DENIED):
         raise JobGoneError(exc.message, exc.slurm_errors) from exc
+
+
+def _is_wanted(job: Job, job_id: int, task: int | None) -> bool:
+    """Whether ``job`` is job ``job_id`` itself (``task`` None), that array's ``task``, or the
+    array's record of its pending tasks when ``task`` is one of them (as squeue -j 42_3)."""
+    if task is None:
+        return job.job_id == job_id
+    if job.array_job_id != job_id:
+        return False
+    return job.array_task_id == task or (
+        job.array_task_id is None and job.array_pending is not None
+        and array_spec_holds(job.array_pending, task))
 
 
 def _records(body: dict[str, Any]) -> list[dict[str, Any]]:

@@ -187,6 +187,7 @@ class _Details:
     comment: object = None
     array_job_id: object = None
     array_task_id: object = None
+    array_pending: object = None
 
 
 def _detail_fields(details: _Details) -> dict[str, Any]:
@@ -208,6 +209,7 @@ def _detail_fields(details: _Details) -> dict[str, Any]:
         # 0 means "not an array job" for the master id; task 0 is a real task.
         "array_job_id": array_job_id or None,
         "array_task_id": _count(details.array_task_id),
+        "array_pending": _optional_text(details.array_pending),
     }
 
 
@@ -256,6 +258,7 @@ _LIVE_OUTPUT_EXPANDED = frozenset({"v0.0.40", "v0.0.41", "v0.0.42"})
 _LIVE_DETAIL_KEYS = {
     "time_limit": "time_limit", "nodes": "nodes", "working_directory": "current_working_directory",
     "comment": "comment", "array_job_id": "array_job_id", "array_task_id": "array_task_id",
+    "array_pending": "array_task_string",
 }
 
 

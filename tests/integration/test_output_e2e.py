@@ -89,3 +89,34 @@ def test_follow_shows_output_while_the_job_runs_and_stops_after(api, kinit, clea
     rest, errors = follow.communicate(timeout=60)
     assert (follow.returncode, rest) == (0, "second\n"), errors
     assert wait_for_state(job_id, {"COMPLETED"})["JobState"] == "COMPLETED"
+
+
+def test_an_array_task_s_output_is_read_by_its_task_id(api, kinit, cleanup_jobs):
+    # One task at a time, so task 1 waits while task 0 runs.
+    script = "#!/bin/bash\necho \"task $SLURM_ARRAY_TASK_ID\"\nsleep 3\n"
+    submitted = api("alice").post_json("submit_job", {"partition": "quick", "script-body": script,
+                                                      "array": "0-1%1"})
+    assert submitted.status_code == 200, submitted.text
+    array_id = submitted.json()["reason"]
+    cleanup_jobs.append(array_id)
+    wait_for_file(Path(f"/home/alice/slurm-{array_id}_0.out"), "task 0")
+    waiting = api("alice").get(f"job/{array_id}_1/output")
+    assert (waiting.status_code, waiting.json()["reason"]) == (409, "output_not_available")
+    assert waiting.json()["message"] == f"array task 1 of job {array_id} has not started"
+
+    assert wait_for_state(f"{array_id}_1", {"COMPLETED"})["JobState"] == "COMPLETED"
+    for task in (0, 1):
+        answer = api("alice").get(f"job/{array_id}_{task}/output")
+        assert answer.status_code == 200, answer.text
+        output = answer.json()["output"]
+        assert (output["job_id"], output["path"], output["text"], output["job_finished"]) == (
+            f"{array_id}_{task}", f"/home/alice/slurm-{array_id}_{task}.out", f"task {task}\n",
+            True)
+    hpcapi = str(Path(sys.executable).parent / "hpcapi")
+    done = subprocess.run([hpcapi, "output", f"{array_id}_1"], env=kinit("alice").env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert (done.returncode, done.stdout) == (0, "task 1\n"), done.stderr
+
+    for who, task in (("bob", 1), ("alice", 2)):
+        refused = api(who).get(f"job/{array_id}_{task}/output")
+        assert (refused.status_code, refused.json()["reason"]) == (404, "job_not_found")
