@@ -113,3 +113,13 @@ class FakeTransport:
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+def output_part(text: str, offset: int, size: int, finished: bool,
+                job_id: str = "9") -> tuple[int, dict[str, object]]:
+    """A job/<id>/output answer holding ``text`` read at ``offset`` of a file of ``size``."""
+    data = text.encode()
+    return (200, {"status": "call_success", "reason": "output_read", "output": {
+        "job_id": job_id, "stream": "stdout", "path": f"/o/slurm-{job_id}.out", "size": size,
+        "offset": offset, "bytes": len(data), "text": text, "invalid_utf8": False,
+        "eof": offset + len(data) >= size, "job_finished": finished}})

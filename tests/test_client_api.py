@@ -10,7 +10,7 @@ from hpcapi.client.api import HpcapiClient, encode_submit_body, job_records
 from hpcapi.client.errors import ApiError, AuthenticationError, UnreachableError
 from hpcapi.client.transport import TransportFailure
 from hpcapi.protocol import MAX_BODY_BYTES
-from tests.client_fakes import FakeTransport
+from tests.client_fakes import FakeTransport, output_part
 
 URL = "https://hpcapi.test/hpcapi"
 OK_SUBMIT = (200, {"status": "call_success", "jobid": "42", "sbatch_lines_removed": 0,
@@ -179,3 +179,19 @@ def test_big_body_sheds_sbatch_lines_only_when_needed() -> None:
     body = encode_submit_body({"partition": "norm", "script-body": script})
     assert len(body) <= MAX_BODY_BYTES
     assert json.loads(body)["script-body"] == "#!/bin/bash\ntrue\n"
+
+
+def test_follow_output_of_an_array_task_polls_until_the_task_ends_and_its_file_stops(
+        client: HpcapiClient, fake: FakeTransport) -> None:
+    fake.add("GET", "job/44_3/output", output_part("a\n", 0, 2, False, "44_3"),
+             output_part("", 2, 2, False, "44_3"), output_part("b\n", 2, 4, True, "44_3"),
+             output_part("", 4, 4, True, "44_3"))
+    waits: list[float] = []
+    pieces = list(client.follow_output("44_3", sleep=waits.append, poll_seconds=0.5))
+    assert pieces == ["a\n", "", "b\n", ""]
+    assert [c.query["offset"][0] for c in fake.calls("GET", "job/44_3/output")] == [
+        "0", "2", "2", "4"]
+    assert waits == [0.5, 0.5, 0.5]
+    # Without follow: to the end of the file as it is now, then no more.
+    fake.add("GET", "job/45/output", output_part("x", 0, 1, False, "45"))
+    assert list(client.follow_output("45", follow=False)) == ["x"]

@@ -18,7 +18,7 @@ from hpcapi.client.auth import NO_TICKET_MESSAGE
 from hpcapi.client.config import ClientConfig
 from hpcapi.client.errors import CredentialsError
 from hpcapi.client.transport import HttpsTransport
-from tests.client_fakes import FakeTransport
+from tests.client_fakes import FakeTransport, output_part
 
 URL = "https://hpcapi.test/hpcapi"
 PARTITIONS = (200, {"status": "call_success", "reason": "query_success", "partitions": [
@@ -401,16 +401,8 @@ def test_submit_gives_the_words_after_the_script_to_it(
     assert code == cli.EXIT_USAGE and "Script arguments not permitted with --wrap" in err
 
 
-def _part(text: str, offset: int, size: int, finished: bool) -> tuple[int, dict[str, object]]:
-    data = text.encode()
-    return (200, {"status": "call_success", "reason": "output_read", "output": {
-        "job_id": "9", "stream": "stdout", "path": "/o/slurm-9.out", "size": size,
-        "offset": offset, "bytes": len(data), "text": text, "invalid_utf8": False,
-        "eof": offset + len(data) >= size, "job_finished": finished}})
-
-
 def test_output_prints_the_file_and_reads_on_until_its_end(run: Run, fake: FakeTransport) -> None:
-    fake.add("GET", "job/9/output", _part("abc", 0, 6, True), _part("def", 3, 6, True))
+    fake.add("GET", "job/9/output", output_part("abc", 0, 6, True), output_part("def", 3, 6, True))
     code, out, _ = run("output", "9")
     assert (code, out) == (0, "abcdef")
     offsets = [call.query["offset"][0] for call in fake.calls("GET", "job/9/output")]
@@ -420,8 +412,8 @@ def test_output_prints_the_file_and_reads_on_until_its_end(run: Run, fake: FakeT
 def test_output_tail_stderr_and_follow_until_finished_and_quiet(
     run: Run, fake: FakeTransport
 ) -> None:
-    fake.add("GET", "job/9/output", _part("x\n", 10, 12, False), _part("y\n", 12, 14, False),
-             _part("", 14, 14, True))
+    fake.add("GET", "job/9/output", output_part("x\n", 10, 12, False),
+             output_part("y\n", 12, 14, False), output_part("", 14, 14, True))
     code, out, _ = run("output", "9", "--stderr", "--tail", "2", "--follow")
     assert (code, out) == (0, "x\ny\n")
     calls = fake.calls("GET", "job/9/output")
@@ -434,7 +426,7 @@ def test_output_tail_stderr_and_follow_until_finished_and_quiet(
 def test_submit_wait_show_output(run: Run, fake: FakeTransport, script: Path) -> None:
     fake.add("POST", "submit_job", submitted("9"))
     fake.add("GET", "job/9", job("9", "COMPLETED", 0))
-    fake.add("GET", "job/9/output", _part("hello\n", 0, 6, True))
+    fake.add("GET", "job/9/output", output_part("hello\n", 0, 6, True))
     code, out, _ = run("submit", "--wait", "--show-output", str(script))
     assert code == 0 and out.endswith("hello\n")
     code, out, _ = run("--json", "submit", "--wait", "--show-output", str(script))

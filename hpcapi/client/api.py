@@ -15,7 +15,7 @@ import json
 import random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -39,6 +39,8 @@ RETRY_STATUSES = frozenset({502, 503, 504})
 # hpcapi's too_many_requests: refused before anything of the request was done, so any request,
 # an unkeyed submission too, is sent again after the Retry-After it names.
 REFUSED_UNDONE_STATUS = 429
+# How often following a job's output asks again once it has read to the end of the file.
+FOLLOW_POLL_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,22 @@ class HpcapiClient:
             params["max_bytes"] = str(max_bytes)
         body = self._call("GET", f"job/{_job_path(job_id)}/output", retry=True, params=params)
         return dict(body.get("output") or {})
+
+    def follow_output(self, job_id: str, stream: str = "stdout", offset: int = 0, *,
+                      follow: bool = True, poll_seconds: float = FOLLOW_POLL_SECONDS,
+                      sleep: Callable[[float], None] = time.sleep) -> Iterator[str]:
+        """The text of one job's stdout or stderr from ``offset`` (< 0: from the end) to its end,
+        piece by piece; with ``follow``, until the job has finished and the file stops growing."""
+        while True:
+            part = self.output(job_id, stream, offset)
+            text = str(part.get("text") or "")
+            yield text
+            offset = int(part.get("offset") or 0) + int(part.get("bytes") or 0)
+            if not part.get("eof"):
+                continue  # more of the file than one answer holds: read on at once
+            if not follow or (part.get("job_finished") and not text):
+                return
+            sleep(poll_seconds)
 
     def cancel(self, job_id: str) -> dict[str, Any]:
         """Cancel one job."""

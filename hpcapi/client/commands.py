@@ -401,10 +401,6 @@ def cmd_cancel(ctx: Context) -> int:
     return _partial(ctx, errors, len(ctx.args.jobs))
 
 
-# How often --follow asks again, and how long a finished job's file must stay the same size.
-FOLLOW_POLL_SECONDS = 2.0
-
-
 def cmd_output(ctx: Context) -> int:
     """hpcapi output."""
     args = ctx.args
@@ -424,18 +420,11 @@ def _read_output(ctx: Context, job_id: str, stream: str, offset: int, *, follow:
     """A job's output from ``offset`` to its end (printed as it comes if ``echo``); with
     ``follow``, until the job has finished and the file has stopped growing."""
     pieces: list[str] = []
-    while True:
-        part = ctx.client.output(job_id, stream, offset)
-        text = str(part.get("text") or "")
+    for text in ctx.client.follow_output(job_id, stream, offset, follow=follow, sleep=ctx.sleep):
         pieces.append(text)
         if echo:
             print(text, end="", file=ctx.stdout, flush=True)
-        offset = int(part.get("offset") or 0) + int(part.get("bytes") or 0)
-        if not part.get("eof"):
-            continue  # more of the file than one answer holds: read on at once
-        if not follow or (part.get("job_finished") and not text):
-            return "".join(pieces)
-        ctx.sleep(FOLLOW_POLL_SECONDS)
+    return "".join(pieces)
 
 
 def _partial(ctx: Context, errors: Mapping[str, Any], count: int) -> int:
