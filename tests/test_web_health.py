@@ -81,3 +81,43 @@ def test_health_v0_0_44(make_app: AppFactory, fake_slurmrestd: FakeSlurmrestd) -
     refused = recorded(V44, "errors")["ping_bad_token"]
     fake_slurmrestd.answer_json("GET", paths(V44)["ping"], refused["body"], refused["status"])
     assert_failure(client.get("/hpcapi/health", principal=None), 502, "backend_query_failed")
+
+
+# --- /hpcapi/health/live and /hpcapi/health/ready ------------------------------------------------
+
+
+@pytest.mark.parametrize("principal", [None, f"alice@{REALM}"])
+def test_live_answers_without_asking_slurm(
+    client: FlaskClient, fake_slurmrestd: FakeSlurmrestd, principal: str | None
+) -> None:
+    fake_slurmrestd.fail("GET", PING, ConnectFailed)
+    asked = len(fake_slurmrestd.requests)
+    body = assert_success(client.get("/hpcapi/health/live", principal=principal), "alive")
+    assert body == {"status": "call_success", "reason": "alive"}
+    assert len(fake_slurmrestd.requests) == asked
+
+
+def test_live_answers_even_when_slurmrestd_was_down_at_start_up(
+    make_app: AppFactory, fake_slurmrestd: FakeSlurmrestd
+) -> None:
+    fake_slurmrestd.fail("GET", "/openapi/v3", ConnectFailed)
+    client = make_app().test_client()
+    assert_success(client.get("/hpcapi/health/live", principal=None), "alive")
+    assert_failure(client.get("/hpcapi/health/ready", principal=None), 503, "backend_unavailable")
+
+
+def test_ready_pings_slurm_as_the_probe_user(
+    client: FlaskClient, fake_slurmrestd: FakeSlurmrestd
+) -> None:
+    body = assert_success(client.get("/hpcapi/health/ready", principal=None), "ready")
+    assert body["backend"]["api_version"] == "v0.0.38"
+    (sent,) = fake_slurmrestd.requests_to(PING)
+    assert sent.headers["X-SLURM-USER-NAME"] == "nobody"
+    fake_slurmrestd.fail("GET", PING, ConnectFailed)
+    assert_failure(client.get("/hpcapi/health/ready", principal=None), 503, "backend_unavailable")
+    assert_success(client.get("/hpcapi/health/live", principal=None), "alive")
+
+
+@pytest.mark.parametrize("path", ["/hpcapi/health/live", "/hpcapi/health/ready"])
+def test_probes_are_get_only(client: FlaskClient, path: str) -> None:
+    assert_failure(client.post(path, principal=None), 405, "method_not_allowed")

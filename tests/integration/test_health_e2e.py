@@ -31,3 +31,13 @@ def test_health_is_get_only(stack):
 def test_health_does_not_open_other_endpoints(stack):
     assert curl(stack, "whoami", None, "-H", "X-Remote-User: alice@HPCAPI.TEST").status == 401
     assert curl(stack, "health/../whoami", None, "--path-as-is").status in (400, 401, 404)
+
+
+def test_live_and_ready_probes_need_no_ticket(stack):
+    live = curl(stack, "health/live")
+    assert (live.status, live.json()) == (200, {"status": "call_success", "reason": "alive"})
+    ready = curl(stack, "health/ready")
+    assert (ready.status, ready.json()["reason"]) == (200, "ready")
+    assert ready.json()["backend"]["api_version"].startswith("v0.0.")
+    # Only these two paths are public: anything under them is Kerberos-protected as before.
+    assert curl(stack, "health/live/x").status == 401

@@ -273,6 +273,10 @@ def test_backend_unavailable_then_recovers(stack, api):
         assert response.json()["reason"] == "backend_unavailable"
         assert alice.get("query_status").json()["reason"] == "backend_unavailable"
         assert slurm_job_ids() - before == set()  # no new job (old ones may leave slurmctld)
+        # A load balancer checking liveness keeps this node; readiness says why it cannot serve.
+        assert curl(stack, "health/live").status == 200
+        not_ready = curl(stack, "health/ready")
+        assert (not_ready.status, not_ready.json()["reason"]) == (503, "backend_unavailable")
     finally:
         subprocess.run([str(Path(__file__).parents[2] / "dev" / "stack"), "up"],
                        capture_output=True, check=True)
