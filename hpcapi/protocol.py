@@ -25,6 +25,10 @@ FINISHED_STATES = frozenset(
 # A retry with the same key by the same user returns the first job instead of a second one.
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_RE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+# Every answer carries its request's id in this header (and failures in their body): the
+# caller's own if well-formed (Apache's mod_unique_id ids use @ too), else one hpcapi makes.
+REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_RE = re.compile(r"[A-Za-z0-9@._:-]{1,128}")
 
 # The largest request body, in bytes: FRCE's limit, which Apache enforces first
 # (apache/hpcapi.conf LimitRequestBody) and the server's [limits] max_body_bytes defaults to.

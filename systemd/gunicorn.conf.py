@@ -38,7 +38,11 @@ errorlog = "-"
 # hpcapi's own loggers write to stderr; with a log file, capture it there too.
 capture_output = True
 loglevel = "info"
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+# The client's address as Apache saw it (gunicorn's own %(h)s is empty on a unix socket), the
+# time, and the request's id, as hpcapi's audit line names them.
+access_log_format = (
+    '%({x-hpcapi-client-address}i)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms %({x-request-id}o)s'
+)
 
 # Route hpcapi's own loggers (hpcapi, hpcapi.audit) to gunicorn's error log.
 logconfig_dict = {

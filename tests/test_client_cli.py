@@ -187,6 +187,18 @@ def test_exit_3_when_the_server_refuses(run: Run, fake: FakeTransport) -> None:
     assert code == 3 and "unauthenticated" in err
 
 
+def test_a_refusal_names_its_request_id_for_the_site(run: Run, fake: FakeTransport) -> None:
+    fake.add("GET", "query_status", (400, {"status": "call_failure", "reason": "bad_parameter",
+                                           "message": "hours must be 1 to 168",
+                                           "request_id": "0f3a"}))
+    code, _, err = run("history", "--hours", "500")
+    assert code == 1
+    assert err.strip() == ("hpcapi: error bad_parameter (HTTP 400): hours must be 1 to 168"
+                           " (request id 0f3a)")
+    code, out, _ = run("--json", "history", "--hours", "500")
+    assert json.loads(out)["error"]["details"]["request_id"] == "0f3a"
+
+
 def test_exit_4_connection_refused(run: Run) -> None:
     # A closed port on loopback: nothing listens on the discard port.
     code, _, err = run("ping", url="https://127.0.0.1:9/hpcapi", adapter=None)

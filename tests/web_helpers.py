@@ -10,11 +10,12 @@ from werkzeug.test import TestResponse
 
 from hpcapi.web.responses import success
 
-ERROR_KEYS = {"status", "reason", "message"}
+ERROR_KEYS = {"status", "reason", "message", "request_id"}
 
 
 def assert_failure(response: TestResponse, status: int, reason: str) -> dict[str, Any]:
-    """The response is a call_failure with exactly the three keys, as JSON, with this status."""
+    """The response is a call_failure with exactly FRCE's three keys and the request's id (the
+    answer's X-Request-ID), as JSON, with this status; returned without the id."""
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/json"
     assert response.content_type == "application/json"
@@ -24,6 +25,7 @@ def assert_failure(response: TestResponse, status: int, reason: str) -> dict[str
     assert body["status"] == "call_failure"
     assert body["reason"] == reason
     assert isinstance(body["message"], str) and body["message"]
+    assert body.pop("request_id") == response.headers["X-Request-ID"]
     return body
 
 

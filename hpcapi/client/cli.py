@@ -442,7 +442,9 @@ def main(
         return fail(EXIT_AUTH, str(exc), render.error_info("no_credentials", str(exc)))
     except client_errors.ApiError as exc:  # AuthenticationError (exit 3) among them
         code = EXIT_AUTH if isinstance(exc, client_errors.AuthenticationError) else EXIT_API_ERROR
-        return fail(code, f"error {exc.reason} (HTTP {exc.status}): {exc.message}",
+        # The request id lets the site find this request in its logs.
+        asked = f" (request id {exc.body['request_id']})" if exc.body.get("request_id") else ""
+        return fail(code, f"error {exc.reason} (HTTP {exc.status}): {exc.message}{asked}",
                     render.api_error_info(exc))
     except client_errors.UnreachableError as exc:
         return fail(EXIT_UNREACHABLE, str(exc), render.error_info("unreachable", str(exc)))

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from hpcapi.errors import ErrorCode, HpcapiError
 from hpcapi.service.failures import slurm_failure
 from hpcapi.slurm.errors import SlurmrestError
+from hpcapi.web.audit import request_id
 from hpcapi.web.responses import failure
 
 log = logging.getLogger("hpcapi")
@@ -25,7 +26,7 @@ _HTTP_TO_CODE = {
 
 def _render_hpcapi(error: HpcapiError) -> Response:
     g.failure_code = error.code.code
-    return failure(error)
+    return failure(error, request_id())
 
 
 def _render_http(exc: HTTPException) -> Response:

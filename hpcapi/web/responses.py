@@ -30,9 +30,12 @@ def success_of_members(reason: str, members: list[bytes]) -> Response:
     return Response(b"{" + body + b"}\n", mimetype="application/json")
 
 
-def failure(error: HpcapiError) -> Response:
-    """A ``call_failure`` answer with the code's HTTP status."""
-    response = jsonify(error.to_body())
+def failure(error: HpcapiError, request_id: str | None = None) -> Response:
+    """A ``call_failure`` answer with the code's HTTP status (and the request's id)."""
+    body = error.to_body()
+    if request_id:
+        body["request_id"] = request_id
+    response = jsonify(body)
     response.status_code = error.code.http_status
     if error.code.http_status == 401:
         response.headers["WWW-Authenticate"] = "Negotiate"

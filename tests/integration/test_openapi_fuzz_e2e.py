@@ -68,6 +68,8 @@ BUDGET: dict[tuple[str, str], dict[GenerationMode, int]] = {
     ("GET", "/whoami"): {GenerationMode.POSITIVE: 3},
     ("GET", "/ping"): {GenerationMode.POSITIVE: 3},
     ("GET", "/health"): {GenerationMode.POSITIVE: 3},
+    ("GET", "/health/live"): {GenerationMode.POSITIVE: 2},
+    ("GET", "/health/ready"): {GenerationMode.POSITIVE: 2},
     ("GET", "/openapi.json"): {GenerationMode.POSITIVE: 2},
 }
 
@@ -88,6 +90,8 @@ LONG_BUDGET: dict[tuple[str, str], dict[GenerationMode, int]] = {
     ("GET", "/whoami"): {GenerationMode.POSITIVE: 300},
     ("GET", "/ping"): {GenerationMode.POSITIVE: 300},
     ("GET", "/health"): {GenerationMode.POSITIVE: 300},
+    ("GET", "/health/live"): {GenerationMode.POSITIVE: 100},
+    ("GET", "/health/ready"): {GenerationMode.POSITIVE: 100},
     ("GET", "/openapi.json"): {GenerationMode.POSITIVE: 100},
 }
 
