@@ -32,7 +32,13 @@ _API_VERSION_RE = re.compile(r"auto|v0\.0\.\d{2}")
 
 
 class ConfigError(Exception):
-    """The configuration is missing, malformed, or unsafe; start-up must stop."""
+    """The configuration is missing, malformed, or unsafe; start-up must stop.
+
+    ``problems`` holds one line per problem, each naming the file, section and key."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -241,7 +247,7 @@ def config_path() -> str:
 def parse_config(
     text: str, source: str = "<config>", overrides: Mapping[str, Any] | None = None
 ) -> ServerConfig:
-    """Parse and validate INI text into a ServerConfig; raise ConfigError on any problem."""
+    """Parse and validate INI text into a ServerConfig; raise ConfigError naming every problem."""
     parser = configparser.ConfigParser(
         delimiters=("=",), comment_prefixes=("#", ";"), interpolation=None, strict=True
     )
@@ -251,86 +257,101 @@ def parse_config(
     except configparser.Error as exc:
         raise ConfigError(f"{source}: {exc}") from exc
 
+    problems: list[str] = []
     if parser.defaults():
-        raise ConfigError(f"{source}: a [DEFAULT] section is not supported; name each section")
+        problems.append(f"{source}: a [DEFAULT] section is not supported; name each section")
     values: dict[str, Any] = {}
     for section in parser.sections():
         if section == _MAP_SECTION:
-            values["principal_map"] = _parse_principal_map(parser[section], source)
+            values["principal_map"] = _parse_principal_map(parser[section], source, problems)
             continue
         known = _SCHEMA.get(section)
         if known is None:
             expected = ", ".join(f"[{name}]" for name in [*_SCHEMA, _MAP_SECTION])
-            raise ConfigError(f"{source}: unknown section [{section}] (known: {expected})")
+            problems.append(f"{source}: unknown section [{section}] (known: {expected})")
+            continue
         for key, raw in parser[section].items():
             if key not in known:
-                raise ConfigError(
-                    f"{source}: unknown key {key!r} in [{section}] "
-                    f"(known: {', '.join(sorted(known))})"
-                )
+                problems.append(f"{source}: unknown key {key!r} in [{section}] "
+                                f"(known: {', '.join(sorted(known))})")
+                continue
             attribute, convert = known[key]
             try:
                 values[attribute] = convert(raw)
             except ValueError as exc:
-                raise ConfigError(f"{source}: [{section}] {key}: {exc}") from exc
+                problems.append(f"{source}: [{section}] {key}: {exc}")
+    if problems:
+        raise ConfigError(*problems)
     values.update(overrides or {})
     try:
         config = ServerConfig(**values)
     except TypeError as exc:
         raise ConfigError(f"{source}: {exc}") from exc
-    _check_coherence(config, source)
+    problems = _coherence_problems(config, source)
+    if problems:
+        raise ConfigError(*problems)
     return config
 
 
-def _parse_principal_map(section: Mapping[str, str], source: str) -> dict[str, str]:
+def _parse_principal_map(section: Mapping[str, str], source: str,
+                         problems: list[str]) -> dict[str, str]:
     mapping: dict[str, str] = {}
     for principal, user in section.items():
         user = user.strip()
         if "@" not in principal or principal.count("@") != 1:
-            raise ConfigError(f"{source}: [principal_map] {principal!r} is not a full principal")
-        if not LOCAL_USER_RE.fullmatch(user):
-            raise ConfigError(f"{source}: [principal_map] {principal}: {user!r} is not a user name")
-        mapping[principal] = user
+            problems.append(f"{source}: [principal_map] {principal!r} is not a full principal")
+        elif not LOCAL_USER_RE.fullmatch(user):
+            problems.append(f"{source}: [principal_map] {principal}: {user!r} is not a user name")
+        else:
+            mapping[principal] = user
     return mapping
 
 
-def _check_coherence(config: ServerConfig, source: str) -> None:
+def _coherence_problems(config: ServerConfig, source: str) -> list[str]:
+    problems = []
     if not config.allowed_realms:
-        raise ConfigError(f"{source}: [identity] allowed_realms must name at least one realm")
+        problems.append(f"{source}: [identity] allowed_realms must name at least one realm")
     if not config.allowed_partitions:
-        raise ConfigError(f"{source}: [submit] allowed_partitions must name at least one partition")
+        problems.append(
+            f"{source}: [submit] allowed_partitions must name at least one partition")
     if config.default_partition and config.default_partition not in config.allowed_partitions:
-        raise ConfigError(
+        problems.append(
             f"{source}: [submit] default_partition {config.default_partition} is not in"
             " allowed_partitions"
         )
     if config.min_uid > config.max_uid:
-        raise ConfigError(f"{source}: [identity] min_uid is larger than max_uid")
+        problems.append(f"{source}: [identity] min_uid is larger than max_uid")
     if config.history_default_hours > config.history_max_hours:
-        raise ConfigError(f"{source}: [history] default_hours is larger than max_hours")
+        problems.append(f"{source}: [history] default_hours is larger than max_hours")
     for principal in config.principal_map:
         realm = principal.rsplit("@", 1)[1]
         if realm not in config.allowed_realms:
-            raise ConfigError(
+            problems.append(
                 f"{source}: [principal_map] {principal}: realm {realm} is not in allowed_realms"
             )
+    return problems
 
 
-def check_principal_map_users(config: ServerConfig, lookup: UserLookup = pwd.getpwnam) -> None:
+def check_principal_map_users(config: ServerConfig, lookup: UserLookup = pwd.getpwnam,
+                              source: str = "") -> None:
     """Refuse a principal map whose targets are missing, root, or outside min_uid..max_uid."""
+    where = f"{source}: " if source else ""
+    problems = []
     for principal, user in config.principal_map.items():
         try:
             entry = lookup(user)
-        except KeyError as err:
-            raise ConfigError(
-                f"[principal_map] {principal} maps to {user!r}, which is not a local user"
-            ) from err
+        except KeyError:
+            problems.append(
+                f"{where}[principal_map] {principal} maps to {user!r}, which is not a local user")
+            continue
         if entry.pw_uid == 0 or not config.min_uid <= entry.pw_uid <= config.max_uid:
-            raise ConfigError(
-                f"[principal_map] {principal} maps to {user!r} (uid {entry.pw_uid}), "
+            problems.append(
+                f"{where}[principal_map] {principal} maps to {user!r} (uid {entry.pw_uid}), "
                 f"outside min_uid {config.min_uid} .. max_uid {config.max_uid}: refusing to "
                 "act as a system account"
             )
+    if problems:
+        raise ConfigError(*problems)
 
 
 def load_config(
@@ -343,5 +364,5 @@ def load_config(
     except OSError as exc:
         raise ConfigError(f"cannot read configuration {path}: {exc.strerror}") from exc
     config = parse_config(text, source=path, overrides=overrides)
-    check_principal_map_users(config)
+    check_principal_map_users(config, source=path)
     return config

@@ -1,7 +1,8 @@
 # gunicorn configuration for hpcapi (install as /etc/hpcapi/gunicorn.conf.py).
 #
 # Started by systemd/hpcapi.service as:
-#   gunicorn -c /etc/hpcapi/gunicorn.conf.py 'hpcapi.web:create_app()'
+#   hpcapi-server serve -c /etc/hpcapi/gunicorn.conf.py
+# (gunicorn, whose master reads and checks hpcapi.conf at start-up and on each HUP).
 # Options given on the command line override the values here (the dev stack passes its own
 # bind address, pid file, user and log files).
 

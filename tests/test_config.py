@@ -430,3 +430,31 @@ def test_load_config_checks_principal_map_targets(tmp_path: Path) -> None:
     site.write_text(with_line("principal_map", "svc@HPCAPI.TEST = hpcapi-no-such-user-x"))
     with pytest.raises(ConfigError, match="not a local user"):
         load_config(str(site))
+
+
+def test_every_problem_is_named_on_a_line_of_its_own() -> None:
+    text = MINIMAL + "\n[history]\nmax_hours = lots\ncolour = red\n\n[extra]\nx = 1\n" \
+        "\n[principal_map]\nnot-a-principal = alice\n"
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, source="site.conf")
+    assert caught.value.problems == (
+        "site.conf: [history] max_hours: 'lots' is not an integer",
+        "site.conf: unknown key 'colour' in [history] (known: cache_jobs, default_hours,"
+        " full_refresh, max_hours, max_staleness, time_format)",
+        "site.conf: unknown section [extra] (known: [identity], [submit], [state], [limits],"
+        " [history], [output], [slurmrestd], [principal_map])",
+        "site.conf: [principal_map] 'not-a-principal' is not a full principal",
+    )
+    assert str(caught.value) == "; ".join(caught.value.problems)
+
+
+def test_every_coherence_problem_is_named() -> None:
+    text = with_line("identity", "min_uid = 5000", with_line("identity", "max_uid = 4000",
+                     with_line("history", "default_hours = 48",
+                               with_line("history", "max_hours = 24"))))
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, source="site.conf")
+    assert caught.value.problems == (
+        "site.conf: [identity] min_uid is larger than max_uid",
+        "site.conf: [history] default_hours is larger than max_hours",
+    )

@@ -64,20 +64,25 @@ def open_journal(config: ServerConfig) -> Journal:
         ) from err
 
 
-def build_services(test_config: Mapping[str, Any]) -> Services:
-    """Read the configuration and key, connect the backend, choose the API version."""
-    config = test_config.get("config") or load_config(test_config.get("config_path"))
-    key = test_config.get("jwt_key") or read_signing_key(config.jwt_key_file)
+def make_backend(config: ServerConfig, key: bytes, transport: Any = None) -> SlurmBackend:
+    """The Slurm backend ``config`` describes, signing its tokens with ``key``."""
     minter = TokenMinter(key, config.token_lifetime, min_uid=config.min_uid)
     client = SlurmrestClient(
         config.slurmrestd_url,
         minter,
         timeout=config.backend_timeout,
-        transport=test_config.get("slurm_transport"),
+        transport=transport,
         list_timeout=config.list_timeout,
     )
-    probe_user = probe_identity()
-    backend = SlurmBackend(client, config.api_version, probe_user, config.max_parallel_lists)
+    return SlurmBackend(client, config.api_version, probe_identity(), config.max_parallel_lists)
+
+
+def build_services(test_config: Mapping[str, Any]) -> Services:
+    """Read the configuration and key, connect the backend, choose the API version."""
+    config = test_config.get("config") or load_config(test_config.get("config_path"))
+    key = test_config.get("jwt_key") or read_signing_key(config.jwt_key_file)
+    backend = make_backend(config, key, test_config.get("slurm_transport"))
+    probe_user = backend.probe_user
     if test_config.get("detect_version", True):
         try:
             backend.detect_version()

@@ -89,6 +89,11 @@ class SlurmBackend:
         return self._version
 
     @property
+    def probe_user(self) -> Identity:
+        """The unprivileged account asked about what concerns no user."""
+        return self._probe_user
+
+    @property
     def api_version(self) -> str:
         """The API version in use, detecting it first if start-up could not reach slurmrestd."""
         if self._version is None:

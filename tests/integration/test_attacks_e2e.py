@@ -224,14 +224,15 @@ def _unsafe_config(stack, directory: Path, key_mode: int = 0o600,
 
 
 def _run_gunicorn(directory: Path, config: Path, seconds: float = 30) -> tuple[int | None, str]:
-    """Start gunicorn as the dev stack does, on a private socket; (exit code or None, output).
+    """Start hpcapi-server as the dev stack does, on a private socket; (exit code or None,
+    output).
 
     None means it was still serving after ``seconds`` (it is then stopped)."""
     venv = Path(sys.executable).parent
     process = subprocess.Popen(
-        [str(venv / "gunicorn"), "-c", str(REPO / "systemd" / "gunicorn.conf.py"),
+        [str(venv / "hpcapi-server"), "serve", "-c", str(REPO / "systemd" / "gunicorn.conf.py"),
          "--bind", f"unix:{directory}/test.sock", "--user", "hpcapi", "--group", "hpcapi",
-         "--workers", "1", "--pid", f"{directory}/gunicorn.pid", "hpcapi.web:create_app()"],
+         "--workers", "1", "--pid", f"{directory}/gunicorn.pid"],
         env={"PATH": "/usr/bin:/bin", "HPCAPI_CONFIG": str(config)}, cwd="/",
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )

@@ -231,9 +231,10 @@ def test_two_hpcapi_hosts_give_the_same_answer(stack, cleanup_jobs):
     (workdir / "hpcapi.conf").chmod(0o640)
     venv = Path(os.environ.get("HPCAPI_DEV_ROOT", "/var/lib/hpcapi-dev")) / "venv"
     second = subprocess.Popen(
-        [str(venv / "bin" / "gunicorn"), "-c", str(REPO / "systemd" / "gunicorn.conf.py"),
+        [str(venv / "bin" / "hpcapi-server"), "serve", "-c",
+         str(REPO / "systemd" / "gunicorn.conf.py"),
          "--bind", f"unix:{workdir}/second.sock", "--user", "hpcapi", "--group", "hpcapi",
-         "--workers", "1", "hpcapi.web:create_app()"],
+         "--workers", "1"],
         env={"PATH": "/usr/bin:/bin", "HPCAPI_CONFIG": str(workdir / "hpcapi.conf")},
         cwd="/", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )

@@ -40,12 +40,12 @@ def _config(stack: dict[str, str], tmp_path: Path, api_version: str) -> Path:
 
 
 def _start_gunicorn(stack, tmp_path: Path, api_version: str) -> subprocess.CompletedProcess:
-    """Start gunicorn as the dev stack does (workers as hpcapi), on a private socket."""
+    """Start hpcapi-server as the dev stack does (workers as hpcapi), on a private socket."""
     venv = Path(sys.executable).parent
     return subprocess.run(
-        [str(venv / "gunicorn"), "-c", str(REPO / "systemd" / "gunicorn.conf.py"),
+        [str(venv / "hpcapi-server"), "serve", "-c", str(REPO / "systemd" / "gunicorn.conf.py"),
          "--bind", f"unix:{tmp_path}/test.sock", "--user", "hpcapi", "--group", "hpcapi",
-         "--workers", "1", "--pid", f"{tmp_path}/gunicorn.pid", "hpcapi.web:create_app()"],
+         "--workers", "1", "--pid", f"{tmp_path}/gunicorn.pid"],
         env={"PATH": "/usr/bin:/bin", "HPCAPI_CONFIG": str(_config(stack, tmp_path, api_version))},
         cwd="/", capture_output=True, text=True, timeout=60,
     )
