@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from hpcapi.core.jobs import TimeFormat
+from hpcapi.core.submit import SITE_POLICY_FIELDS, SubmitPolicy, parse_submit_request
+from hpcapi.errors import HpcapiError
 from hpcapi.identity import DEFAULT_MAX_UID, LOCAL_USER_RE
 from hpcapi.protocol import MAX_BODY_BYTES
 
@@ -61,6 +63,9 @@ class ServerConfig:
     job_path: str = "/usr/local/bin:/usr/bin:/bin"
     job_lang: str = "C.UTF-8"
     max_body_bytes: int = MAX_BODY_BYTES
+    # Site policy: fields every job must carry, and defaults for fields a request leaves out.
+    required_fields: tuple[str, ...] = ()
+    job_defaults: Mapping[str, object] = field(default_factory=dict)
     # [state]
     state_directory: str = "/var/lib/hpcapi"
     several_hosts: bool = False
@@ -182,6 +187,31 @@ def _time_format(raw: str) -> TimeFormat:
         raise ValueError(f"{value!r} is neither {names}") from err
 
 
+def _policy_field(name: str) -> str:
+    if name not in SITE_POLICY_FIELDS:
+        raise ValueError(f"{name!r} is not a job field a site may require or default"
+                         " (script-body and partition are always given by the job)")
+    return name
+
+
+def _field_names(raw: str) -> tuple[str, ...]:
+    return tuple(_policy_field(name) for name in re.split(r"[\s,]+", raw.strip()) if name)
+
+
+def _job_defaults(raw: str) -> dict[str, object]:
+    """One ``field = value`` a line; ``true`` and ``false`` are JSON's booleans."""
+    defaults: dict[str, object] = {}
+    for line in raw.splitlines():
+        if not line.strip():
+            continue
+        name, equals, value = (part.strip() for part in line.partition("="))
+        if not equals or not value:
+            raise ValueError(f"{line.strip()!r} is not a line 'field = value'")
+        booleans: dict[str, object] = {"true": True, "false": False}
+        defaults[_policy_field(name)] = booleans.get(value, value)
+    return defaults
+
+
 def _absolute_path(raw: str) -> str:
     value = raw.strip()
     if not value.startswith("/"):
@@ -204,6 +234,8 @@ _SCHEMA: dict[str, dict[str, tuple[str, Callable[[str], Any]]]] = {
         "job_path": ("job_path", _text),
         "job_lang": ("job_lang", _text),
         "max_body_bytes": ("max_body_bytes", _int_in(256, 1024 * 1024)),
+        "required_fields": ("required_fields", _field_names),
+        "defaults": ("job_defaults", _job_defaults),
     },
     "state": {
         "directory": ("state_directory", _absolute_path),
@@ -323,6 +355,14 @@ def _coherence_problems(config: ServerConfig, source: str) -> list[str]:
         problems.append(f"{source}: [identity] min_uid is larger than max_uid")
     if config.history_default_hours > config.history_max_hours:
         problems.append(f"{source}: [history] default_hours is larger than max_hours")
+    if config.allowed_partitions:
+        # A default a job could not be submitted with would refuse every job that relies on it.
+        probe = {"script-body": "#!/bin/sh\ntrue\n", "partition": config.allowed_partitions[0]}
+        try:
+            parse_submit_request(probe, SubmitPolicy(config.allowed_partitions,
+                                                     defaults=config.job_defaults))
+        except HpcapiError as exc:
+            problems.append(f"{source}: [submit] defaults: {exc.message}")
     for principal in config.principal_map:
         realm = principal.rsplit("@", 1)[1]
         if realm not in config.allowed_realms:

@@ -32,6 +32,7 @@ class ErrorCode(Enum):
     BAD_TIMELIMIT = (400, "the time limit is not in a format Slurm accepts")
     BAD_DEPENDENCY = (400, "the dependency is malformed or names a job that is not yours")
     BAD_PARAMETER = (400, "a field has a value hpcapi cannot accept")
+    REQUIRED_FIELD_MISSING = (400, "this site requires a field the request does not give")
     BAD_IDEMPOTENCY_KEY = (400, "the Idempotency-Key header is not 1-128 of A-Z a-z 0-9 . _ : -")
     IDEMPOTENCY_KEY_REUSED = (409, "this Idempotency-Key was used for a different request")
     # --- identity ---

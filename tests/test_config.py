@@ -458,3 +458,28 @@ def test_every_coherence_problem_is_named() -> None:
         "site.conf: [identity] min_uid is larger than max_uid",
         "site.conf: [history] default_hours is larger than max_hours",
     )
+
+
+# --- site policy ----------------------------------------------------------------------------------
+
+
+def test_site_policy_names_fields_and_multi_line_defaults() -> None:
+    defaults = ("defaults =\n    qos = normal\n    timelimit = 1:00:00\n    hold = false\n"
+                "    constraint = a,b\n")
+    config = parse_config(with_line("submit", "required_fields = account, qos timelimit",
+                                    MINIMAL + defaults))
+    assert config.required_fields == ("account", "qos", "timelimit")
+    assert config.job_defaults == {"qos": "normal", "timelimit": "1:00:00", "hold": False,
+                                   "constraint": "a,b"}
+
+
+@pytest.mark.parametrize(("line", "named"), [
+    ("required_fields = account, colour", "[submit] required_fields: 'colour' is not a job field"),
+    ("required_fields = partition", "[submit] required_fields: 'partition' is not a job field"),
+    ("defaults = script-body = x", "[submit] defaults: 'script-body' is not a job field"),
+    ("defaults = qos", "[submit] defaults: 'qos' is not a line 'field = value'"),
+    ("defaults = timelimit = forever", "[submit] defaults: timelimit"),
+    ("defaults = ntasks = 0", "[submit] defaults: ntasks must be between 1"),
+])
+def test_a_site_policy_slurm_could_not_take_is_refused_at_start_up(line: str, named: str) -> None:
+    assert f"site.conf: {named}" in parse_error(with_line("submit", line))

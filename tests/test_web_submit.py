@@ -816,3 +816,39 @@ def test_v0_0_44_replay_reads_the_comment_of_its_records(
     client = make_app(make_server_config(several_hosts=True)).test_client()
     body = assert_success(submit(client, key="k-1"), "5000599")
     assert body["idempotent_replay"] is True
+
+
+# --- site policy: [submit] required_fields and defaults -----------------------------------------
+
+
+@pytest.fixture
+def policy_client(make_app: AppFactory) -> FlaskClient:
+    config = make_server_config(required_fields=("account", "timelimit"),
+                                job_defaults={"timelimit": "2:00:00", "qos": "normal",
+                                              "mem-per-cpu": "2G"})
+    return make_app(config).test_client()
+
+
+def test_a_required_field_without_default_is_refused_before_slurm_is_asked(
+        policy_client: FlaskClient, slurm: FakeSlurmrestd) -> None:
+    body = assert_failure(submit(policy_client), 400, "required_field_missing")
+    assert body["message"] == "this site requires account on every job"
+    for empty in (None, ""):
+        assert_failure(submit(policy_client, {**BODY, "account": empty}), 400,
+                       "required_field_missing")
+    assert_failure(submit(policy_client, query="?dry_run=1"), 400, "required_field_missing")
+    assert slurm.requests_to(SUBMIT) == []
+
+
+def test_site_defaults_fill_what_the_request_leaves_out_and_never_override_it(
+        policy_client: FlaskClient, slurm: FakeSlurmrestd) -> None:
+    assert_success(submit(policy_client, {**BODY, "account": "lab"}), "42")
+    assert_success(submit(policy_client, {**BODY, "account": "lab", "timelimit": "10",
+                                          "qos": "high", "mem-per-node": "8G"}), "42")
+    defaulted, own = submissions(slurm)
+    assert (defaulted["job"]["time_limit"], defaulted["job"]["qos"],
+            defaulted["job"]["memory_per_cpu"]) == (120, "normal", 2048)
+    # The request's own values win; a default beside a field it conflicts with is left out.
+    assert (own["job"]["time_limit"], own["job"]["qos"], own["job"]["memory_per_node"]) == (
+        10, "high", 8192)
+    assert "memory_per_cpu" not in own["job"]

@@ -13,6 +13,7 @@ CONFLICTING_MEM_SPECIFICATIONS). "partition" may be a comma list of allowed part
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -429,11 +430,45 @@ _CLAMP = 2**63
 T = TypeVar("T")
 
 
+# The fields a site may require or give a default ([submit] required_fields and defaults):
+# every field but the two every job gives itself.
+SITE_POLICY_FIELDS: Final = tuple(name for name in FIELDS if name not in ("script-body",
+                                                                           "partition"))
+# A default is not applied beside a field it is mutually exclusive with.
+_EXCLUSIVE: Final[Mapping[str, frozenset[str]]] = {
+    name: frozenset({"mem-per-cpu", "mem-per-node", "mem-per-gpu"}) - {name}
+    for name in ("mem-per-cpu", "mem-per-node", "mem-per-gpu")
+}
+
+
 @dataclass(frozen=True)
 class SubmitPolicy:
     """Site rules applied to every submission."""
 
     allowed_partitions: tuple[str, ...]
+    # Fields every job must carry, once the defaults are applied (required_field_missing).
+    required_fields: tuple[str, ...] = ()
+    # Field -> value for a request that gives none ([submit] defaults).
+    defaults: Mapping[str, object] = dataclasses.field(default_factory=dict)
+
+
+def with_site_defaults(body: Mapping[str, Any], policy: SubmitPolicy) -> dict[str, Any]:
+    """``body`` with the site's default for each field it leaves out (absent or null), except
+    beside a field the default would conflict with."""
+    given = {name for name, value in body.items() if value is not None}
+    merged = dict(body)
+    for name, value in policy.defaults.items():
+        if name not in given and not _EXCLUSIVE.get(name, frozenset()) & given:
+            merged[name] = value
+    return merged
+
+
+def _check_required(body: Mapping[str, Any], policy: SubmitPolicy) -> None:
+    missing = [name for name in policy.required_fields
+               if body.get(name) is None or body.get(name) == ""]
+    if missing:
+        raise HpcapiError(ErrorCode.REQUIRED_FIELD_MISSING,
+                          f"this site requires {', '.join(missing)} on every job")
 
 
 @dataclass(frozen=True)
@@ -759,6 +794,7 @@ def parse_submit_request(body: object, policy: SubmitPolicy) -> SubmitRequest:
     """Validate an FRCE job-submission body and return it normalized, or raise HpcapiError."""
     if not isinstance(body, dict):
         raise HpcapiError(ErrorCode.POSTDATA_PARSE_ERROR, "the request body must be a JSON object")
+    body = with_site_defaults(body, policy)
     failed, unknown = _shape_failures(body)
     if unknown:
         names = sorted(str(key) for key in body if key not in FIELDS)
@@ -786,6 +822,7 @@ def parse_submit_request(body: object, policy: SubmitPolicy) -> SubmitRequest:
     if partition is None or (isinstance(partition, str) and not partition.strip()):
         raise HpcapiError(ErrorCode.NO_PARTITION_GIVEN, "partition is missing or empty")
     partition = _parse_partition(given("partition"), policy)
+    _check_required(body, policy)
 
     tasks = ErrorCode.BAD_NUMBER_OF_TASKS
     ntasks = _optional(given("ntasks"), lambda v: _parse_count("ntasks", v, tasks, MAX_TASKS))

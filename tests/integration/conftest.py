@@ -5,8 +5,13 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
+import signal
 import subprocess
-from collections.abc import Iterator
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -212,3 +217,79 @@ def cleanup_jobs(stack: dict[str, str]) -> Iterator[list]:
     yield jobs
     if jobs:
         subprocess.run(["scancel", *map(str, jobs)], capture_output=True)
+
+
+class OwnServer:
+    """An hpcapi-server of a test's own (gunicorn, one worker, as root) on its own socket, over
+    the dev stack's slurmrestd, with a copy of the stack's configuration (its ``conf``)."""
+
+    def __init__(self, place: Path) -> None:
+        self.place = place
+        self.conf = place / "hpcapi.conf"
+        self.socket = place / "gunicorn.sock"
+        self.log = place / "error.log"
+        self.pidfile = place / "gunicorn.pid"
+
+    def call(self, method: str, path: str, body: dict | None = None,
+             principal: str = "alice@HPCAPI.TEST") -> tuple[int, dict]:
+        """(HTTP status, JSON answer) of one request as ``principal``, as Apache would send it."""
+        command = ["curl", "-sS", "--max-time", "30", "--unix-socket", str(self.socket),
+                   "-X", method, "-w", "\\n%{http_code}", "-H", f"X-Remote-User: {principal}"]
+        if body is not None:
+            command += ["-H", "Content-Type: application/json", "--data-binary", json.dumps(body)]
+        out = subprocess.run([*command, f"http://localhost/hpcapi/{path}"], capture_output=True,
+                             text=True, check=True).stdout
+        answer, _, status = out.rpartition("\n")
+        return int(status), json.loads(answer)
+
+    def partition_names(self) -> list[str]:
+        """The partitions alice is offered (what allowed_partitions says)."""
+        status, body = self.call("GET", "partitions")
+        assert status == 200, body
+        return [p["name"] for p in body["partitions"]]
+
+    def hup_and_wait(self, log_line: str) -> None:
+        """HUP the master; return once its log has ``log_line`` and the new workers answer."""
+        before = self.log.read_text().count(log_line)
+        os.kill(int(self.pidfile.read_text()), signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while self.log.read_text().count(log_line) == before:
+            assert time.monotonic() < deadline, self.log.read_text()[-2000:]
+            time.sleep(0.1)
+        time.sleep(2)  # the old workers' graceful exit; the new ones are booting
+
+
+@pytest.fixture
+def own_server(stack: dict[str, str]) -> Iterator[Callable[..., OwnServer]]:
+    """own_server(submit="...") starts an OwnServer whose [submit] also holds ``submit``."""
+    started: list[OwnServer] = []
+
+    def start(submit: str = "") -> OwnServer:
+        served = OwnServer(Path(tempfile.mkdtemp(prefix="hpcapi-own-")))
+        (served.place / "state").mkdir()
+        site = Path(stack["HPCAPI_DEV_STATE"]) / "hpcapi" / "etc" / "hpcapi.conf"
+        lines = [f"directory = {served.place / 'state'}" if line.startswith("directory =")
+                 else line for line in site.read_text().splitlines()]
+        text = "\n".join(lines) + "\n"
+        served.conf.write_text(text.replace("[submit]\n", f"[submit]\n{submit}", 1))
+        server = str(Path(sys.executable).parent / "hpcapi-server")
+        subprocess.run([server, "serve", "-c", str(REPO / "systemd" / "gunicorn.conf.py"),
+                        "--bind", f"unix:{served.socket}", "--pid", str(served.pidfile),
+                        "--error-logfile", str(served.log), "--access-logfile", "/dev/null",
+                        "--workers", "1", "--daemon"],
+                       env={"PATH": "/usr/bin:/bin", "HPCAPI_CONFIG": str(served.conf)},
+                       check=True, cwd="/")
+        started.append(served)
+        deadline = time.monotonic() + 30
+        while not (served.socket.exists() and served.pidfile.exists()):
+            assert time.monotonic() < deadline, "hpcapi-server did not start"
+            time.sleep(0.1)
+        return served
+
+    yield start
+    for served in started:
+        os.kill(int(served.pidfile.read_text()), signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while served.pidfile.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        shutil.rmtree(served.place)
