@@ -12,7 +12,8 @@ tests/data/slurmrestd/<version>/:
 - array.json: an array of three tasks run one at a time (``0-2%1``), while task 0 runs, as
   GET job/<array id> answers in slurmctld's and in accounting's view
 
-`dev/record-slurm-records array` records array.json alone.
+`dev/record-slurm-records array nodes` records only the files named (array.json, and nodes.json
+for every version, v0.0.38 included).
 
 The "kinds" key of live.json and accounting.json names the job of each kind. Every version's
 records describe the same jobs, so the reader tests can expect the same values from each.
@@ -154,7 +155,9 @@ def record_array(rec: Recorder, versions: list[str], repo: Path) -> None:
 def main() -> None:
     """Record the chosen cluster's answers into the test data."""
     repo = Path(sys.argv[1])
-    only_array = sys.argv[2:] == ["array"]
+    only = set(sys.argv[2:])
+    if not only <= {"array", "nodes"}:
+        raise SystemExit(f"unknown parts {sorted(only - {'array', 'nodes'})}: array, nodes")
     release = os.environ["HPCAPI_DEV_SLURM"]
     versions = RELEASE_VERSIONS[release]
     if not set(versions) <= set(SUPPORTED_API_VERSIONS):
@@ -162,9 +165,14 @@ def main() -> None:
     key = (Path(os.environ["HPCAPI_DEV_SLURM_STATE"]) / "slurm/etc/jwt_hs256.key").read_bytes()
     base = os.environ["HPCAPI_DEV_SLURMRESTD"]
     rec = Recorder(base, key, versions[-1])
-    record_array(rec, versions, repo)
-    if only_array:
+    if only:
+        if "array" in only:
+            record_array(rec, versions, repo)
+        for version in versions if "nodes" in only else []:
+            nodes = scrub(rec.get(endpoints(version).nodes.path()).json())
+            write(repo / "tests/data/slurmrestd" / version / "nodes.json", nodes)
         return
+    record_array(rec, versions, repo)
     ids = {
         "completed": rec.submit("rec-completed", "#!/bin/bash\ntrue\n"),
         "failed": rec.submit("rec-failed", "#!/bin/bash\nexit 3\n"),

@@ -2,7 +2,7 @@
 
 Version-independent values only. ``hpcapi.core`` builds a ``JobDescription``; ``hpcapi.slurm``
 encodes it for one slurmrestd API version and reads Slurm's records into ``Job``,
-``Partition`` and ``NodeCapacity``. This module imports nothing of hpcapi's but the protocol,
+``Partition`` and ``Node``. This module imports nothing of hpcapi's but the protocol,
 so that every layer can import it without a cycle.
 """
 
@@ -220,9 +220,15 @@ class Partition:
 
 
 @dataclass(frozen=True)
-class NodeCapacity:
-    """What a node can give one job: its memory, and the partitions it belongs to."""
+class Node:
+    """One compute node as Slurm describes it: what it can give a job, and its state."""
 
     name: str
     real_memory: int | None  # MB
     partitions: tuple[str, ...]
+    # The base state first, then its flags: ("IDLE",), ("MIXED", "DRAIN").
+    state: tuple[str, ...] = ()
+    cpus: int | None = None
+    features: tuple[str, ...] = ()  # what constraint= can ask for
+    gres: str = ""  # generic resources, e.g. "gpu:2", what gres= can ask for
+    reason: str | None = None  # why an administrator drained or downed it

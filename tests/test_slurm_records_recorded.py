@@ -19,7 +19,7 @@ import pytest
 from conftest import JWT_KEY, SLURMRESTD_URL, FakeSlurmrestd, openapi_spec
 
 from hpcapi.core.jobs import TimeFormat, job_detail
-from hpcapi.model import Identity, Job, JobDescription, NodeCapacity, Partition
+from hpcapi.model import Identity, Job, JobDescription, Node, Partition
 from hpcapi.service.output import output_path
 from hpcapi.slurm.backend import SlurmBackend
 from hpcapi.slurm.client import SlurmrestClient
@@ -36,7 +36,7 @@ from hpcapi.slurm.records import (
     decode_wait_status,
     read_accounting_job,
     read_live_job,
-    read_node_capacity,
+    read_node,
     read_partition,
     read_pings,
 )
@@ -402,11 +402,13 @@ def test_read_partition(version: str) -> None:
     assert [read_partition(version, record) for record in recorded] == PARTITIONS_2511
 
 
-@pytest.mark.parametrize("version", V4X)
-def test_read_node_capacity(version: str) -> None:
+@pytest.mark.parametrize("version", ["v0.0.38", *V4X])
+def test_read_node(version: str) -> None:
     recorded = document(version, "nodes")["nodes"]
-    assert [read_node_capacity(version, record) for record in recorded] == [
-        NodeCapacity("localhost", 4000, ("norm", "quick", "restricted"))
+    # The dev stack's one node, idle when recorded: two CPUs, two GPUs, no features.
+    assert [read_node(version, record) for record in recorded] == [
+        Node("localhost", 4000, ("norm", "quick", "restricted"), state=("IDLE",), cpus=2,
+             features=(), gres="gpu:2", reason=None)
     ]
 
 

@@ -423,3 +423,15 @@ def test_another_user_s_array_task_is_404(
     for task in (0, 1):
         assert_failure(client.get(f"/hpcapi/job/{array['array_job_id']}_{task}/output"), 404,
                        "job_not_found")
+
+
+def test_an_array_s_last_pending_task_with_a_record_of_its_own_is_not_there_yet(
+        client: FlaskClient, fake_slurmrestd: FakeSlurmrestd) -> None:
+    # Slurm 22.05 gives the last task left pending its task id in the array's own record.
+    array = recorded(V38, "array")
+    pending = next(j for j in array["live"]["jobs"] if j["job_state"] == "PENDING")
+    pending.update(array_task_id=2, array_task_string="")
+    fake_slurmrestd.answer_json("GET", live_job_path(V38, array["array_job_id"]), array["live"])
+    body = assert_failure(client.get(f"/hpcapi/job/{array['array_job_id']}_2/output"), 409,
+                          "output_not_available")
+    assert body["message"] == f"array task 2 of job {array['array_job_id']} has not started"

@@ -53,8 +53,9 @@ def job_output(
     job_id, task = parse_task_ref(raw_job_id)
     name = task_name(job_id, task)
     job = find_own_job(svc, caller, job_id, task)
-    if task is not None and job.array_task_id != task:
-        # The array's record of its pending tasks: this task has no record, nor file, yet.
+    if task is not None and (job.array_task_id != task or job.state == "PENDING"):
+        # The array's record of its pending tasks (or, on Slurm 22.05, of its last pending
+        # task alone): this task has written nothing yet.
         raise HpcapiError(ErrorCode.OUTPUT_NOT_AVAILABLE,
                           f"array task {task} of job {job_id} has not started")
     path = output_path(job, request.stream)

@@ -15,7 +15,7 @@ from typing import Any
 
 from hpcapi.core.slurmsyntax import array_spec_holds
 from hpcapi.core.translate import SbatchRules
-from hpcapi.model import Identity, Job, JobDescription, NodeCapacity, Partition
+from hpcapi.model import Identity, Job, JobDescription, Node, Partition
 from hpcapi.slurm.client import SlurmrestClient, describe_slurm_errors, slurm_errors
 from hpcapi.slurm.endpoints import endpoints, history_query
 from hpcapi.slurm.errors import (
@@ -27,7 +27,7 @@ from hpcapi.slurm.errors import (
 from hpcapi.slurm.records import (
     read_accounting_job,
     read_live_job,
-    read_node_capacity,
+    read_node,
     read_partition,
     read_pings,
 )
@@ -59,7 +59,7 @@ class SlurmBackend:
         self._probe_user = probe_user
         self._version: str | None = None
         self._lock = threading.Lock()
-        self._nodes: tuple[float, list[NodeCapacity]] | None = None
+        self._nodes: tuple[float, list[Node]] | None = None
         # job id -> (exit code, signal) from slurmctld, for finished jobs (Slurm 22.05)
         self._live_exits: OrderedDict[int, tuple[int | None, int | None]] = OrderedDict()
         # A job list from Slurm is large (22.05: about 10 KB a job, so megabytes for a busy
@@ -271,15 +271,21 @@ class SlurmBackend:
         records = [r for r in answer.body.get("partitions") or [] if isinstance(r, dict)]
         return [read_partition(version, record) for record in records]
 
+    def nodes(self, user: Identity) -> list[Node]:
+        """Every node slurmctld reports, as ``user`` sees them, as they are now."""
+        version = self.api_version
+        answer = self._client.call("GET", endpoints(version).nodes.path(), user)
+        records = [r for r in answer.body.get("nodes") or [] if isinstance(r, dict)]
+        nodes = [read_node(version, record) for record in records]
+        self._nodes = (time.monotonic(), nodes)  # what largest_node_memory reads, renewed
+        return nodes
+
     def largest_node_memory(self, user: Identity, partition: str) -> int | None:
         """The most memory (MB) any one node of ``partition`` has; None if unknown."""
         # Node sizes change rarely: ask at most every five minutes per worker.
-        now = time.monotonic()
-        if self._nodes is None or now - self._nodes[0] > 300:
-            version = self.api_version
-            answer = self._client.call("GET", endpoints(version).nodes.path(), user)
-            records = [r for r in answer.body.get("nodes") or [] if isinstance(r, dict)]
-            self._nodes = (now, [read_node_capacity(version, record) for record in records])
+        if self._nodes is None or time.monotonic() - self._nodes[0] > 300:
+            self.nodes(user)
+        assert self._nodes is not None  # noqa: S101 - nodes() has just set it
         sizes = [node.real_memory for node in self._nodes[1]
                  if partition in node.partitions and node.real_memory]
         return max(sizes) if sizes else None

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from hpcapi.model import Job, NodeCapacity, Partition
+from hpcapi.model import Job, Node, Partition
 from hpcapi.protocol import FINISHED_STATES
 from hpcapi.slurm.versions import check_api_version
 
@@ -449,23 +449,32 @@ def read_partition(api_version: str, record: Mapping[str, Any]) -> Partition:
 
 # --- nodes ---------------------------------------------------------------------------------------
 
-def read_node_capacity(api_version: str, record: Mapping[str, Any]) -> NodeCapacity:
-    """Read one ``/slurm/vX/nodes`` record's name, memory and partitions."""
+def read_node(api_version: str, record: Mapping[str, Any]) -> Node:
+    """Read one ``/slurm/vX/nodes`` record: name, memory, partitions, state, CPUs, features,
+    generic resources and the administrator's reason."""
     check_api_version(api_version)
     memory = record.get("real_memory")
-    # Slurm 22.05 lists partitions as an array; 23.11+ as a csv_string, which the specs type
-    # as an array of strings but older data parsers may render as "a,b".
-    raw = record.get("partitions")
-    if isinstance(raw, str):
-        parts = tuple(item for item in raw.split(",") if item)
-    elif isinstance(raw, list):
-        parts = tuple(item for item in raw if isinstance(item, str))
-    else:
-        parts = ()
     valid = isinstance(memory, int) and not isinstance(memory, bool) and memory > 0
     name = record.get("name")
-    return NodeCapacity(
+    # Slurm 22.05 gives state "idle" and its flags apart (state_flags ["DRAIN"]); 23.11+ one
+    # list, base state first (["IDLE", "DRAIN"]).
+    state = [*_words(record.get("state")), *_words(record.get("state_flags"))]
+    return Node(
         name=name if isinstance(name, str) else "",
         real_memory=memory if valid else None,
-        partitions=parts,
+        # Slurm 22.05 lists partitions as an array; 23.11+ as a csv_string.
+        partitions=_words(record.get("partitions"), upper=False),
+        state=tuple(state),
+        cpus=_count(record.get("cpus")),
+        features=_words(record.get("features"), upper=False),
+        gres=_text(record.get("gres")),
+        reason=_optional_text(record.get("reason")),
     )
+
+
+def _words(value: object, upper: bool = True) -> tuple[str, ...]:
+    """A list of strings, or a comma-separated one (22.05 features "a,b"; the specs type 23.11+
+    csv_strings as arrays, which older data parsers may render as "a,b")."""
+    items = value.split(",") if isinstance(value, str) else value if isinstance(value, list) else []
+    words = [item.strip() for item in items if isinstance(item, str) and item.strip()]
+    return tuple(word.upper() if upper else word for word in words)

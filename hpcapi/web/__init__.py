@@ -19,6 +19,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         health,
         identity,
         jobs,
+        nodes,
         openapi,
         partitions,
         ping,
@@ -45,5 +46,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(status.blueprint)
     app.register_blueprint(jobs.blueprint)
     app.register_blueprint(partitions.blueprint)
+    app.register_blueprint(nodes.blueprint)
     app.register_blueprint(openapi.blueprint)
     return app
