@@ -57,6 +57,12 @@ class ErrorCode(Enum):
     SERVICE_UNAVAILABLE = (503, "hpcapi is not running behind the web server")
     # answered by Apache to a request it refuses before authentication (a malformed cookie)
     REQUEST_REFUSED = (403, "the web server refused this request")
+    # answered by Apache (and by hpcapi, where Werkzeug refuses the same) to an HTTP request it
+    # cannot take
+    BAD_REQUEST = (400, "the web server could not read this HTTP request")
+    REQUEST_TIMEOUT = (408, "the request did not arrive in time")
+    URI_TOO_LONG = (414, "the request's URL is longer than the web server accepts")
+    HEADERS_TOO_LARGE = (431, "the request's headers are larger than the web server accepts")
 
     @property
     def http_status(self) -> int:

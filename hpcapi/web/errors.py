@@ -19,8 +19,11 @@ _HTTP_TO_CODE = {
     400: ErrorCode.POSTDATA_PARSE_ERROR,
     404: ErrorCode.NOT_FOUND,
     405: ErrorCode.METHOD_NOT_ALLOWED,
+    408: ErrorCode.REQUEST_TIMEOUT,
     413: ErrorCode.POSTDATA_TOO_BIG,
+    414: ErrorCode.URI_TOO_LONG,
     415: ErrorCode.WRONG_CONTENT_TYPE,
+    431: ErrorCode.HEADERS_TOO_LARGE,
 }
 
 

@@ -498,6 +498,7 @@ def test_stalled_bodies_get_408_and_do_not_tie_up_the_service(stack, api):
             conn.close()
     elapsed = time.monotonic() - started
     assert [_status_of(answer) for answer, _ in answers] == [408] * 20, answers[0][0][:200]
+    assert b'"reason": "request_timeout"' in answers[0][0]  # in hpcapi's JSON shape
     assert elapsed < 20  # mod_reqtimeout's body=10, not Apache's Timeout (30 s)
     # No stalled request ever reached gunicorn.
     assert not [line for line in _access_log_lines(stack, start_log) if "submit_job" in line]
