@@ -81,6 +81,8 @@ class ServerConfig:
     # [output]: hpcapi-outputd, which reads jobs' output files as their owners
     output_socket: str = "/run/hpcapi-outputd/outputd.sock"
     output_max_bytes: int = 1024 * 1024
+    # [metrics]: where the workers' Prometheus metrics meet; "" is <[state] directory>/metrics
+    metrics_directory: str = ""
     # [slurmrestd]
     slurmrestd_url: str = "http://127.0.0.1:6820"
     api_version: str = "auto"
@@ -255,6 +257,9 @@ _SCHEMA: dict[str, dict[str, tuple[str, Callable[[str], Any]]]] = {
     "output": {
         "socket": ("output_socket", _absolute_path),
         "max_bytes": ("output_max_bytes", _int_in(1024, 64 * 1024 * 1024)),
+    },
+    "metrics": {
+        "directory": ("metrics_directory", _absolute_path),
     },
     "slurmrestd": {
         "url": ("slurmrestd_url", _url),

@@ -442,7 +442,7 @@ def test_every_problem_is_named_on_a_line_of_its_own() -> None:
         "site.conf: unknown key 'colour' in [history] (known: cache_jobs, default_hours,"
         " full_refresh, max_hours, max_staleness, time_format)",
         "site.conf: unknown section [extra] (known: [identity], [submit], [state], [limits],"
-        " [history], [output], [slurmrestd], [principal_map])",
+        " [history], [output], [metrics], [slurmrestd], [principal_map])",
         "site.conf: [principal_map] 'not-a-principal' is not a full principal",
     )
     assert str(caught.value) == "; ".join(caught.value.problems)

@@ -160,3 +160,18 @@ def test_a_reload_with_a_broken_gunicorn_conf_keeps_gunicorn_s_configuration(
     before = application.cfg
     application.reload()
     assert application.cfg is before
+
+
+def test_the_metrics_directory_keeps_only_live_processes_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    directory = tmp_path / "metrics"
+    directory.mkdir()
+    live, dead = os.getpid(), 2**22 + 12345  # above any pid_max: no such process
+    for name in (f"counter_{live}.db", f"gauge_livesum_{dead}.db", f"histogram_{dead}.db",
+                 "journal.sqlite"):
+        (directory / name).write_bytes(b"x")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    server.prepare_metrics_directory(str(directory), os.getuid(), os.getgid())
+    assert sorted(p.name for p in directory.iterdir()) == [f"counter_{live}.db",
+                                                           "journal.sqlite"]
+    assert os.environ.pop("PROMETHEUS_MULTIPROC_DIR") == str(directory)

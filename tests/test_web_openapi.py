@@ -154,7 +154,7 @@ def test_operations_have_ids_and_public_ones_are_only_health_and_the_document(
     scheme = document["components"]["securitySchemes"]["negotiate"]
     assert (scheme["type"], scheme["scheme"]) == ("http", "negotiate")
     public = {path for path, _, op in operations(document) if op.get("security") == []}
-    assert public == {"/health", "/health/live", "/health/ready", "/openapi.json"}
+    assert public == {"/health", "/health/live", "/health/ready", "/metrics", "/openapi.json"}
     for path, _, operation in operations(document):
         if path not in public:
             assert "401" in operation["responses"], path

@@ -17,6 +17,8 @@ from collections.abc import Callable, Hashable, Sized
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from hpcapi import telemetry
+
 A = TypeVar("A", bound=Sized)
 
 
@@ -41,7 +43,8 @@ class SharedAnswers(Generic[A]):
     kept (within ``max_items``) as the base of the next."""
 
     def __init__(self, max_age: float, max_items: int,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, name: str = "answers") -> None:
+        self.name = name  # for the cache metrics
         self.max_age = max_age
         self.max_items = max_items  # the sum of len(answer) over the kept answers
         self._clock = clock
@@ -64,6 +67,7 @@ class SharedAnswers(Generic[A]):
             fresh = kept is not None and self.max_age > 0 and now - kept.started <= self.max_age
             if kept is not None and fresh and kept.started > not_before:
                 self._kept.move_to_end(key)
+                telemetry.cache_lookup(self.name, "hit")
                 return kept.answer
             flight = self._flights.get(key)
             joining = flight is not None and flight.started > not_before
@@ -71,6 +75,7 @@ class SharedAnswers(Generic[A]):
                 flight = _Flight(started=now)
                 self._flights[key] = flight
         assert flight is not None  # noqa: S101 - for mypy: set in both branches
+        telemetry.cache_lookup(self.name, "shared" if joining else "miss")
         if joining:
             flight.done.wait()
             if flight.error is not None:

@@ -107,5 +107,6 @@ def build_services(test_config: Mapping[str, Any]) -> Services:
         probe_user=probe_user,
         limiter=InFlightLimiter(config.in_flight_per_user),
         journal=open_journal(config),
-        histories=SharedAnswers(config.history_max_staleness, config.history_cache_jobs),
+        histories=SharedAnswers(config.history_max_staleness, config.history_cache_jobs,
+                                name="history"),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import errno
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
+from hpcapi import telemetry
 from hpcapi.model import Identity
 from hpcapi.slurm.errors import (
     SlurmrestAuthError,
@@ -100,6 +102,33 @@ def _count(calls: int = 0, size: int = 0) -> None:
         usage.bytes += size
 
 
+def operation_name(method: str, path: str) -> str:
+    """A call's name for the metrics, one per endpoint: ``GET /slurm/job/{id}``."""
+    template = re.sub(r"/v0\.0\.\d+(?=/|$)", "", path.split("?", 1)[0])
+    return f"{method} {re.sub(r'/[0-9][0-9_]*(?=/|$)', '/{id}', template).rstrip('/')}"
+
+
+@contextmanager
+def _reported(method: str, path: str, started: float) -> Iterator[list[int]]:
+    """Report the call made inside to telemetry: ``ok``, ``http_<status>`` (slurmrestd
+    answered, not 2xx), ``unavailable`` or ``timeout``; the block appends the HTTP status."""
+    status: list[int] = []
+    outcome = "error"
+    try:
+        yield status
+        code = status[0] if status else 0
+        outcome = "ok" if 200 <= code < 300 else f"http_{code}"
+    except SlurmrestTimeoutError:
+        outcome = "timeout"
+        raise
+    except SlurmrestUnavailableError:
+        outcome = "unavailable"
+        raise
+    finally:
+        telemetry.slurm_call(operation_name(method, path), outcome,
+                             time.perf_counter() - started)
+
+
 class SlurmrestClient:
     """Calls slurmrestd on behalf of users, classifying every failure into a SlurmrestError."""
 
@@ -131,14 +160,16 @@ class SlurmrestClient:
     ) -> SlurmResponse:
         """Send one request as ``user`` and return the decoded JSON answer."""
         started = time.perf_counter()
-        answer = self._send(method, path, user, params, body)
-        try:
-            with self._transport_failures(method, path, self._timeout, reading=True):
-                content = answer.read()
-        finally:
-            answer.close()
-        _count(size=len(content))
-        decoded = _decode(answer, content)
+        with _reported(method, path, started) as status:
+            answer = self._send(method, path, user, params, body)
+            status.append(answer.status)
+            try:
+                with self._transport_failures(method, path, self._timeout, reading=True):
+                    content = answer.read()
+            finally:
+                answer.close()
+            _count(size=len(content))
+            decoded = _decode(answer, content)
         elapsed_ms = (time.perf_counter() - started) * 1000
         return SlurmResponse(answer.status, decoded, elapsed_ms)
 
@@ -155,19 +186,21 @@ class SlurmrestClient:
 
         The answer's body comes back without ``list_key``; see ``hpcapi.slurm.listing``."""
         started = time.perf_counter()
-        answer = self._send("GET", path, user, params, listing=True)
-        try:
-            with self._transport_failures("GET", path, self._list_timeout, reading=True):
-                if not 200 <= answer.status < 300:
-                    content = answer.read()
-                    _count(size=len(content))
-                    body, records = _decode(answer, content), list[Record]()
-                else:
-                    _require_json(answer)
-                    body, records = _decode_listing(answer, list_key, read)
-        finally:
-            # Back to the pool when read to the end; closed if the answer was left half-read.
-            answer.close()
+        with _reported("GET", path, started) as status:
+            answer = self._send("GET", path, user, params, listing=True)
+            status.append(answer.status)
+            try:
+                with self._transport_failures("GET", path, self._list_timeout, reading=True):
+                    if not 200 <= answer.status < 300:
+                        content = answer.read()
+                        _count(size=len(content))
+                        body, records = _decode(answer, content), list[Record]()
+                    else:
+                        _require_json(answer)
+                        body, records = _decode_listing(answer, list_key, read)
+            finally:
+                # Back to the pool when read to the end; closed if the answer was left half-read.
+                answer.close()
         elapsed_ms = (time.perf_counter() - started) * 1000
         return SlurmResponse(answer.status, body, elapsed_ms), records
 

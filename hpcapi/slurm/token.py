@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 import jwt
 
+from hpcapi import telemetry
+
 
 class TokenKeyError(Exception):
     """The signing key file is missing, unreadable, too short, or readable by others."""
@@ -80,6 +82,7 @@ class TokenMinter:
         token = jwt.encode(
             {"iat": now, "exp": now + self._lifetime, "sun": user}, self._key, algorithm="HS256"
         )
+        telemetry.token_minted()
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()

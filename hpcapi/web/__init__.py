@@ -19,6 +19,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         health,
         identity,
         jobs,
+        metrics,
         nodes,
         openapi,
         partitions,
@@ -37,6 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     errors.register(app)
     audit.register(app)
+    metrics.register(app)
     identity.register(app)
     body.register(app)
     app.register_blueprint(whoami.blueprint)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import re
 import sys
 from typing import Any
 
@@ -24,6 +26,7 @@ from hpcapi.config import ConfigError
 from hpcapi.service.config_check import Snapshot, check_online, take_snapshot
 from hpcapi.slurm.errors import SlurmrestAuthError, SlurmrestVersionError
 from hpcapi.slurm.token import TokenKeyError
+from hpcapi.telemetry import MULTIPROCESS_DIRECTORY_ENV
 
 log = logging.getLogger("hpcapi")
 
@@ -44,6 +47,11 @@ class HpcapiApplication(Application):  # type: ignore[misc]  # gunicorn has no t
         """No application argument: the application is hpcapi."""
         if args:
             parser.error(f"unexpected arguments {' '.join(args)}: the application is hpcapi")
+
+    def load_config(self) -> None:
+        """gunicorn's configuration, with the hook that keeps the metrics of gone workers right."""
+        super().load_config()
+        self.cfg.set("child_exit", _child_exit)
 
     def load(self) -> Any:
         """Build the Flask app in a worker, from the master's snapshot."""
@@ -103,8 +111,39 @@ def _serve(gunicorn_args: list[str]) -> int:
             print(f"hpcapi-server: {problem}", file=sys.stderr)
         return EXIT_CONFIG
     sys.argv = ["hpcapi-server serve", *gunicorn_args]
-    HpcapiApplication(snapshot).run()
+    application = HpcapiApplication(snapshot)
+    config = snapshot.config
+    try:
+        prepare_metrics_directory(
+            config.metrics_directory or os.path.join(config.state_directory, "metrics"),
+            application.cfg.uid, application.cfg.gid)
+    except OSError as exc:
+        print(f"hpcapi-server: {snapshot.path}: [metrics] directory: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    application.run()
     return 0
+
+
+def prepare_metrics_directory(directory: str, uid: int, gid: int) -> None:
+    """Remove an earlier run's metrics from ``directory`` (making it if need be, owned by the
+    workers' user) and point prometheus_client there, before any worker imports it."""
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    if os.geteuid() == 0:  # the master drops to the workers' user only in them
+        os.chown(directory, uid, gid)
+    for name in os.listdir(directory):
+        # prometheus_client's files are <kind>_<pid>.db: keep those of a live process (another
+        # server sharing the directory), as its own mark_process_dead would.
+        match = re.fullmatch(r"[a-z_]+_(\d+)\.db", name)
+        if match and not os.path.exists(f"/proc/{match[1]}"):
+            os.unlink(os.path.join(directory, name))
+    os.environ[MULTIPROCESS_DIRECTORY_ENV] = directory
+
+
+def _child_exit(server: Any, worker: Any) -> None:
+    """gunicorn's child_exit hook: drop a gone worker's gauges (requests in flight)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -66,6 +66,7 @@ BUDGET: dict[tuple[str, str], dict[GenerationMode, int]] = {
     CANCEL_JOB: {GenerationMode.POSITIVE: 20, GenerationMode.NEGATIVE: 20},
     ("GET", "/partitions"): {GenerationMode.POSITIVE: 3},
     ("GET", "/nodes"): {GenerationMode.POSITIVE: 3},
+    ("GET", "/metrics"): {GenerationMode.POSITIVE: 2},
     ("GET", "/whoami"): {GenerationMode.POSITIVE: 3},
     ("GET", "/ping"): {GenerationMode.POSITIVE: 3},
     ("GET", "/health"): {GenerationMode.POSITIVE: 3},
@@ -89,6 +90,7 @@ LONG_BUDGET: dict[tuple[str, str], dict[GenerationMode, int]] = {
     CANCEL_JOB: {GenerationMode.POSITIVE: 1000, GenerationMode.NEGATIVE: 1600},
     ("GET", "/partitions"): {GenerationMode.POSITIVE: 300},
     ("GET", "/nodes"): {GenerationMode.POSITIVE: 100},
+    ("GET", "/metrics"): {GenerationMode.POSITIVE: 20},
     ("GET", "/whoami"): {GenerationMode.POSITIVE: 300},
     ("GET", "/ping"): {GenerationMode.POSITIVE: 300},
     ("GET", "/health"): {GenerationMode.POSITIVE: 300},
@@ -196,6 +198,10 @@ def check_answer(case: Any, response: Any, run: FuzzRun) -> dict[str, Any]:
     assert response.status_code != 500, f"{label}: 500 {response.text[:500]}"
     # schemathesis' Response: lower-case header names, each with a list of values.
     content_type = (response.headers.get("content-type") or [""])[0]
+    if case.path == "/metrics" and response.status_code == 200:  # Prometheus's text format
+        assert content_type.startswith("text/plain"), f"{label}: {content_type!r}"
+        run.answers["200 metrics"] += 1
+        return {}
     assert content_type.startswith("application/json"), (
         f"{label}: {response.status_code} {content_type!r}"
     )
