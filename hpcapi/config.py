@@ -157,8 +157,8 @@ def _api_version(raw: str) -> str:
 
 def _url(raw: str) -> str:
     value = raw.strip().rstrip("/")
-    if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", value):
-        raise ValueError(f"{value!r} is not an http(s) URL")
+    if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?|unix:///[^\s]+", value):
+        raise ValueError(f"{value!r} is not an http(s) URL or unix:///path/to/socket")
     return value
 
 

@@ -1,9 +1,9 @@
 """A raw HTTP server on loopback for the transports' tests (tests/test_*_transport.py).
 
-A ``socket`` server on 127.0.0.1 (an ephemeral port) in threads of the test process, over TLS
-when given a context. Each test gives it a handler, so that keep-alive, closing, chunked
-encoding, a stall or a cut body happen exactly when the test wants; it records every request
-as it arrived and counts the connections it accepted.
+A ``socket`` server on 127.0.0.1 (an ephemeral port), or on a unix socket, in threads of the
+test process, over TLS when given a context. Each test gives it a handler, so that keep-alive,
+closing, chunked encoding, a stall or a cut body happen exactly when the test wants; it records
+every request as it arrived and counts the connections it accepted.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ class LoopbackServer:
     TLS when given a context."""
 
     def __init__(self, handler: Handler, tls: ssl.SSLContext | None = None,
-                 host: str = "127.0.0.1") -> None:
+                 host: str = "127.0.0.1", unix_path: str | None = None) -> None:
         self.handler = handler
         self.tls = tls
         self.requests: list[Request] = []
@@ -77,10 +77,17 @@ class LoopbackServer:
         self._sockets: list[socket.socket] = []
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
-        self._listener = socket.create_server(("127.0.0.1", 0))
+        if unix_path is not None:  # slurmrestd's unix:/path listener
+            self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self._listener.bind(unix_path)
+            self._listener.listen(16)
+            self.port = 0
+            self.url = f"unix://{unix_path}"
+        else:
+            self._listener = socket.create_server(("127.0.0.1", 0))
+            self.port = self._listener.getsockname()[1]
+            self.url = f"{'https' if tls else 'http'}://{host}:{self.port}"
         self._listener.settimeout(0.05)
-        self.port: int = self._listener.getsockname()[1]
-        self.url = f"{'https' if tls else 'http'}://{host}:{self.port}"
         self._start(self._accept)
 
     def _start(self, target: Callable[..., None], *args: object) -> None:

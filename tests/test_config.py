@@ -231,7 +231,7 @@ def test_syntax_error_is_a_config_error_naming_the_source() -> None:
         ("slurmrestd", "jwt_key_file = jwt_hs256.key", "[slurmrestd] jwt_key_file"),
         ("slurmrestd", "jwt_key_file = ./etc/jwt.key", "[slurmrestd] jwt_key_file"),
         ("slurmrestd", "url = 127.0.0.1:6820", "[slurmrestd] url"),
-        ("slurmrestd", "url = unix:///run/slurmrestd.sock", "[slurmrestd] url"),
+        ("slurmrestd", "url = unix://run/slurmrestd.sock", "[slurmrestd] url"),
         ("slurmrestd", "timeout = 0.1", "[slurmrestd] timeout"),
         ("slurmrestd", "timeout = soon", "[slurmrestd] timeout"),
         ("slurmrestd", "max_parallel_lists = 0", "[slurmrestd] max_parallel_lists"),

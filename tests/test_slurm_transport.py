@@ -12,6 +12,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -374,6 +375,29 @@ def test_base_url_path_prefixes_the_target(
 def test_not_an_http_url_is_refused(url: str) -> None:
     with pytest.raises(ValueError, match="not an http"):
         HttpTransport(url)
+
+
+def test_a_unix_socket_url_names_a_socket(tmp_path: Path) -> None:
+    for url in ("unix:relative/slurmrestd.socket", "unix:"):
+        with pytest.raises(ValueError, match="does not name a socket"):
+            HttpTransport(url)
+    transport = HttpTransport(f"unix://{tmp_path}/missing.socket")
+    with pytest.raises(ConnectFailed):
+        get(transport)
+
+
+def test_over_a_unix_socket_requests_arrive_and_connections_are_kept(
+        tmp_path: Path, transports: Callable[[str], HttpTransport]) -> None:
+    server = LoopbackServer(keep_alive, unix_path=str(tmp_path / "slurmrestd.socket"))
+    try:
+        transport = transports(server.url)
+        assert get_whole(transport, "/slurm/v0.0.44/ping") == b"ok /slurm/v0.0.44/ping"
+        assert get_whole(transport, "/openapi/v3") == b"ok /openapi/v3"
+        assert [(r.target, r.connection) for r in server.requests] == [
+            ("/slurm/v0.0.44/ping", 1), ("/openapi/v3", 1)]
+        assert server.requests[0].headers["host"] == "localhost"
+    finally:
+        server.close()
 
 
 def test_close_closes_idle_connections(

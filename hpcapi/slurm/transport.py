@@ -11,6 +11,7 @@ the errors hpcapi answers.
 from __future__ import annotations
 
 import http.client
+import socket
 import ssl
 import threading
 from collections.abc import Iterator, Mapping
@@ -143,17 +144,42 @@ def _reading() -> Iterator[None]:
         raise ExchangeBroken(f"{type(err).__name__}: {err}") from err
 
 
+class _UnixConnection(http.client.HTTPConnection):
+    """HTTP/1.1 over a unix socket (slurmrestd's ``unix:/path`` listener)."""
+
+    def __init__(self, path: str, timeout: float) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self._path = path
+
+    def connect(self) -> None:
+        """Connect to the socket, not to a host."""
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect(self._path)
+        except BaseException:
+            sock.close()
+            raise
+        self.sock = sock
+
+
 class HttpTransport:
-    """Keep-alive HTTP/1.1 connections to one slurmrestd, shared by a worker's threads."""
+    """Keep-alive HTTP/1.1 connections to one slurmrestd, shared by a worker's threads:
+    ``http://host:port``, ``https://...`` or ``unix:///path/to/slurmrestd.socket``."""
 
     def __init__(self, base_url: str, pool_size: int = 16) -> None:
         parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"{base_url!r} is not an http(s) URL")
+        self._socket_path = parts.path if parts.scheme == "unix" else ""
+        if parts.scheme == "unix" and not parts.path.startswith("/"):
+            raise ValueError(f"{base_url!r} does not name a socket: unix:///path/to/socket")
+        if parts.scheme not in ("http", "https", "unix") or not (
+                parts.hostname or self._socket_path):
+            raise ValueError(f"{base_url!r} is not an http(s) or unix:// URL")
         self._https = parts.scheme == "https"
-        self._host = parts.hostname
+        self._host = parts.hostname or "localhost"
         self._port = parts.port or (443 if self._https else 80)
-        self._prefix = parts.path.rstrip("/")
+        # The whole of a unix URL's path is the socket's: requests go to its root.
+        self._prefix = "" if self._socket_path else parts.path.rstrip("/")
         self._tls = ssl.create_default_context() if self._https else None
         self._pool_size = pool_size
         self._idle: list[http.client.HTTPConnection] = []
@@ -206,7 +232,9 @@ class HttpTransport:
     def _connect(self, timeout: float) -> http.client.HTTPConnection:
         """A new connection, made now, so that its failures are told apart from a request's."""
         connection: http.client.HTTPConnection
-        if self._tls is not None:
+        if self._socket_path:
+            connection = _UnixConnection(self._socket_path, timeout)
+        elif self._tls is not None:
             connection = http.client.HTTPSConnection(self._host, self._port, timeout=timeout,
                                                      context=self._tls)
         else:
