@@ -51,8 +51,8 @@ PID_FILES = {
     "slurmdbd": ("slurm/run/slurmdbd.pid", "slurmdbd"),
     "mariadb": ("mysql/run/mysqld.pid", "mariadbd"),
     "kdc": ("krb5/krb5kdc.pid", "krb5kdc"),
-    "gunicorn-worker": ("hpcapi/run/gunicorn.pid", "gunicorn"),
-    "gunicorn-master": ("hpcapi/run/gunicorn.pid", "gunicorn"),
+    "gunicorn-worker": ("hpcapi/run/gunicorn.pid", "hpcapi-server"),
+    "gunicorn-master": ("hpcapi/run/gunicorn.pid", "hpcapi-server"),
 }
 COMPONENTS = list(PID_FILES)
 CLUSTER_PARTS = {"slurmrestd", "slurmctld", "slurmdbd", "mariadb"}
