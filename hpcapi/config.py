@@ -22,6 +22,7 @@ from hpcapi.core.submit import SITE_POLICY_FIELDS, SubmitPolicy, parse_submit_re
 from hpcapi.errors import HpcapiError
 from hpcapi.identity import DEFAULT_MAX_UID, LOCAL_USER_RE
 from hpcapi.protocol import MAX_BODY_BYTES
+from hpcapi.slurm.token import JWT_ALGORITHMS
 
 N = TypeVar("N", int, float)
 
@@ -87,6 +88,8 @@ class ServerConfig:
     slurmrestd_url: str = "http://127.0.0.1:6820"
     api_version: str = "auto"
     jwt_key_file: str = "/etc/hpcapi/jwt_hs256.key"
+    jwt_algorithm: str = "HS256"  # or RS256, against Slurm's AuthAltParameters=jwks=
+    jwt_kid: str = ""  # RS256: the key's id in Slurm's jwks file (a JWK key file has its own)
     token_lifetime: int = 60
     backend_timeout: float = 10.0
     list_timeout: float = 20.0
@@ -214,6 +217,13 @@ def _job_defaults(raw: str) -> dict[str, object]:
     return defaults
 
 
+def _jwt_algorithm(raw: str) -> str:
+    value = raw.strip().upper()
+    if value not in JWT_ALGORITHMS:
+        raise ValueError(f"{raw.strip()!r} is not one of {', '.join(JWT_ALGORITHMS)}")
+    return value
+
+
 def _absolute_path(raw: str) -> str:
     value = raw.strip()
     if not value.startswith("/"):
@@ -265,6 +275,8 @@ _SCHEMA: dict[str, dict[str, tuple[str, Callable[[str], Any]]]] = {
         "url": ("slurmrestd_url", _url),
         "api_version": ("api_version", _api_version),
         "jwt_key_file": ("jwt_key_file", _absolute_path),
+        "jwt_algorithm": ("jwt_algorithm", _jwt_algorithm),
+        "jwt_kid": ("jwt_kid", _text),
         "token_lifetime": ("token_lifetime", _int_in(5, 60)),
         "timeout": ("backend_timeout", _float_in(0.5, 300)),
         "list_timeout": ("list_timeout", _float_in(0.5, 300)),

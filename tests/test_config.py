@@ -232,6 +232,7 @@ def test_syntax_error_is_a_config_error_naming_the_source() -> None:
         ("slurmrestd", "jwt_key_file = ./etc/jwt.key", "[slurmrestd] jwt_key_file"),
         ("slurmrestd", "url = 127.0.0.1:6820", "[slurmrestd] url"),
         ("slurmrestd", "url = unix://run/slurmrestd.sock", "[slurmrestd] url"),
+        ("slurmrestd", "jwt_algorithm = ES256", "[slurmrestd] jwt_algorithm"),
         ("slurmrestd", "timeout = 0.1", "[slurmrestd] timeout"),
         ("slurmrestd", "timeout = soon", "[slurmrestd] timeout"),
         ("slurmrestd", "max_parallel_lists = 0", "[slurmrestd] max_parallel_lists"),

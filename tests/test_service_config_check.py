@@ -33,7 +33,7 @@ def site(tmp_path: Path, partitions: str = "norm, quick", key_mode: int = 0o600,
 
 def test_a_good_file_is_taken_with_its_key(tmp_path: Path) -> None:
     snapshot = take_snapshot(str(site(tmp_path)))
-    assert snapshot.jwt_key == JWT_KEY
+    assert snapshot.jwt_key.key == JWT_KEY
     assert snapshot.config.allowed_partitions == ("norm", "quick")
 
 

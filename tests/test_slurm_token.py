@@ -166,3 +166,88 @@ def test_uid_equal_to_min_uid_gets_a_token() -> None:
 def test_lifetime_outside_5_to_60_is_refused(lifetime: int) -> None:
     with pytest.raises(ValueError, match="between 5 and 60"):
         TokenMinter(KEY, lifetime, min_uid=1000)
+
+
+# --- RS256, as Slurm's AuthAltParameters=jwks= verifies it ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rsa_key() -> object:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def pem(private: object) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return private.private_bytes(  # type: ignore[attr-defined, no-any-return]
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption())
+
+
+def jwk(private: object, kid: str) -> dict[str, object]:
+    import json
+
+    from jwt.algorithms import RSAAlgorithm
+
+    return {**json.loads(RSAAlgorithm.to_jwk(private)), "kid": kid, "alg": "RS256"}
+
+
+def rs256_claims(token: str, private: object, kid: str) -> dict[str, object]:
+    """Verify as Slurm does: the header's kid picks the public key, RS256 only."""
+    assert jwt.get_unverified_header(token) == {"alg": "RS256", "kid": kid, "typ": "JWT"}
+    public = private.public_key()  # type: ignore[attr-defined]
+    claims: dict[str, object] = jwt.decode(token, public, algorithms=["RS256"],
+                                           options={"verify_exp": False})
+    return claims
+
+
+def test_an_rs256_pem_key_signs_with_its_kid(tmp_path: Path, rsa_key: object) -> None:
+    from hpcapi.slurm.token import read_key
+
+    path = key_file(tmp_path, 0o600, pem(rsa_key), "rs256.pem")
+    signing = read_key(str(path), "RS256", "hpcapi-1")
+    token = TokenMinter(signing, 60, min_uid=1000).token_for("alice", 1001)
+    assert rs256_claims(token, rsa_key, "hpcapi-1")["sun"] == "alice"
+
+
+def test_an_rs256_jwk_set_key_brings_its_own_kid(tmp_path: Path, rsa_key: object) -> None:
+    import json
+
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from hpcapi.slurm.token import read_key
+
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public_only = {k: v for k, v in jwk(other, "old").items() if k in ("kty", "n", "e", "kid")}
+    path = key_file(tmp_path, 0o600, json.dumps(
+        {"keys": [public_only, jwk(rsa_key, "new")]}).encode(), "jwks.json")
+    signing = read_key(str(path), "RS256")
+    assert signing.kid == "new"
+    token = TokenMinter(signing, 60, min_uid=1000).token_for("bob", 1002)
+    assert rs256_claims(token, rsa_key, "new")["sun"] == "bob"
+    # Two private keys: jwt_kid picks one; without it, hpcapi will not guess.
+    two = key_file(tmp_path, 0o600, json.dumps(
+        {"keys": [jwk(other, "old"), jwk(rsa_key, "new")]}).encode(), "two.json")
+    assert read_key(str(two), "RS256", "old").kid == "old"
+    with pytest.raises(TokenKeyError, match="holds 2 private RSA keys"):
+        read_key(str(two), "RS256")
+
+
+def test_unusable_rs256_keys_are_refused_by_name(tmp_path: Path, rsa_key: object) -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from hpcapi.slurm.token import read_key
+
+    with pytest.raises(TokenKeyError, match="a PEM key needs"):
+        read_key(str(key_file(tmp_path, 0o600, pem(rsa_key), "a.pem")), "RS256")
+    with pytest.raises(TokenKeyError, match="has mode 0644"):
+        read_key(str(key_file(tmp_path, 0o644, pem(rsa_key), "b.pem")), "RS256", "k")
+    small = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505
+    with pytest.raises(TokenKeyError, match="at least 2048 bits"):
+        read_key(str(key_file(tmp_path, 0o600, pem(small), "c.pem")), "RS256", "k")
+    with pytest.raises(TokenKeyError, match="not an unencrypted PEM private key"):
+        read_key(str(key_file(tmp_path, 0o600, b"x" * 64, "d.pem")), "RS256", "k")
+    with pytest.raises(TokenKeyError, match="not a JWK set"):
+        read_key(str(key_file(tmp_path, 0o600, b"{" + b"x" * 64, "e.json")), "RS256")

@@ -14,7 +14,7 @@ from typing import Any
 from hpcapi.config import ConfigError, ServerConfig, config_path, load_config
 from hpcapi.service.context import make_backend
 from hpcapi.slurm.errors import SlurmrestError
-from hpcapi.slurm.token import TokenKeyError, read_signing_key
+from hpcapi.slurm.token import SigningKey, TokenKeyError, read_key
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class Snapshot:
 
     path: str
     config: ServerConfig
-    jwt_key: bytes
+    jwt_key: SigningKey
 
 
 def take_snapshot(path: str | None = None) -> Snapshot:
@@ -32,9 +32,9 @@ def take_snapshot(path: str | None = None) -> Snapshot:
     path = path or config_path()
     config = load_config(path)
     problems = []
-    key = b""
+    key = SigningKey(config.jwt_algorithm, b"")
     try:
-        key = read_signing_key(config.jwt_key_file)
+        key = read_key(config.jwt_key_file, config.jwt_algorithm, config.jwt_kid)
     except TokenKeyError as exc:
         problems.append(f"{path}: [slurmrestd] jwt_key_file: {exc}")
     state = config.state_directory

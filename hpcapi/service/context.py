@@ -19,7 +19,7 @@ from hpcapi.service.journal import Journal
 from hpcapi.slurm.backend import SlurmBackend
 from hpcapi.slurm.client import SlurmrestClient
 from hpcapi.slurm.errors import SlurmrestAuthError, SlurmrestError, SlurmrestVersionError
-from hpcapi.slurm.token import TokenMinter, read_signing_key
+from hpcapi.slurm.token import SigningKey, TokenMinter, read_key
 
 if TYPE_CHECKING:  # history's use cases need Services: no import at run time
     from hpcapi.service.history import History
@@ -64,7 +64,8 @@ def open_journal(config: ServerConfig) -> Journal:
         ) from err
 
 
-def make_backend(config: ServerConfig, key: bytes, transport: Any = None) -> SlurmBackend:
+def make_backend(config: ServerConfig, key: bytes | SigningKey,
+                 transport: Any = None) -> SlurmBackend:
     """The Slurm backend ``config`` describes, signing its tokens with ``key``."""
     minter = TokenMinter(key, config.token_lifetime, min_uid=config.min_uid)
     client = SlurmrestClient(
@@ -80,7 +81,8 @@ def make_backend(config: ServerConfig, key: bytes, transport: Any = None) -> Slu
 def build_services(test_config: Mapping[str, Any]) -> Services:
     """Read the configuration and key, connect the backend, choose the API version."""
     config = test_config.get("config") or load_config(test_config.get("config_path"))
-    key = test_config.get("jwt_key") or read_signing_key(config.jwt_key_file)
+    key = test_config.get("jwt_key") or read_key(config.jwt_key_file, config.jwt_algorithm,
+                                                 config.jwt_kid)
     backend = make_backend(config, key, test_config.get("slurm_transport"))
     probe_user = backend.probe_user
     if test_config.get("detect_version", True):
