@@ -206,12 +206,16 @@ def _unsafe_config(stack, directory: Path, key_mode: int = 0o600,
                    extra: dict[str, list[str]] | None = None) -> Path:
     """The dev stack's hpcapi.conf, with its own copy of the key and lines added per section."""
     state = _state(stack)
-    key = directory / "jwt_hs256.key"
-    shutil.copyfile(state / "hpcapi" / "etc" / "jwt_hs256.key", key)
+    conf = (state / "hpcapi" / "etc" / "hpcapi.conf").read_text()
+    # The stack's own key, whichever it signs with (25.11: RS256).
+    (configured,) = [line.split(" = ", 1)[1] for line in conf.splitlines()
+                     if line.startswith("jwt_key_file")]
+    key = directory / Path(configured).name
+    shutil.copyfile(configured, key)
     os.chown(key, pwd.getpwnam("hpcapi").pw_uid, pwd.getpwnam("hpcapi").pw_gid)
     key.chmod(key_mode)
     lines = []
-    for line in (state / "hpcapi" / "etc" / "hpcapi.conf").read_text().splitlines():
+    for line in conf.splitlines():
         if line.startswith("jwt_key_file"):
             line = f"jwt_key_file = {key}"
         lines.append(line)
@@ -315,8 +319,13 @@ def test_tokens_minted_for_real_requests_live_at_most_60s_and_never_for_root(sta
     from hpcapi.web import create_app
 
     state = _state(stack)
+    from hpcapi.slurm.token import read_key
+
     config = load_config(str(state / "hpcapi" / "etc" / "hpcapi.conf"))
-    key = (state / "hpcapi" / "etc" / "jwt_hs256.key").read_bytes()
+    # What Slurm verifies tokens with: the HS256 key, or the RS256 key's public half.
+    signing = read_key(config.jwt_key_file, config.jwt_algorithm, config.jwt_kid)
+    key = signing.key.public_key() if signing.algorithm == "RS256" else signing.key
+    algorithms = [signing.algorithm]
     # A map entry to root that start-up would refuse, slipped past it: still never a token.
     config = dataclasses.replace(
         config, principal_map={**config.principal_map, f"evil@{REALM}": "root"}
@@ -339,11 +348,11 @@ def test_tokens_minted_for_real_requests_live_at_most_60s_and_never_for_root(sta
     tokens = {headers.get("X-SLURM-USER-TOKEN") for _, headers in recorder.sent}
     assert tokens and None not in tokens
     for token in tokens:
-        claims = jwt.decode(token, key, algorithms=["HS256"])  # valid now, signed by the key
+        claims = jwt.decode(token, key, algorithms=algorithms)  # valid now, signed by the key
         assert set(claims) == {"iat", "exp", "sun"}
         assert 0 < claims["exp"] - claims["iat"] <= 60
         assert claims["sun"] != "root"
-    users = {jwt.decode(t, key, algorithms=["HS256"])["sun"] for t in tokens}
+    users = {jwt.decode(t, key, algorithms=algorithms)["sun"] for t in tokens}
     assert users <= {"alice", "nobody"}  # nobody: the start-up version probe
     assert "alice" in users
     assert all(headers.get("X-SLURM-USER-NAME") != "root" for _, headers in recorder.sent)
@@ -690,6 +699,7 @@ def test_job_sees_nothing_of_the_service(stack, api, cleanup_jobs):
                              ).stdout.split()
     cluster_key = Path(stack["HPCAPI_DEV_SLURM_STATE"]) / "slurm" / "etc" / "jwt_hs256.key"
     targets = [state / "hpcapi" / "etc" / "jwt_hs256.key", state / "hpcapi" / "etc" / "hpcapi.conf",
+               *(state / "hpcapi" / "etc").glob("jwt_rs256.pem"),  # 25.11's RS256 key
                cluster_key, Path(f"/proc/{gunicorn_pid}/environ"),
                *[Path(f"/proc/{pid}/environ") for pid in workers]]
     script = "#!/bin/bash\necho ENV-BEGIN\nenv\necho ENV-END\n" + "".join(
